@@ -1,0 +1,74 @@
+package dev.hangar.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The whole configuration of a Hangar node: one YAML file, parsed and validated as a unit. */
+public record HangarConfig(
+    ServerConfig server,
+    StorageConfig storage,
+    List<DurableStoreConfig> durableStores,
+    List<StorageClassConfig> storageClasses,
+    List<LimitPolicyConfig> limitPolicies) {
+
+  /** The classpath resource holding the embedded default config. */
+  public static final String DEFAULT_RESOURCE = "/dev/hangar/config/hangar-default.yaml";
+
+  public HangarConfig {
+    durableStores = List.copyOf(durableStores);
+    storageClasses = List.copyOf(storageClasses);
+    limitPolicies = List.copyOf(limitPolicies);
+  }
+
+  /** Reads and validates {@code file}, expanding {@code ${NAME}} from the process environment. */
+  public static HangarConfig load(Path file) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(file.toString(), List.of("file not found"));
+    } catch (IOException e) {
+      throw new ConfigException(file.toString(), List.of("cannot read file: " + e.getMessage()));
+    }
+    return parse(text, file.toString(), System.getenv());
+  }
+
+  /** Parses and validates YAML text; {@code source} names it in error messages. */
+  public static HangarConfig parse(String yaml, String source, Map<String, String> env) {
+    return new ConfigParser(source, env).parse(yaml);
+  }
+
+  /** The embedded default: a memory tier, a filesystem store under ./hangar-data, one class for every path. */
+  public static HangarConfig defaults() {
+    return parse(defaultYaml(), "(embedded default)", System.getenv());
+  }
+
+  /** The text of the embedded default config. */
+  public static String defaultYaml() {
+    try (InputStream in = HangarConfig.class.getResourceAsStream(DEFAULT_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException("Cannot find embedded config " + DEFAULT_RESOURCE);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public Optional<DurableStoreConfig> durableStore(String id) {
+    return durableStores.stream().filter(s -> s.id().equals(id)).findFirst();
+  }
+
+  /** The same config listening on another port (0 picks a free one). */
+  public HangarConfig withPort(int port) {
+    return new HangarConfig(server.withPort(port), storage, durableStores, storageClasses, limitPolicies);
+  }
+}

@@ -1,0 +1,69 @@
+package dev.hangar.server;
+
+import dev.hangar.storage.FlightNotFoundException;
+import dev.hangar.storage.FlightTooLargeException;
+import dev.hangar.storage.InsufficientCapacityException;
+import dev.hangar.storage.InvalidFlightPathException;
+import dev.hangar.storage.InvalidUploadException;
+import dev.hangar.storage.NoStorageClassException;
+import java.util.UUID;
+import org.apache.arrow.flight.CallStatus;
+import org.apache.arrow.flight.FlightRuntimeException;
+import org.apache.arrow.memory.OutOfMemoryException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place where domain exceptions become Flight status codes. Messages of Hangar's own
+ * exceptions are written for clients and pass through; anything else is logged here with an id and
+ * the client gets only that id.
+ */
+final class Errors {
+  private static final Logger LOG = LoggerFactory.getLogger(Errors.class);
+
+  private Errors() {}
+
+  /** The Flight error to send for {@code t}, which happened while doing {@code what}. */
+  static FlightRuntimeException toFlight(Throwable t, String what) {
+    if (t instanceof FlightRuntimeException f) {
+      return f;
+    }
+    CallStatus status;
+    if (t instanceof InvalidFlightPathException
+        || t instanceof InvalidUploadException
+        || t instanceof NoStorageClassException
+        || t instanceof BadRequestException) {
+      status = CallStatus.INVALID_ARGUMENT;
+    } else if (t instanceof FlightNotFoundException) {
+      status = CallStatus.NOT_FOUND;
+    } else if (t instanceof InsufficientCapacityException || t instanceof FlightTooLargeException) {
+      status = CallStatus.RESOURCE_EXHAUSTED;
+    } else if (t instanceof OutOfMemoryException) {
+      String id = incident();
+      LOG.error("{}: out of direct memory while {} (incident {})", what, what, id, t);
+      return CallStatus.RESOURCE_EXHAUSTED
+          .withDescription("Cannot complete " + what + ": the server ran out of memory (incident " + id + ")")
+          .toRuntimeException();
+    } else {
+      String id = incident();
+      LOG.error("Unexpected failure in {} (incident {})", what, id, t);
+      return CallStatus.INTERNAL
+          .withDescription("Cannot complete " + what + ": internal error (incident " + id + ", see the server log)")
+          .toRuntimeException();
+    }
+    return status.withDescription(t.getMessage()).toRuntimeException();
+  }
+
+  private static String incident() {
+    return UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** A request the client got wrong that is not about a path or an upload: a bad action body or header. */
+  static final class BadRequestException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    BadRequestException(String message) {
+      super(message);
+    }
+  }
+}

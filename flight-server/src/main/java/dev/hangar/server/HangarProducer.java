@@ -1,0 +1,364 @@
+package dev.hangar.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.hangar.storage.FlightLease;
+import dev.hangar.storage.FlightPath;
+import dev.hangar.storage.FlightStore;
+import dev.hangar.storage.FlightSummary;
+import dev.hangar.storage.StoreStats;
+import dev.hangar.storage.Upload;
+import dev.hangar.tiers.BatchCursor;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import org.apache.arrow.flight.Action;
+import org.apache.arrow.flight.ActionType;
+import org.apache.arrow.flight.CallStatus;
+import org.apache.arrow.flight.Criteria;
+import org.apache.arrow.flight.FlightDescriptor;
+import org.apache.arrow.flight.FlightEndpoint;
+import org.apache.arrow.flight.FlightInfo;
+import org.apache.arrow.flight.FlightProducer;
+import org.apache.arrow.flight.FlightStream;
+import org.apache.arrow.flight.PutResult;
+import org.apache.arrow.flight.Result;
+import org.apache.arrow.flight.SchemaResult;
+import org.apache.arrow.flight.Ticket;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.VectorUnloader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hangar's Flight RPC surface (DESIGN §7). Paths are validated and domain exceptions mapped to
+ * status codes in {@link Errors}; the storage work is {@link FlightStore}'s.
+ */
+final class HangarProducer implements FlightProducer {
+  static final String HEADER_FLIGHT_SIZE = "x-hangar-flight-size";
+
+  /** The actions DoAction accepts, as ListActions describes them. */
+  static final List<ActionType> ACTIONS =
+      List.of(
+          new ActionType("delete", "Delete the flight at the path given as the UTF-8 body; returns JSON describing it"),
+          new ActionType("delete-prefix", "Delete every flight whose path starts with the UTF-8 body (non-empty); returns JSON with the count"),
+          new ActionType("stats", "JSON: bytes, capacity and flights per storage type; flights, bytes, hits, misses, puts, evictions per storage class"),
+          new ActionType("describe", "JSON: where the flight at the path given as the UTF-8 body lives now, and its size and times"));
+
+  private static final Logger LOG = LoggerFactory.getLogger(HangarProducer.class);
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final FlightStore store;
+  private final BufferAllocator serveAllocator;
+  private final ExecutorService streams;
+  private final long stallTimeoutMillis;
+
+  HangarProducer(FlightStore store, BufferAllocator serveAllocator, ExecutorService streams, long stallTimeoutMillis) {
+    this.store = store;
+    this.serveAllocator = serveAllocator;
+    this.streams = streams;
+    this.stallTimeoutMillis = stallTimeoutMillis;
+  }
+
+  // ---- DoGet ----------------------------------------------------------------------------
+
+  @Override
+  public void getStream(CallContext context, Ticket ticket, ServerStreamListener listener) {
+    FlightLease lease;
+    try {
+      lease = store.open(FlightPath.fromUtf8(ticket.getBytes(), "ticket"));
+    } catch (RuntimeException e) {
+      listener.error(Errors.toFlight(e, "DoGet"));
+      return;
+    }
+    // Callbacks must be registered on the call's thread; the batches are sent from our own
+    // executor so that gRPC can deliver them while we wait (see PLATFORM.md, DoGet backpressure).
+    StreamReadiness readiness = StreamReadiness.register(listener);
+    try {
+      streams.execute(() -> stream(lease, listener, readiness));
+    } catch (RejectedExecutionException e) {
+      lease.close();
+      listener.error(CallStatus.UNAVAILABLE.withDescription("Cannot serve DoGet: the server is shutting down").toRuntimeException());
+    }
+  }
+
+  private void stream(FlightLease lease, ServerStreamListener listener, StreamReadiness readiness) {
+    String path = lease.summary().path();
+    try (lease;
+        VectorSchemaRoot root = VectorSchemaRoot.create(lease.summary().schema(), serveAllocator);
+        BatchCursor cursor = lease.cursor()) {
+      listener.start(root);
+      while (cursor.loadNext(root)) {
+        if (!readiness.awaitReady(listener, stallTimeoutMillis)) {
+          LOG.debug("DoGet {} cancelled by the client", path);
+          return;
+        }
+        listener.putNext();
+      }
+      listener.completed();
+    } catch (StreamReadiness.ClientStalledException e) {
+      LOG.warn("DoGet {} abandoned: {}", path, e.getMessage());
+      listener.error(CallStatus.TIMED_OUT.withDescription("Cannot finish DoGet of \"" + path + "\": " + e.getMessage()).toRuntimeException());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      listener.error(CallStatus.UNAVAILABLE.withDescription("Cannot finish DoGet of \"" + path + "\": the server is shutting down").toRuntimeException());
+    } catch (Throwable t) {
+      if (!listener.isCancelled()) {
+        listener.error(Errors.toFlight(t, "DoGet of \"" + path + "\""));
+      }
+    }
+  }
+
+  // ---- DoPut ----------------------------------------------------------------------------
+
+  @Override
+  public Runnable acceptPut(CallContext context, FlightStream stream, StreamListener<PutResult> ack) {
+    return () -> {
+      Upload upload = null;
+      try {
+        FlightDescriptor descriptor = stream.getDescriptor();
+        if (!descriptor.isCommand()) {
+          String path = FlightPath.of(descriptor.getPath());
+          OptionalLong expected = expectedSize(context);
+          VectorSchemaRoot root = stream.getRoot();
+          PutStreamGuard guard = new PutStreamGuard(stream, root);
+          upload = store.beginPut(path, root.getSchema(), expected);
+          VectorUnloader unloader = new VectorUnloader(root);
+          while (stream.next()) {
+            guard.check(path);
+            upload.append(unloader.getRecordBatch());
+          }
+          guard.check(path);
+          FlightSummary summary = upload.commit();
+          upload = null;
+          sendJson(ack, putResult(summary));
+          ack.onCompleted();
+        } else {
+          throw new Errors.BadRequestException("Cannot store a flight under a command descriptor: DoPut needs a path descriptor (e.g. FlightDescriptor.path(\"cache\", \"t1\", \"sales\"))");
+        }
+      } catch (Throwable t) { // an OutOfMemoryError too: never leave half a flight behind
+        if (upload != null) {
+          upload.abort();
+        }
+        ack.onError(Errors.toFlight(t, "DoPut"));
+      }
+    };
+  }
+
+  private static OptionalLong expectedSize(CallContext context) {
+    RequestLog request = context.getMiddleware(RequestLog.KEY);
+    String value = request == null ? null : request.headers().get(HEADER_FLIGHT_SIZE);
+    if (value == null) {
+      return OptionalLong.empty();
+    }
+    try {
+      long n = Long.parseLong(value.trim());
+      if (n < 0) {
+        throw new NumberFormatException();
+      }
+      return OptionalLong.of(n);
+    } catch (NumberFormatException e) {
+      throw new Errors.BadRequestException("Invalid header " + HEADER_FLIGHT_SIZE + ": \"" + value
+          + "\" is not a byte count (send the flight's expected size in bytes, e.g. 1048576)");
+    }
+  }
+
+  private static Map<String, Object> putResult(FlightSummary s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("path", s.path());
+    m.put("rows", s.rows());
+    m.put("batches", s.batches());
+    m.put("bytes", s.bytes());
+    m.put("bodyBytes", s.bodyBytes());
+    m.put("tier", s.storageType().key());
+    m.put("storageClass", s.storageClass());
+    m.put("durability", s.durability().key());
+    m.put("durableCopy", "none"); // durability none: no durable copy is made
+    m.put("committedAt", s.committedAt().toString());
+    s.expiresAt().ifPresent(e -> m.put("expiresAt", e.toString()));
+    return m;
+  }
+
+  private void sendJson(StreamListener<PutResult> ack, Object value) {
+    byte[] bytes = json(value);
+    ArrowBuf buf = serveAllocator.buffer(bytes.length);
+    buf.writeBytes(bytes);
+    try (PutResult result = PutResult.metadata(buf)) { // closing the result frees buf
+      ack.onNext(result);
+    }
+  }
+
+  // ---- metadata RPCs --------------------------------------------------------------------
+
+  @Override
+  public FlightInfo getFlightInfo(CallContext context, FlightDescriptor descriptor) {
+    try {
+      return flightInfo(store.info(pathOf(descriptor, "GetFlightInfo")));
+    } catch (RuntimeException e) {
+      throw Errors.toFlight(e, "GetFlightInfo");
+    }
+  }
+
+  @Override
+  public SchemaResult getSchema(CallContext context, FlightDescriptor descriptor) {
+    try {
+      return new SchemaResult(store.info(pathOf(descriptor, "GetSchema")).schema());
+    } catch (RuntimeException e) {
+      throw Errors.toFlight(e, "GetSchema");
+    }
+  }
+
+  @Override
+  public void listFlights(CallContext context, Criteria criteria, StreamListener<FlightInfo> listener) {
+    try {
+      String prefix = utf8(criteria.getExpression(), "ListFlights criteria");
+      for (FlightSummary s : store.list(prefix)) {
+        listener.onNext(flightInfo(s));
+      }
+      listener.onCompleted();
+    } catch (RuntimeException e) {
+      listener.onError(Errors.toFlight(e, "ListFlights"));
+    }
+  }
+
+  private static String pathOf(FlightDescriptor descriptor, String rpc) {
+    if (descriptor.isCommand()) {
+      throw new Errors.BadRequestException(rpc + " needs a path descriptor naming a flight; command descriptors are not supported");
+    }
+    return FlightPath.of(descriptor.getPath());
+  }
+
+  private static FlightInfo flightInfo(FlightSummary s) {
+    Ticket ticket = new Ticket(s.path().getBytes(StandardCharsets.UTF_8));
+    FlightEndpoint.Builder endpoint = FlightEndpoint.builder(ticket);
+    s.expiresAt().ifPresent(endpoint::setExpirationTime);
+    return FlightInfo.builder(s.schema(), FlightDescriptor.path(s.path()), List.of(endpoint.build()))
+        .setBytes(s.bodyBytes())
+        .setRecords(s.rows())
+        .build();
+  }
+
+  // ---- actions --------------------------------------------------------------------------
+
+  @Override
+  public void listActions(CallContext context, StreamListener<ActionType> listener) {
+    ACTIONS.forEach(listener::onNext);
+    listener.onCompleted();
+  }
+
+  @Override
+  public void doAction(CallContext context, Action action, StreamListener<Result> listener) {
+    try {
+      byte[] body = action.getBody() == null ? new byte[0] : action.getBody();
+      Object result =
+          switch (action.getType()) {
+            case "delete" -> describe(store.delete(FlightPath.fromUtf8(body, "delete body")), "deleted");
+            case "describe" -> describe(store.info(FlightPath.fromUtf8(body, "describe body")), "describe");
+            case "delete-prefix" -> {
+              String prefix = utf8(body, "delete-prefix body");
+              if (prefix.isEmpty()) {
+                throw new Errors.BadRequestException(
+                    "Cannot delete-prefix with an empty prefix: it would delete every flight (name a prefix, e.g. cache/tenant1/)");
+              }
+              Map<String, Object> m = new LinkedHashMap<>();
+              m.put("prefix", prefix);
+              m.put("deleted", store.deletePrefix(prefix));
+              yield m;
+            }
+            case "stats" -> stats(store.stats());
+            default -> throw new Errors.BadRequestException("Unknown action \"" + action.getType() + "\" (available: "
+                + String.join(", ", ACTIONS.stream().map(ActionType::getType).toList()) + ")");
+          };
+      listener.onNext(new Result(json(result)));
+      listener.onCompleted();
+    } catch (RuntimeException e) {
+      listener.onError(Errors.toFlight(e, "DoAction " + action.getType()));
+    }
+  }
+
+  private static Map<String, Object> describe(FlightSummary s, String what) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("path", s.path());
+    if (what.equals("deleted")) {
+      m.put("deleted", true);
+    }
+    m.put("storageClass", s.storageClass());
+    m.put("durability", s.durability().key());
+    m.put("tier", s.storageType().key());
+    m.put("tiers", List.of(s.storageType().key()));
+    m.put("rows", s.rows());
+    m.put("batches", s.batches());
+    m.put("bytes", s.bytes());
+    m.put("bodyBytes", s.bodyBytes());
+    m.put("committedAt", s.committedAt().toString());
+    m.put("expiresAt", s.expiresAt().map(Object::toString).orElse(null));
+    m.put("lastAccess", s.lastAccess().toString());
+    m.put("readers", s.readers());
+    m.put("version", s.version());
+    m.put("schema", s.schema().toString());
+    return m;
+  }
+
+  private static Map<String, Object> stats(StoreStats stats) {
+    Map<String, Object> types = new LinkedHashMap<>();
+    for (StoreStats.TypeStats t : stats.storageTypes()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("capacity", t.capacity());
+      m.put("bytes", t.bytes());
+      m.put("flights", t.flights());
+      m.put("evictions", t.evictions());
+      types.put(t.storage(), m);
+    }
+    Map<String, Object> classes = new LinkedHashMap<>();
+    for (StoreStats.ClassStats c : stats.storageClasses()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("durability", c.durability());
+      m.put("flights", c.flights());
+      m.put("bytes", c.bytes());
+      m.put("hits", c.hits());
+      m.put("misses", c.misses());
+      m.put("puts", c.puts());
+      m.put("rejectedPuts", c.rejectedPuts());
+      m.put("deletions", c.deletions());
+      m.put("evictions", c.evictions());
+      m.put("expirations", c.expirations());
+      classes.put(c.prefix(), m);
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("storageTypes", types);
+    out.put("storageClasses", classes);
+    return out;
+  }
+
+  // ---- helpers --------------------------------------------------------------------------
+
+  private static String utf8(byte[] bytes, String what) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes == null ? new byte[0] : bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new Errors.BadRequestException("Invalid " + what + ": it is not UTF-8 text");
+    }
+  }
+
+  private static byte[] json(Object value) {
+    try {
+      return JSON.writeValueAsBytes(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("Cannot encode JSON", e);
+    }
+  }
+}

@@ -1,0 +1,203 @@
+package dev.hangar.server;
+
+import dev.hangar.config.ConfigException;
+import dev.hangar.config.HangarConfig;
+import dev.hangar.config.Sizes;
+import dev.hangar.config.StorageType;
+import dev.hangar.config.StorageTypeConfig;
+import dev.hangar.storage.FlightStore;
+import dev.hangar.tiers.Tier;
+import dev.hangar.tiers.memory.MemoryTier;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.arrow.flight.FlightServer;
+import org.apache.arrow.flight.Location;
+import org.apache.arrow.memory.AllocationListener;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.memory.rounding.SegmentRoundingPolicy;
+import org.apache.arrow.util.AutoCloseables;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Hangar node: allocators, tiers, the flight store and the Flight endpoint.
+ *
+ * <p>Allocators: one root (rounding to 4 KiB pages, so that received message bodies are not
+ * padded to powers of two), with children {@code flight} (what gRPC receives into, and what DoGet
+ * streams from), and the memory tier's own. {@link #close()} shuts down in order and fails loudly
+ * if any Arrow buffer leaked.
+ */
+public final class HangarServer implements AutoCloseable {
+  /** Allocations are rounded up to this (a page), not to powers of two: see PLATFORM.md on rounding. */
+  static final long ROUNDING_SEGMENT = 4096;
+
+  /** Direct memory the server needs beyond the memory tier: messages in flight, DoGet roots. */
+  public static final long WORKING_MEMORY = 256L << 20;
+
+  private static final Logger LOG = LoggerFactory.getLogger(HangarServer.class);
+  private static final Duration STALL_TIMEOUT = Duration.ofMinutes(5);
+
+  private final HangarConfig config;
+  private final BufferAllocator root;
+  private final BufferAllocator flightAllocator;
+  private final FlightStore store;
+  private final ExecutorService streams;
+  private final ScheduledExecutorService sweeper;
+  private final FlightServer server;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private HangarServer(HangarConfig config, Clock clock, long directMemoryLimit) throws IOException {
+    this.config = config;
+    this.root = new RootAllocator(AllocationListener.NOOP, directMemoryLimit, new SegmentRoundingPolicy(ROUNDING_SEGMENT));
+    List<AutoCloseable> built = new ArrayList<>();
+    try {
+      this.flightAllocator = root.newChildAllocator("flight", 0, Long.MAX_VALUE);
+      built.add(flightAllocator);
+      Map<StorageType, Tier> tiers = new EnumMap<>(StorageType.class);
+      StorageTypeConfig memory = config.storage().get(StorageType.MEMORY).orElseThrow();
+      tiers.put(StorageType.MEMORY, new MemoryTier(root, memory.capacity()));
+      this.store = new FlightStore(config.storageClasses(), tiers, clock);
+      built.add(0, store);
+      this.streams = Executors.newCachedThreadPool(daemonThreads("hangar-doget"));
+      this.sweeper = Executors.newSingleThreadScheduledExecutor(daemonThreads("hangar-sweeper"));
+      sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
+      HangarProducer producer = new HangarProducer(store, flightAllocator, streams, STALL_TIMEOUT.toMillis());
+      Location location = Location.forGrpcInsecure(config.server().host(), config.server().port());
+      this.server =
+          FlightServer.builder(flightAllocator, location, producer)
+              .middleware(RequestLog.KEY, new RequestLog.Factory())
+              .build();
+      server.start();
+    } catch (IOException | RuntimeException | Error e) {
+      built.add(root);
+      AutoCloseables.closeNoChecked(() -> AutoCloseables.close(built));
+      throw e;
+    }
+  }
+
+  /**
+   * Starts a node on {@code config}.
+   *
+   * @throws ConfigException if the config asks for something this build cannot do, or does not fit
+   *     the JVM's direct memory
+   * @throws IOException if the port cannot be bound
+   */
+  public static HangarServer start(HangarConfig config) throws IOException {
+    return start(config, Clock.systemUTC());
+  }
+
+  /** Starts a node whose TTLs and access times follow {@code clock}. */
+  public static HangarServer start(HangarConfig config, Clock clock) throws IOException {
+    List<String> problems = new ArrayList<>(Unsupported.find(config));
+    long direct = maxDirectMemory();
+    long memory = config.storage().get(StorageType.MEMORY).map(StorageTypeConfig::capacity).orElse(0L);
+    if (config.storage().get(StorageType.MEMORY).isEmpty()) {
+      problems.add("storage.memory: this build serves flights from memory only, so storage.memory is required");
+    } else if (memory + WORKING_MEMORY > direct) {
+      problems.add("storage.memory.capacity: " + Sizes.format(memory) + " does not fit the JVM's direct memory limit of "
+          + Sizes.format(direct) + " (the server needs capacity + " + Sizes.format(WORKING_MEMORY)
+          + "; raise HANGAR_MAX_DIRECT_MEMORY or -XX:MaxDirectMemorySize, or lower the capacity)");
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException("(cannot serve it)", problems);
+    }
+    return new HangarServer(config, clock, direct);
+  }
+
+  /** The port the Flight endpoint listens on (the bound one when the config asked for 0). */
+  public int port() {
+    return server.getPort();
+  }
+
+  public Location location() {
+    return Location.forGrpcInsecure(config.server().host(), port());
+  }
+
+  /** The store behind the endpoint; tests use it to check invariants. */
+  public FlightStore store() {
+    return store;
+  }
+
+  /** Bytes the memory tier's allocator holds (equal to the memory capacity in use when idle). */
+  public long memoryAllocatedBytes() {
+    return ((MemoryTier) store.tiers().get(StorageType.MEMORY)).allocatedBytes();
+  }
+
+  /** Bytes held outside the tiers: messages being received or sent. Zero when no call is running. */
+  public long workingAllocatedBytes() {
+    return flightAllocator.getAllocatedMemory();
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  private void sweep() {
+    try {
+      int n = store.expireDue();
+      if (n > 0) {
+        LOG.debug("Expired {} flights", n);
+      }
+    } catch (RuntimeException e) {
+      LOG.error("TTL sweep failed", e);
+    }
+  }
+
+  /**
+   * Stops accepting calls, lets running calls finish for up to {@code grace}, then cancels what is
+   * left, drops every flight and closes the allocators (failing if a buffer leaked).
+   */
+  public void close(Duration grace) {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.warn("Calls still running after {}; cancelling them", grace);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    streams.shutdownNow();
+    sweeper.shutdownNow();
+    try {
+      streams.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    AutoCloseables.closeNoChecked(() -> AutoCloseables.close(server, store, flightAllocator, root));
+  }
+
+  @Override
+  public void close() {
+    close(Duration.ofSeconds(30));
+  }
+
+  /** The JVM's direct memory limit ({@code -XX:MaxDirectMemorySize}, else the heap size). */
+  static long maxDirectMemory() {
+    return io.netty.util.internal.PlatformDependent.maxDirectMemory();
+  }
+
+  private static ThreadFactory daemonThreads(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,123 @@
+package dev.hangar.server;
+
+import dev.hangar.config.ConfigException;
+import dev.hangar.config.HangarConfig;
+import dev.hangar.config.Sizes;
+import dev.hangar.config.StorageClassConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@code hangar serve [--config FILE]}, {@code hangar check-config FILE}, {@code hangar default-config}. */
+public final class Main {
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+  private static final String USAGE =
+      """
+      usage: hangar serve [--config FILE]     start a node (without --config: the embedded default)
+             hangar check-config FILE         validate a config; print every error; exit 1 if there is one
+             hangar default-config            print the embedded default config
+      """;
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  static int run(String[] args) {
+    if (args.length == 0) {
+      System.err.print(USAGE);
+      return 2;
+    }
+    switch (args[0]) {
+      case "serve":
+        if (args.length == 1) {
+          return serve(null);
+        } else if (args.length == 3 && args[1].equals("--config")) {
+          return serve(Path.of(args[2]));
+        }
+        break;
+      case "check-config":
+        if (args.length == 2) {
+          return checkConfig(Path.of(args[1]));
+        }
+        break;
+      case "default-config":
+        System.out.print(HangarConfig.defaultYaml());
+        return 0;
+      case "help":
+      case "--help":
+      case "-h":
+        System.out.print(USAGE);
+        return 0;
+      default:
+        break;
+    }
+    System.err.print(USAGE);
+    return 2;
+  }
+
+  static int checkConfig(Path file) {
+    HangarConfig config;
+    try {
+      config = HangarConfig.load(file);
+    } catch (ConfigException e) {
+      System.err.println(e.getMessage());
+      return 1;
+    }
+    System.out.printf("%s is valid: %d storage class(es), %d durable store(s), %d limit polic(ies)%n",
+        file, config.storageClasses().size(), config.durableStores().size(), config.limitPolicies().size());
+    for (StorageClassConfig c : config.storageClasses()) {
+      System.out.printf("  class \"%s\": durability %s, tiers %s%s%n", c.prefix(), c.durability(),
+          c.tiers().stream().map(t -> t.storage().key()).toList(),
+          c.ttl().map(t -> ", ttl " + dev.hangar.config.Durations.format(t)).orElse(""));
+    }
+    List<String> unsupported = Unsupported.find(config);
+    if (!unsupported.isEmpty()) {
+      System.out.println("Note: this build cannot serve this config yet (`serve` will refuse it):");
+      unsupported.forEach(u -> System.out.println("  " + u));
+    }
+    return 0;
+  }
+
+  static int serve(Path file) {
+    HangarConfig config;
+    HangarServer server;
+    try {
+      config = file == null ? HangarConfig.defaults() : HangarConfig.load(file);
+      server = HangarServer.start(config);
+    } catch (ConfigException e) {
+      System.err.println(e.getMessage());
+      return 1;
+    } catch (Exception e) {
+      LOG.error("Cannot start Hangar", e);
+      return 1;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("Shutting down: finishing running calls (up to 30s), then freeing every flight");
+      try {
+        server.close(Duration.ofSeconds(30));
+        LOG.info("Hangar stopped cleanly");
+      } catch (RuntimeException e) {
+        LOG.error("Shutdown was not clean", e);
+      } finally {
+        stopped.countDown();
+      }
+    }, "hangar-shutdown"));
+    LOG.info("Hangar listening on grpc://{}:{} ({}; memory {}; {} storage class(es))",
+        config.server().host(), server.port(), file == null ? "embedded default config" : file,
+        config.storage().get(dev.hangar.config.StorageType.MEMORY).map(m -> Sizes.format(m.capacity())).orElse("none"),
+        config.storageClasses().size());
+    try {
+      server.awaitTermination();
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+}

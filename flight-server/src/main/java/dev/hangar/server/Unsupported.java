@@ -1,0 +1,56 @@
+package dev.hangar.server;
+
+import dev.hangar.config.Durability;
+import dev.hangar.config.HangarConfig;
+import dev.hangar.config.StorageClassConfig;
+import dev.hangar.config.StorageType;
+import dev.hangar.config.TierConfig;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Settings the config schema accepts but this build does not act on yet. The server refuses to
+ * start with any of them rather than silently ignore a promise (durability, quotas, spill) the
+ * operator wrote down.
+ */
+final class Unsupported {
+  private Unsupported() {}
+
+  /** One line per setting this build cannot honour, naming its YAML path. Empty if it can serve the config. */
+  static List<String> find(HangarConfig config) {
+    List<String> out = new ArrayList<>();
+    for (StorageType type : List.of(StorageType.DISK_MAPPED, StorageType.DISK)) {
+      if (config.storage().get(type).isPresent()) {
+        out.add("storage." + type.key() + ": the " + type.key() + " storage type is not implemented in this build yet (use memory)");
+      }
+    }
+    List<StorageClassConfig> classes = config.storageClasses();
+    for (int i = 0; i < classes.size(); i++) {
+      StorageClassConfig c = classes.get(i);
+      String path = "storageClasses[" + i + "]";
+      if (c.durability() != Durability.NONE) {
+        out.add(path + ".durability: " + c.durability().key() + " needs durable stores, which this build does not write yet (use none)");
+      }
+      if (c.replicas() != 1) {
+        out.add(path + ".replicas: " + c.replicas() + " needs multi-node mode, which this build does not have (use 1)");
+      }
+      for (int j = 0; j < c.tiers().size(); j++) {
+        TierConfig t = c.tiers().get(j);
+        String tpath = path + ".tiers[" + j + "]";
+        if (t.evictionSpill()) {
+          out.add(tpath + ".evictionSpill: moving evicted flights to a next tier is not implemented in this build yet (remove it)");
+        }
+        if (t.moveAfter().isPresent()) {
+          out.add(tpath + ".moveAfter: moving idle flights down is not implemented in this build yet (remove it)");
+        }
+        if (t.promoteAfter().isPresent()) {
+          out.add(tpath + ".promoteAfter: promoting hot flights is not implemented in this build yet (remove it)");
+        }
+      }
+    }
+    if (!config.limitPolicies().isEmpty()) {
+      out.add("limitPolicies: quotas are not enforced by this build yet (remove them; they would not be honoured)");
+    }
+    return out;
+  }
+}

@@ -1,0 +1,115 @@
+package dev.hangar.storage;
+
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Flight path rules: 1..1024 bytes of UTF-8; slash-separated segments, each non-empty, at most 255
+ * bytes, not {@code .} or {@code ..}, without control characters or {@code \}.
+ */
+public final class FlightPath {
+  public static final int MAX_BYTES = 1024;
+  public static final int MAX_SEGMENT_BYTES = 255;
+
+  private FlightPath() {}
+
+  /** Joins descriptor segments with {@code /} ({@code ["a","b"]} and {@code ["a/b"]} are one flight) and validates. */
+  public static String of(List<String> segments) {
+    if (segments.isEmpty()) {
+      throw new InvalidFlightPathException("Invalid flight path: the descriptor has no path segments");
+    }
+    return validate(String.join("/", segments));
+  }
+
+  /** Returns {@code path} if it is valid, else throws {@link InvalidFlightPathException} saying which rule it breaks. */
+  public static String validate(String path) {
+    int bytes = utf8Length(path);
+    if (bytes == 0) {
+      throw new InvalidFlightPathException("Invalid flight path \"\": it is empty (use e.g. cache/tenant1/report)");
+    }
+    if (bytes > MAX_BYTES) {
+      throw new InvalidFlightPathException(
+          "Invalid flight path \"%s…\": it is %d bytes of UTF-8, more than the limit of %d", shorten(path), bytes, MAX_BYTES);
+    }
+    String[] segments = path.split("/", -1);
+    for (int i = 0; i < segments.length; i++) {
+      String s = segments[i];
+      int n = i + 1;
+      if (s.isEmpty()) {
+        throw new InvalidFlightPathException(
+            "Invalid flight path \"%s\": segment %d is empty (no leading, trailing or double slashes)", printable(path), n);
+      }
+      if (s.equals(".") || s.equals("..")) {
+        throw new InvalidFlightPathException("Invalid flight path \"%s\": segment %d is \"%s\", which is not allowed", printable(path), n, s);
+      }
+      int segmentBytes = utf8Length(s);
+      if (segmentBytes > MAX_SEGMENT_BYTES) {
+        throw new InvalidFlightPathException(
+            "Invalid flight path \"%s…\": segment %d is %d bytes of UTF-8, more than the limit of %d",
+            shorten(path), n, segmentBytes, MAX_SEGMENT_BYTES);
+      }
+      for (int j = 0; j < s.length(); j++) {
+        char c = s.charAt(j);
+        if (Character.isISOControl(c)) {
+          throw new InvalidFlightPathException(
+              "Invalid flight path \"%s\": segment %d contains control character U+%04X", printable(path), n, (int) c);
+        }
+        if (c == '\\') {
+          throw new InvalidFlightPathException(
+              "Invalid flight path \"%s\": segment %d contains a backslash (segments are separated by /)", printable(path), n);
+        }
+      }
+    }
+    return path;
+  }
+
+  /** Decodes a ticket or action body: strict UTF-8, then {@link #validate}. */
+  public static String fromUtf8(byte[] bytes, String what) {
+    try {
+      String text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(bytes))
+              .toString();
+      return validate(text);
+    } catch (CharacterCodingException e) {
+      throw new InvalidFlightPathException("Invalid %s: it is not UTF-8 text (expected a flight path such as cache/tenant1/report)", what);
+    }
+  }
+
+  private static int utf8Length(String s) {
+    try {
+      return StandardCharsets.UTF_8
+          .newEncoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .encode(CharBuffer.wrap(s))
+          .remaining();
+    } catch (CharacterCodingException e) {
+      throw new InvalidFlightPathException("Invalid flight path: it is not valid Unicode (unpaired surrogate)");
+    }
+  }
+
+  private static String shorten(String path) {
+    return printable(path.length() > 64 ? path.substring(0, 64) : path);
+  }
+
+  /** The path with control characters shown as escapes, so messages stay on one line. */
+  private static String printable(String path) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (Character.isISOControl(c)) {
+        sb.append(String.format("\\u%04x", (int) c));
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,24 @@
+package dev.hangar.storage;
+
+import java.util.List;
+
+/** A snapshot of the counters per storage type and per storage class. */
+public record StoreStats(List<TypeStats> storageTypes, List<ClassStats> storageClasses) {
+
+  /** One storage type: capacity, bytes reserved (flights, uploads in progress, replaced copies still read). */
+  public record TypeStats(String storage, long capacity, long bytes, long flights, long evictions) {}
+
+  /** One storage class: its committed flights and what readers and writers did with it. */
+  public record ClassStats(
+      String prefix,
+      String durability,
+      long flights,
+      long bytes,
+      long hits,
+      long misses,
+      long puts,
+      long rejectedPuts,
+      long deletions,
+      long evictions,
+      long expirations) {}
+}

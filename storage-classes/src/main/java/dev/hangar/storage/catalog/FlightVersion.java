@@ -1,0 +1,159 @@
+package dev.hangar.storage.catalog;
+
+import dev.hangar.tiers.StoredFlight;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * One committed version of a flight: the copy a put produced, plus who may still use it.
+ *
+ * <p>State (guarded by {@code this}): {@code readers} counts open leases; {@code inCatalog} is true
+ * while the catalog maps the path to this version; the copy is freed exactly once, when the version
+ * has left the catalog and its last reader is gone. Eviction takes a version only while nobody
+ * reads it ({@link #tryEvict}), so a reader always finishes on the copy it started on. Callers may
+ * hold an eviction queue's lock when they call in here, never the reverse.
+ */
+public final class FlightVersion {
+  private final String path;
+  private final Object owner;
+  private final int priority;
+  private final StoredFlight copy;
+  private final Instant committedAt;
+  private final Optional<Instant> expiresAt;
+  private final long id;
+  private volatile Instant lastAccess;
+
+  private int readers;
+  private boolean inCatalog = true;
+  private boolean freed;
+
+  /**
+   * @param owner the storage class the version belongs to (opaque here)
+   * @param priority the eviction priority of the tier the copy is in
+   * @param id a number unique to this version within the node
+   */
+  public FlightVersion(
+      String path, Object owner, int priority, StoredFlight copy, Instant committedAt, Optional<Instant> expiresAt, long id) {
+    this.path = path;
+    this.owner = owner;
+    this.priority = priority;
+    this.copy = copy;
+    this.committedAt = committedAt;
+    this.expiresAt = expiresAt;
+    this.id = id;
+    this.lastAccess = committedAt;
+  }
+
+  public String path() {
+    return path;
+  }
+
+  public Object owner() {
+    return owner;
+  }
+
+  public int priority() {
+    return priority;
+  }
+
+  public StoredFlight copy() {
+    return copy;
+  }
+
+  public Instant committedAt() {
+    return committedAt;
+  }
+
+  public Optional<Instant> expiresAt() {
+    return expiresAt;
+  }
+
+  public long id() {
+    return id;
+  }
+
+  public Instant lastAccess() {
+    return lastAccess;
+  }
+
+  public void touch(Instant now) {
+    lastAccess = now;
+  }
+
+  public boolean isExpired(Instant now) {
+    return expiresAt.isPresent() && !now.isBefore(expiresAt.get());
+  }
+
+  public synchronized int readers() {
+    return readers;
+  }
+
+  /** Registers a reader; false if the version already left the catalog (look the path up again). */
+  public synchronized boolean tryAcquire() {
+    if (!inCatalog) {
+      return false;
+    }
+    readers++;
+    return true;
+  }
+
+  /** Ends a reader's use; the last reader of a version no longer in the catalog frees it. */
+  public void releaseReader() {
+    boolean free;
+    synchronized (this) {
+      if (readers <= 0) {
+        throw new IllegalStateException("Flight " + path + " released more readers than it had");
+      }
+      readers--;
+      free = shouldFree();
+    }
+    if (free) {
+      copy.free();
+    }
+  }
+
+  /**
+   * Marks the version as gone from the catalog (deleted, replaced or expired); it is freed now if
+   * nobody reads it, else when its last reader finishes. False if it had already left.
+   */
+  public boolean leaveCatalog() {
+    boolean free;
+    synchronized (this) {
+      if (!inCatalog) {
+        return false;
+      }
+      inCatalog = false;
+      free = shouldFree();
+    }
+    if (free) {
+      copy.free();
+    }
+    return true;
+  }
+
+  /** Evicts the version if nobody reads it, freeing its copy at once; false if it is read or already gone. */
+  public boolean tryEvict() {
+    synchronized (this) {
+      if (!inCatalog || readers > 0) {
+        return false;
+      }
+      inCatalog = false;
+      freed = true;
+    }
+    copy.free();
+    return true;
+  }
+
+  private boolean shouldFree() {
+    if (!inCatalog && readers == 0 && !freed) {
+      freed = true;
+      return true;
+    }
+    return false;
+  }
+
+  @Override
+  public String toString() {
+    return "FlightVersion[" + path + " #" + id + "]";
+  }
+}

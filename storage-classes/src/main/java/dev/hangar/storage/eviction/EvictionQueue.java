@@ -1,0 +1,67 @@
+package dev.hangar.storage.eviction;
+
+import dev.hangar.storage.catalog.FlightVersion;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The flights of one storage type in eviction order: lowest priority first, least recently used
+ * first within a priority. Thread-safe; its monitor is also the lock under which room is made in
+ * the storage type, so two puts never evict for the same bytes.
+ */
+public final class EvictionQueue {
+  private final TreeMap<Integer, LinkedHashSet<FlightVersion>> byPriority = new TreeMap<>();
+  private int size;
+
+  public synchronized void add(FlightVersion v) {
+    if (byPriority.computeIfAbsent(v.priority(), p -> new LinkedHashSet<>()).add(v)) {
+      size++;
+    }
+  }
+
+  public synchronized void remove(FlightVersion v) {
+    LinkedHashSet<FlightVersion> set = byPriority.get(v.priority());
+    if (set != null && set.remove(v)) {
+      size--;
+      if (set.isEmpty()) {
+        byPriority.remove(v.priority());
+      }
+    }
+  }
+
+  /** Marks {@code v} most recently used within its priority; no-op if it is no longer queued. */
+  public synchronized void touch(FlightVersion v) {
+    LinkedHashSet<FlightVersion> set = byPriority.get(v.priority());
+    if (set != null && set.remove(v)) {
+      set.add(v);
+    }
+  }
+
+  /**
+   * Evicts the first flight in eviction order that nobody is reading, and returns it (its copy is
+   * already freed), or null when every queued flight is being read.
+   */
+  public synchronized FlightVersion evictOne() {
+    for (Iterator<Map.Entry<Integer, LinkedHashSet<FlightVersion>>> levels = byPriority.entrySet().iterator(); levels.hasNext(); ) {
+      LinkedHashSet<FlightVersion> set = levels.next().getValue();
+      for (Iterator<FlightVersion> it = set.iterator(); it.hasNext(); ) {
+        FlightVersion v = it.next();
+        if (v.tryEvict()) {
+          it.remove();
+          size--;
+          if (set.isEmpty()) {
+            levels.remove();
+          }
+          return v;
+        }
+      }
+    }
+    return null;
+  }
+
+  public synchronized int size() {
+    return size;
+  }
+}
