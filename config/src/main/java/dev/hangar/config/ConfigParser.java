@@ -69,6 +69,8 @@ final class ConfigParser {
   private final String source;
   private final Map<String, String> env;
   private final List<String> errors = new ArrayList<>();
+  /** Storage types written under storage, valid or not: tiers naming them get no second error. */
+  private final Set<StorageType> declaredTypes = java.util.EnumSet.noneOf(StorageType.class);
 
   ConfigParser(String source, Map<String, String> env) {
     this.source = source;
@@ -141,6 +143,7 @@ final class ConfigParser {
       if (v == null) {
         continue;
       }
+      declaredTypes.add(type);
       String path = "storage." + type.key();
       Map<String, Object> t = mapping(path, path, v, type == StorageType.MEMORY ? MEMORY_KEYS : DISK_KEYS);
       if (t == null) {
@@ -180,6 +183,13 @@ final class ConfigParser {
         error(path + ".type", "is required (use s3 or filesystem)");
         continue;
       }
+      if (raw.get("id") instanceof String rawId) {
+        String previous = seen.putIfAbsent(rawId, path);
+        if (previous != null) {
+          error(path + ".id", quote(rawId) + " is already used by " + previous + " (ids must be unique)");
+          continue;
+        }
+      }
       DurableStoreConfig store =
           switch (type.get()) {
             case "s3" -> s3Store(path, raw);
@@ -189,15 +199,9 @@ final class ConfigParser {
               yield null;
             }
           };
-      if (store == null) {
-        continue;
+      if (store != null) {
+        stores.add(store);
       }
-      String previous = seen.putIfAbsent(store.id(), path);
-      if (previous != null) {
-        error(path + ".id", quote(store.id()) + " is already used by " + previous + " (ids must be unique)");
-        continue;
-      }
-      stores.add(store);
     }
     return stores;
   }
@@ -369,8 +373,8 @@ final class ConfigParser {
     }
     for (StorageType type : StorageType.values()) {
       if (type.key().equals(text)) {
-        if (storage != null && storage.get(type).isEmpty()) {
-          String configured = storage.types().keySet().stream().map(StorageType::key).collect(Collectors.joining(", "));
+        if (!declaredTypes.contains(type)) {
+          String configured = declaredTypes.isEmpty() ? "none" : declaredTypes.stream().map(StorageType::key).collect(Collectors.joining(", "));
           error(path, type.key() + " is not configured under storage (configured: " + configured + "; add storage." + type.key() + " or use one of those)");
           return null;
         }
@@ -522,7 +526,7 @@ final class ConfigParser {
       if (m.get("children") != null) {
         children = nodes(npath + ".children", m.get("children"), depth + 1, maxDepth);
       }
-      if (limits.isEmpty() && children.isEmpty()) {
+      if (m.isEmpty()) {
         error(npath, "sets no limit (give ephemeral, total, flights or children)");
       }
       out.put(name, new LimitPolicyConfig.Node(limits, Map.copyOf(children)));
@@ -838,7 +842,7 @@ final class ConfigParser {
         best = candidate;
       }
     }
-    return bestDistance <= Math.max(1, key.length() / 3) ? Optional.ofNullable(best) : Optional.empty();
+    return bestDistance <= Math.max(1, (key.length() + 1) / 3) ? Optional.ofNullable(best) : Optional.empty();
   }
 
   private static int distance(String a, String b) {
