@@ -134,8 +134,7 @@ final class HangarProducer implements FlightProducer {
           PutStreamGuard guard = new PutStreamGuard(stream, root);
           upload = store.beginPut(path, root.getSchema(), expected);
           VectorUnloader unloader = new VectorUnloader(root);
-          while (stream.next()) {
-            guard.check(path);
+          while (guard.next(path)) {
             upload.append(unloader.getRecordBatch());
           }
           guard.check(path);

@@ -25,6 +25,22 @@ final class PutStreamGuard {
     this.first = first;
   }
 
+  /**
+   * Advances the stream, like {@link FlightStream#next()}, but reports a schema change as such: after
+   * one, batches still queued are loaded by the new schema's loader and may fail in confusing ways.
+   */
+  boolean next(String path) {
+    boolean more;
+    try {
+      more = stream.next();
+    } catch (RuntimeException e) {
+      check(path);
+      throw e;
+    }
+    check(path);
+    return more;
+  }
+
   /** Throws {@link InvalidUploadException} if the client has sent a new schema since the first. */
   void check(String path) {
     if (CURRENT_ROOT == null) {

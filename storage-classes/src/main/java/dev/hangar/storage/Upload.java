@@ -69,6 +69,11 @@ public final class Upload implements AutoCloseable {
           "Cannot store flight \"%s\": it outgrew maxFlightSize %s of tier %s in %s %s",
           path, Sizes.format(tier.maxFlightSize()), tier.storage(), storageClass, why);
     }
+    if (after > capacity.limit()) {
+      throw new FlightTooLargeException(
+          "Cannot store flight \"%s\": it outgrew the whole capacity of storage %s (%s) in %s",
+          path, capacity.type(), Sizes.format(capacity.limit()), storageClass);
+    }
     store.reserve(capacity, bytes, path);
   }
 

@@ -1,0 +1,133 @@
+package dev.hangar.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hangar.config.HangarConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.arrow.flight.Action;
+import org.apache.arrow.flight.FlightClient;
+import org.apache.arrow.flight.FlightDescriptor;
+import org.apache.arrow.flight.FlightStream;
+import org.apache.arrow.flight.PutResult;
+import org.apache.arrow.flight.Result;
+import org.apache.arrow.flight.SyncPutListener;
+import org.apache.arrow.flight.Ticket;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.VectorSchemaRoot;
+
+/**
+ * A real Hangar server on a free loopback port and a real Flight client, for one test. Closing it
+ * checks that the server's working memory drained, shuts the server down (which fails on any leaked
+ * buffer) and closes the client's allocator (likewise).
+ */
+final class Hangar implements AutoCloseable {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  final HangarServer server;
+  final BufferAllocator allocator = new RootAllocator();
+  final FlightClient client;
+
+  private Hangar(HangarConfig config) throws IOException {
+    this.server = HangarServer.start(config.withPort(0));
+    this.client = FlightClient.builder(allocator, server.location()).build();
+  }
+
+  /** A server with one class for every path, in {@code memory} bytes of memory. */
+  static Hangar withMemory(String memory) throws IOException {
+    return start(
+        """
+        storage: {memory: {capacity: %s}}
+        storageClasses: [{prefix: "", tiers: [{storage: memory}]}]
+        """.formatted(memory));
+  }
+
+  static Hangar start(String yaml) throws IOException {
+    return new Hangar(HangarConfig.parse(yaml, "test config", Map.of()));
+  }
+
+  /** Puts {@code batches} under {@code path}; returns the PutResult JSON. */
+  JsonNode put(String path, TestData.Batches batches) throws Exception {
+    try (VectorSchemaRoot root = VectorSchemaRoot.create(batches.schema(), allocator)) {
+      SyncPutListener results = new SyncPutListener();
+      FlightClient.ClientStreamListener listener = client.startPut(FlightDescriptor.path(path), root, results);
+      for (int i = 0; i < batches.count(); i++) {
+        batches.fill(root, i);
+        listener.putNext();
+      }
+      listener.completed();
+      listener.getResult();
+      try (PutResult result = results.read()) {
+        ArrowBuf meta = result.getApplicationMetadata();
+        byte[] bytes = new byte[(int) meta.readableBytes()];
+        meta.getBytes(0, bytes);
+        return JSON.readTree(bytes);
+      }
+    }
+  }
+
+  /** Reads the flight at {@code path} whole, as one TSV string per batch. */
+  List<String> get(String path) throws Exception {
+    List<String> out = new ArrayList<>();
+    try (FlightStream stream = client.getStream(new Ticket(path.getBytes(StandardCharsets.UTF_8)))) {
+      while (stream.next()) {
+        out.add(stream.getRoot().contentToTSVString());
+      }
+    }
+    return out;
+  }
+
+  /** Runs an action and parses its single JSON result. */
+  JsonNode action(String type, String body) throws Exception {
+    Iterator<Result> results = client.doAction(new Action(type, body.getBytes(StandardCharsets.UTF_8)));
+    JsonNode node = JSON.readTree(results.next().getBody());
+    assertThat(results.hasNext()).isFalse();
+    return node;
+  }
+
+  List<String> list(String prefix) {
+    List<String> paths = new ArrayList<>();
+    client.listFlights(new org.apache.arrow.flight.Criteria(prefix.getBytes(StandardCharsets.UTF_8)))
+        .forEach(info -> paths.add(String.join("/", info.getDescriptor().getPath())));
+    return paths;
+  }
+
+  /** Waits until no call holds memory outside the tiers (a cancelled call is cleaned up asynchronously). */
+  void awaitIdle() throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (server.workingAllocatedBytes() != 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(server.workingAllocatedBytes()).as("server working memory after calls end").isZero();
+  }
+
+  /** Bytes the memory tier holds, checked against its allocator (they must agree when idle). */
+  long memoryUsed() throws InterruptedException {
+    awaitIdle();
+    long used = server.store().tiers().values().iterator().next().capacity().used();
+    assertThat(server.memoryAllocatedBytes()).as("allocator = accounted bytes").isEqualTo(used);
+    return used;
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      awaitIdle();
+      long classBytes = server.store().stats().storageClasses().stream().mapToLong(c -> c.bytes()).sum();
+      assertThat(memoryUsed()).as("memory used = sum of committed flights").isEqualTo(classBytes);
+    } finally {
+      client.close();
+      server.close();
+      allocator.close();
+    }
+  }
+}
