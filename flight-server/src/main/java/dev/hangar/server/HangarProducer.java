@@ -7,6 +7,7 @@ import dev.hangar.storage.FlightLease;
 import dev.hangar.storage.FlightPath;
 import dev.hangar.storage.FlightStore;
 import dev.hangar.storage.FlightSummary;
+import dev.hangar.storage.InvalidUploadException;
 import dev.hangar.storage.StoreStats;
 import dev.hangar.storage.Upload;
 import dev.hangar.tiers.BatchCursor;
@@ -131,6 +132,7 @@ final class HangarProducer implements FlightProducer {
           String path = FlightPath.of(descriptor.getPath());
           OptionalLong expected = expectedSize(context);
           VectorSchemaRoot root = stream.getRoot();
+          rejectDictionaries(path, root.getSchema());
           PutStreamGuard guard = new PutStreamGuard(stream, root);
           upload = store.beginPut(path, root.getSchema(), expected);
           VectorUnloader unloader = new VectorUnloader(root);
@@ -152,6 +154,26 @@ final class HangarProducer implements FlightProducer {
         ack.onError(Errors.toFlight(t, "DoPut"));
       }
     };
+  }
+
+  /**
+   * Dictionary batches arrive outside the record batches (FlightStream keeps them in its own
+   * provider); storing only the indices would corrupt the flight, so such uploads are refused until
+   * dictionaries are stored with the flight.
+   */
+  private static void rejectDictionaries(String path, org.apache.arrow.vector.types.pojo.Schema schema) {
+    for (org.apache.arrow.vector.types.pojo.Field f : schema.getFields()) {
+      if (hasDictionary(f)) {
+        throw new InvalidUploadException(
+            "Cannot store flight \"%s\": column \"%s\" is dictionary-encoded, which Hangar does not store yet"
+                + " (decode it first, e.g. in pyarrow: table.cast(plain_schema) or pa.compute.cast(col, pa.string()))",
+            path, f.getName());
+      }
+    }
+  }
+
+  private static boolean hasDictionary(org.apache.arrow.vector.types.pojo.Field f) {
+    return f.getDictionary() != null || f.getChildren().stream().anyMatch(HangarProducer::hasDictionary);
   }
 
   private static OptionalLong expectedSize(CallContext context) {
