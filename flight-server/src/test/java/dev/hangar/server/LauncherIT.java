@@ -1,0 +1,127 @@
+package dev.hangar.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.arrow.flight.FlightClient;
+import org.apache.arrow.flight.Location;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The ./hangar launcher as a user runs it: check-config, refusals, serve and SIGTERM. */
+class LauncherIT {
+  private static final Path ROOT = Path.of(System.getProperty("hangar.root", "..")).toAbsolutePath().normalize();
+
+  @TempDir Path tmp;
+
+  /** Runs the launcher to completion; returns exit code and combined output. */
+  private static Result run(Map<String, String> env, String... args) throws Exception {
+    Process p = start(env, args);
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Result(p.exitValue(), out);
+  }
+
+  private static Process start(Map<String, String> env, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(ROOT.resolve("hangar").toString()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true);
+    pb.environment().put("HANGAR_NO_BUILD", "1");
+    pb.environment().put("HANGAR_HEAP", "256m");
+    pb.environment().putAll(env);
+    return pb.start();
+  }
+
+  record Result(int code, String output) {}
+
+  @Test
+  void checkConfigAcceptsTheExamples() throws Exception {
+    Result r = run(Map.of(), "check-config", "config/examples/hangar-full.yaml");
+    assertThat(r.code()).as(r.output()).isZero();
+    assertThat(r.output()).contains("config/examples/hangar-full.yaml is valid: 3 storage class(es), 2 durable store(s), 3 limit polic(ies)")
+        .contains("Note: this build cannot serve this config yet")
+        .contains("storageClasses[0].durability: strong needs durable stores");
+    Result minimal = run(Map.of(), "check-config", "config/examples/memory-only.yaml");
+    assertThat(minimal.code()).isZero();
+    assertThat(minimal.output()).doesNotContain("Note:");
+  }
+
+  @Test
+  void checkConfigPrintsEveryErrorAndFails() throws Exception {
+    Path bad = tmp.resolve("bad.yaml");
+    Files.writeString(bad, """
+        storage: {memory: {capacity: 1GiB}}
+        storageClasses:
+          - prefix: ""
+            tires: [{storage: memory}]
+          - prefix: cache/
+            tiers: [{storage: memory, maxFlightSize: 12XB}]
+        """);
+    Result r = run(Map.of(), "check-config", bad.toString());
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.output()).contains("Cannot use config " + bad + ": 3 errors")
+        .contains("storageClasses[0].tires: is not a known key (did you mean tiers?")
+        .contains("storageClasses[0].tiers: is required")
+        .contains("storageClasses[1].tiers[0].maxFlightSize: \"12XB\" is not a size");
+    Result missing = run(Map.of(), "check-config", tmp.resolve("nope.yaml").toString());
+    assertThat(missing.code()).isEqualTo(1);
+    assertThat(missing.output()).contains("nope.yaml: 1 error").contains("file not found");
+    assertThat(run(Map.of(), "frobnicate").code()).isEqualTo(2);
+  }
+
+  @Test
+  void serveRefusesWhatThisBuildCannotHonour() throws Exception {
+    Result r = run(Map.of(), "serve", "--config", "config/examples/hangar-full.yaml");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.output()).contains("Cannot use config (cannot serve it)")
+        .contains("storage.disk_mapped: the disk_mapped storage type is not implemented in this build yet")
+        .contains("limitPolicies: quotas are not enforced by this build yet");
+    Result small = run(Map.of("HANGAR_MAX_DIRECT_MEMORY", "512m", "HANGAR_PORT", "0"), "serve");
+    assertThat(small.code()).isEqualTo(1);
+    assertThat(small.output()).contains("storage.memory.capacity: 1GiB does not fit the JVM's direct memory limit of 512MiB");
+  }
+
+  @Test
+  void serveStartsOnTheDefaultConfigAndStopsCleanlyOnSigterm() throws Exception {
+    Path log = tmp.resolve("serve.log");
+    List<String> cmd = List.of(ROOT.resolve("hangar").toString(), "serve");
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(Map.of("HANGAR_NO_BUILD", "1", "HANGAR_HEAP", "256m", "HANGAR_PORT", "0", "HANGAR_MEMORY", "64MiB"));
+    Process p = pb.start();
+    try {
+      Pattern listening = Pattern.compile("Hangar listening on grpc://127\\.0\\.0\\.1:(\\d+) \\(embedded default config; memory 64MiB");
+      int port = -1;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (port < 0 && p.isAlive() && System.nanoTime() < deadline) {
+        Matcher m = listening.matcher(Files.readString(log));
+        if (m.find()) {
+          port = Integer.parseInt(m.group(1));
+        } else {
+          Thread.sleep(100);
+        }
+      }
+      assertThat(port).as("the server announced its port:%n%s", Files.readString(log)).isPositive();
+      try (RootAllocator allocator = new RootAllocator();
+          FlightClient client = FlightClient.builder(allocator, Location.forGrpcInsecure("127.0.0.1", port)).build()) {
+        assertThat(client.listActions()).hasSize(4);
+      }
+      p.destroy(); // SIGTERM
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      String output = Files.readString(log);
+      assertThat(p.exitValue()).as("JVM exit after SIGTERM:%n%s", output).isIn(0, 143);
+      assertThat(output).contains("Shutting down").contains("Hangar stopped cleanly");
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+}
