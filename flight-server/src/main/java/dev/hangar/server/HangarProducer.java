@@ -63,9 +63,11 @@ final class HangarProducer implements FlightProducer {
   private final BufferAllocator serveAllocator;
   private final ExecutorService streams;
   private final long stallTimeoutMillis;
+  private final CallTracker calls;
 
-  HangarProducer(FlightStore store, BufferAllocator serveAllocator, ExecutorService streams, long stallTimeoutMillis) {
+  HangarProducer(FlightStore store, BufferAllocator serveAllocator, ExecutorService streams, long stallTimeoutMillis, CallTracker calls) {
     this.store = store;
+    this.calls = calls;
     this.serveAllocator = serveAllocator;
     this.streams = streams;
     this.stallTimeoutMillis = stallTimeoutMillis;
@@ -75,10 +77,12 @@ final class HangarProducer implements FlightProducer {
 
   @Override
   public void getStream(CallContext context, Ticket ticket, ServerStreamListener listener) {
+    calls.enter(); // exited when the stream ends, on our executor
     FlightLease lease;
     try {
       lease = store.open(FlightPath.fromUtf8(ticket.getBytes(), "ticket"));
     } catch (RuntimeException e) {
+      calls.exit();
       listener.error(Errors.toFlight(e, "DoGet"));
       return;
     }
@@ -89,6 +93,7 @@ final class HangarProducer implements FlightProducer {
       streams.execute(() -> stream(lease, listener, readiness));
     } catch (RejectedExecutionException e) {
       lease.close();
+      calls.exit();
       listener.error(CallStatus.UNAVAILABLE.withDescription("Cannot serve DoGet: the server is shutting down").toRuntimeException());
     }
   }
@@ -117,6 +122,8 @@ final class HangarProducer implements FlightProducer {
       if (!listener.isCancelled()) {
         listener.error(Errors.toFlight(t, "DoGet of \"" + path + "\""));
       }
+    } finally {
+      calls.exit();
     }
   }
 
@@ -125,6 +132,7 @@ final class HangarProducer implements FlightProducer {
   @Override
   public Runnable acceptPut(CallContext context, FlightStream stream, StreamListener<PutResult> ack) {
     return () -> {
+      calls.enter();
       Upload upload = null;
       try {
         FlightDescriptor descriptor = stream.getDescriptor();
@@ -152,6 +160,8 @@ final class HangarProducer implements FlightProducer {
           upload.abort();
         }
         ack.onError(Errors.toFlight(t, "DoPut"));
+      } finally {
+        calls.exit();
       }
     };
   }
@@ -223,24 +233,31 @@ final class HangarProducer implements FlightProducer {
 
   @Override
   public FlightInfo getFlightInfo(CallContext context, FlightDescriptor descriptor) {
+    calls.enter();
     try {
       return flightInfo(store.info(pathOf(descriptor, "GetFlightInfo")));
     } catch (RuntimeException e) {
       throw Errors.toFlight(e, "GetFlightInfo");
+    } finally {
+      calls.exit();
     }
   }
 
   @Override
   public SchemaResult getSchema(CallContext context, FlightDescriptor descriptor) {
+    calls.enter();
     try {
       return new SchemaResult(store.info(pathOf(descriptor, "GetSchema")).schema());
     } catch (RuntimeException e) {
       throw Errors.toFlight(e, "GetSchema");
+    } finally {
+      calls.exit();
     }
   }
 
   @Override
   public void listFlights(CallContext context, Criteria criteria, StreamListener<FlightInfo> listener) {
+    calls.enter();
     try {
       String prefix = utf8(criteria.getExpression(), "ListFlights criteria");
       for (FlightSummary s : store.list(prefix)) {
@@ -249,6 +266,8 @@ final class HangarProducer implements FlightProducer {
       listener.onCompleted();
     } catch (RuntimeException e) {
       listener.onError(Errors.toFlight(e, "ListFlights"));
+    } finally {
+      calls.exit();
     }
   }
 
@@ -279,6 +298,7 @@ final class HangarProducer implements FlightProducer {
 
   @Override
   public void doAction(CallContext context, Action action, StreamListener<Result> listener) {
+    calls.enter();
     try {
       byte[] body = action.getBody() == null ? new byte[0] : action.getBody();
       Object result =
@@ -304,6 +324,8 @@ final class HangarProducer implements FlightProducer {
       listener.onCompleted();
     } catch (RuntimeException e) {
       listener.onError(Errors.toFlight(e, "DoAction " + action.getType()));
+    } finally {
+      calls.exit();
     }
   }
 

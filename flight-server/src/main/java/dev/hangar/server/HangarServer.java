@@ -57,6 +57,7 @@ public final class HangarServer implements AutoCloseable {
   private final ExecutorService streams;
   private final ScheduledExecutorService sweeper;
   private final FlightServer server;
+  private final CallTracker calls = new CallTracker();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private HangarServer(HangarConfig config, Clock clock, long directMemoryLimit) throws IOException {
@@ -74,7 +75,7 @@ public final class HangarServer implements AutoCloseable {
       this.streams = Executors.newCachedThreadPool(daemonThreads("hangar-doget"));
       this.sweeper = Executors.newSingleThreadScheduledExecutor(daemonThreads("hangar-sweeper"));
       sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
-      HangarProducer producer = new HangarProducer(store, flightAllocator, streams, STALL_TIMEOUT.toMillis());
+      HangarProducer producer = new HangarProducer(store, flightAllocator, streams, STALL_TIMEOUT.toMillis(), calls);
       Location location = Location.forGrpcInsecure(config.server().host(), config.server().port());
       this.server =
           FlightServer.builder(flightAllocator, location, producer)
@@ -164,11 +165,13 @@ public final class HangarServer implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    server.shutdown();
+    server.shutdown(); // no new calls
     try {
-      if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-        LOG.warn("Calls still running after {}; cancelling them", grace);
+      if (!calls.awaitIdle(grace)) {
+        LOG.warn("{} call(s) still running after {}; cancelling them", calls.running(), grace);
       }
+      // What is left are calls already answered whose client has not closed its side (see CallTracker).
+      server.awaitTermination(200, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -53,9 +53,12 @@ final class PutStreamGuard {
       return;
     }
     if (current != null && current != first) {
+      // FlightStream closes only its current root; the first is orphaned and may still hold a batch.
+      String started = first.getSchema().toString();
+      first.close();
       throw new InvalidUploadException(
           "Cannot store flight \"%s\": the schema changed mid-stream (a flight has one schema; started with %s, then got %s)",
-          path, first.getSchema(), current.getSchema());
+          path, started, current.getSchema());
     }
   }
 
