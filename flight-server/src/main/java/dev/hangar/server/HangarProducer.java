@@ -11,9 +11,6 @@ import dev.hangar.storage.InvalidUploadException;
 import dev.hangar.storage.StoreStats;
 import dev.hangar.storage.Upload;
 import dev.hangar.tiers.BatchCursor;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -352,31 +349,12 @@ final class HangarProducer implements FlightProducer {
     return m;
   }
 
+  /** {"storageTypes": {"memory": {...}}, "storageClasses": {"cache/": {...}}}: each entry is its stats record. */
   private static Map<String, Object> stats(StoreStats stats) {
     Map<String, Object> types = new LinkedHashMap<>();
-    for (StoreStats.TypeStats t : stats.storageTypes()) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("capacity", t.capacity());
-      m.put("bytes", t.bytes());
-      m.put("flights", t.flights());
-      m.put("evictions", t.evictions());
-      types.put(t.storage(), m);
-    }
+    stats.storageTypes().forEach(t -> types.put(t.storage(), t));
     Map<String, Object> classes = new LinkedHashMap<>();
-    for (StoreStats.ClassStats c : stats.storageClasses()) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("durability", c.durability());
-      m.put("flights", c.flights());
-      m.put("bytes", c.bytes());
-      m.put("hits", c.hits());
-      m.put("misses", c.misses());
-      m.put("puts", c.puts());
-      m.put("rejectedPuts", c.rejectedPuts());
-      m.put("deletions", c.deletions());
-      m.put("evictions", c.evictions());
-      m.put("expirations", c.expirations());
-      classes.put(c.prefix(), m);
-    }
+    stats.storageClasses().forEach(c -> classes.put(c.prefix(), c));
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("storageTypes", types);
     out.put("storageClasses", classes);
@@ -386,15 +364,7 @@ final class HangarProducer implements FlightProducer {
   // ---- helpers --------------------------------------------------------------------------
 
   private static String utf8(byte[] bytes, String what) {
-    try {
-      return StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes == null ? new byte[0] : bytes))
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw new Errors.BadRequestException("Invalid " + what + ": it is not UTF-8 text");
-    }
+    return FlightPath.decodeUtf8(bytes).orElseThrow(() -> new Errors.BadRequestException("Invalid " + what + ": it is not UTF-8 text"));
   }
 
   private static byte[] json(Object value) {

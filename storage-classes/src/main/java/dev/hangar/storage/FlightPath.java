@@ -6,6 +6,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Flight path rules: 1..1024 bytes of UTF-8; slash-separated segments, each non-empty, at most 255
@@ -69,17 +70,21 @@ public final class FlightPath {
 
   /** Decodes a ticket or action body: strict UTF-8, then {@link #validate}. */
   public static String fromUtf8(byte[] bytes, String what) {
+    return validate(decodeUtf8(bytes).orElseThrow(() -> new InvalidFlightPathException(
+        "Invalid %s: it is not UTF-8 text (expected a flight path such as cache/tenant1/report)", what)));
+  }
+
+  /** Strict UTF-8: empty if {@code bytes} is not valid UTF-8 (never a replacement character). */
+  public static Optional<String> decodeUtf8(byte[] bytes) {
     try {
-      String text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(bytes))
-              .toString();
-      return validate(text);
+      return Optional.of(StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes == null ? new byte[0] : bytes))
+          .toString());
     } catch (CharacterCodingException e) {
-      throw new InvalidFlightPathException("Invalid %s: it is not UTF-8 text (expected a flight path such as cache/tenant1/report)", what);
+      return Optional.empty();
     }
   }
 
