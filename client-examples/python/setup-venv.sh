@@ -11,6 +11,17 @@ if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && cmp -s "$req" "$stamp" \
   exit 0
 fi
 echo "Setting up $venv (pyarrow, pytest) ..."
-python3 -m venv "$venv"
+if ! python3 -m venv --clear "$venv" 2>/dev/null; then
+  # Debian and Ubuntu ship the venv module separately.
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "python3 -m venv failed; installing python3-venv with apt-get ..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv --clear "$venv"
+  else
+    echo "Cannot create $venv: python3 has no working venv module." >&2
+    echo "Install it (Debian/Ubuntu: sudo apt-get install python3-venv) and run again." >&2
+    exit 1
+  fi
+fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
 cp "$req" "$stamp"
