@@ -336,6 +336,7 @@ final class ConfigParser {
       error(path, "is empty (a class needs at least one tier)");
     }
     Map<StorageType, String> seen = new EnumMap<>(StorageType.class);
+    StorageType slowest = null;
     for (int i = 0; i < items.size(); i++) {
       String tpath = path + "[" + i + "]";
       Map<String, Object> m = mapping(tpath, tpath, items.get(i), TIER_KEYS);
@@ -348,6 +349,12 @@ final class ConfigParser {
         if (previous != null) {
           error(tpath + ".storage", type.key() + " is already used by " + previous + " (each storage type at most once per class)");
           type = null;
+        } else if (slowest != null && type.ordinal() < slowest.ordinal()) {
+          error(tpath + ".storage", type.key() + " cannot come after " + slowest.key()
+              + " (flights move down from faster to slower tiers: list them in the order memory, disk_mapped, disk)");
+          type = null;
+        } else {
+          slowest = type;
         }
       }
       long max = optionalSize(tpath + ".maxFlightSize", m.get("maxFlightSize")).orElse(TierConfig.UNLIMITED);

@@ -24,6 +24,11 @@ public record TierConfig(
     Checks.check(maxFlightSize > 0, "maxFlightSize must be positive");
   }
 
+  /** The same tier with another {@code maxFlightSize}. */
+  public TierConfig withMax(long max) {
+    return new TierConfig(storage, max, uploadSpill, priority, evictionSpill, moveAfter, promoteAfter);
+  }
+
   /** A tier on {@code storage} with every setting at its default. */
   public static TierConfig of(StorageType storage) {
     return new TierConfig(

@@ -216,6 +216,14 @@ class ConfigParserTest {
   }
 
   @Test
+  void tiersGoFromFasterToSlower() {
+    String storage = "storage: {memory: {capacity: 1GiB}, disk: {path: /tmp/d, capacity: 1GiB}}\n";
+    assertThat(errors(storage + "storageClasses: [{prefix: \"\", tiers: [{storage: disk}, {storage: memory}]}]\n"))
+        .containsExactly("storageClasses[0].tiers[1].storage: memory cannot come after disk (flights move down from faster to slower tiers: list them in the order memory, disk_mapped, disk)");
+    assertThat(parse(storage + "storageClasses: [{prefix: \"\", tiers: [{storage: memory}, {storage: disk}]}]\n").storageClasses()).hasSize(1);
+  }
+
+  @Test
   void limitPolicyMistakes() {
     assertThat(errors(MINIMAL + """
         limitPolicies:

@@ -7,6 +7,7 @@ import dev.hangar.config.StorageType;
 import dev.hangar.config.StorageTypeConfig;
 import dev.hangar.storage.FlightStore;
 import dev.hangar.tiers.Tier;
+import dev.hangar.tiers.disk.DiskTier;
 import dev.hangar.tiers.memory.MemoryTier;
 import java.io.IOException;
 import java.time.Clock;
@@ -62,15 +63,24 @@ public final class HangarServer implements AutoCloseable {
 
   private HangarServer(HangarConfig config, Clock clock, long directMemoryLimit) throws IOException {
     this.config = config;
-    this.root = new RootAllocator(AllocationListener.NOOP, directMemoryLimit, new SegmentRoundingPolicy(ROUNDING_SEGMENT));
+    // The root is not limited: mapped files are accounted under it too (buffers can only move
+    // between allocators of one root). Direct memory is bounded by the children's limits instead.
+    this.root = new RootAllocator(AllocationListener.NOOP, Long.MAX_VALUE, new SegmentRoundingPolicy(ROUNDING_SEGMENT));
     List<AutoCloseable> built = new ArrayList<>();
     try {
-      this.flightAllocator = root.newChildAllocator("flight", 0, Long.MAX_VALUE);
+      long memoryCapacity = config.storage().get(StorageType.MEMORY).map(StorageTypeConfig::capacity).orElse(0L);
+      this.flightAllocator = root.newChildAllocator("flight", 0, directMemoryLimit - memoryCapacity);
       built.add(flightAllocator);
       Map<StorageType, Tier> tiers = new EnumMap<>(StorageType.class);
-      StorageTypeConfig memory = config.storage().get(StorageType.MEMORY).orElseThrow();
-      tiers.put(StorageType.MEMORY, new MemoryTier(root, memory.capacity()));
+      for (StorageTypeConfig t : config.storage().types().values()) {
+        Tier tier = t.type() == StorageType.MEMORY
+            ? new MemoryTier(root, t.capacity())
+            : new DiskTier(t.type(), t.path().orElseThrow(), t.capacity(), root);
+        tiers.put(t.type(), tier);
+        built.add(0, tier);
+      }
       this.store = new FlightStore(config.storageClasses(), tiers, clock);
+      built.removeAll(tiers.values()); // the store closes them
       built.add(0, store);
       this.streams = Executors.newCachedThreadPool(daemonThreads("hangar-doget"));
       this.sweeper = Executors.newSingleThreadScheduledExecutor(daemonThreads("hangar-sweeper"));
@@ -105,9 +115,7 @@ public final class HangarServer implements AutoCloseable {
     List<String> problems = new ArrayList<>(Unsupported.find(config));
     long direct = maxDirectMemory();
     long memory = config.storage().get(StorageType.MEMORY).map(StorageTypeConfig::capacity).orElse(0L);
-    if (config.storage().get(StorageType.MEMORY).isEmpty()) {
-      problems.add("storage.memory: this build serves flights from memory only, so storage.memory is required");
-    } else if (memory + WORKING_MEMORY > direct) {
+    if (memory + WORKING_MEMORY > direct) {
       problems.add("storage.memory.capacity: " + Sizes.format(memory) + " does not fit the JVM's direct memory limit of "
           + Sizes.format(direct) + " (the server needs capacity + " + Sizes.format(WORKING_MEMORY)
           + "; raise HANGAR_MAX_DIRECT_MEMORY or -XX:MaxDirectMemorySize, or lower the capacity)");
@@ -134,12 +142,18 @@ public final class HangarServer implements AutoCloseable {
 
   /** Bytes the memory tier's allocator holds (equal to the memory capacity in use when idle). */
   public long memoryAllocatedBytes() {
-    return ((MemoryTier) store.tiers().get(StorageType.MEMORY)).allocatedBytes();
+    Tier memory = store.tiers().get(StorageType.MEMORY);
+    return memory == null ? 0 : ((MemoryTier) memory).allocatedBytes();
   }
 
   /** Bytes held outside the tiers: messages being received or sent. Zero when no call is running. */
   public long workingAllocatedBytes() {
     return flightAllocator.getAllocatedMemory();
+  }
+
+  /** Calls Hangar is working on now (producer methods running, DoGet streams). */
+  public int runningCalls() {
+    return calls.running();
   }
 
   public void awaitTermination() throws InterruptedException {

@@ -108,9 +108,9 @@ public final class Main {
         stopped.countDown();
       }
     }, "hangar-shutdown"));
-    LOG.info("Hangar listening on grpc://{}:{} ({}; memory {}; {} storage class(es))",
+    LOG.info("Hangar listening on grpc://{}:{} ({}; {}; {} storage class(es))",
         config.server().host(), server.port(), file == null ? "embedded default config" : file,
-        config.storage().get(dev.hangar.config.StorageType.MEMORY).map(m -> Sizes.format(m.capacity())).orElse("none"),
+        String.join(", ", config.storage().types().values().stream().map(t -> t.type().key() + " " + Sizes.format(t.capacity())).toList()),
         config.storageClasses().size());
     try {
       server.awaitTermination();

@@ -3,7 +3,6 @@ package dev.hangar.server;
 import dev.hangar.config.Durability;
 import dev.hangar.config.HangarConfig;
 import dev.hangar.config.StorageClassConfig;
-import dev.hangar.config.StorageType;
 import dev.hangar.config.TierConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,11 +18,6 @@ final class Unsupported {
   /** One line per setting this build cannot honour, naming its YAML path. Empty if it can serve the config. */
   static List<String> find(HangarConfig config) {
     List<String> out = new ArrayList<>();
-    for (StorageType type : List.of(StorageType.DISK_MAPPED, StorageType.DISK)) {
-      if (config.storage().get(type).isPresent()) {
-        out.add("storage." + type.key() + ": the " + type.key() + " storage type is not implemented in this build yet (use memory)");
-      }
-    }
     List<StorageClassConfig> classes = config.storageClasses();
     for (int i = 0; i < classes.size(); i++) {
       StorageClassConfig c = classes.get(i);
@@ -37,9 +31,6 @@ final class Unsupported {
       for (int j = 0; j < c.tiers().size(); j++) {
         TierConfig t = c.tiers().get(j);
         String tpath = path + ".tiers[" + j + "]";
-        if (t.evictionSpill()) {
-          out.add(tpath + ".evictionSpill: moving evicted flights to a next tier is not implemented in this build yet (remove it)");
-        }
         if (t.moveAfter().isPresent()) {
           out.add(tpath + ".moveAfter: moving idle flights down is not implemented in this build yet (remove it)");
         }

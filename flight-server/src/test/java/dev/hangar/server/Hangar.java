@@ -101,12 +101,16 @@ final class Hangar implements AutoCloseable {
     return paths;
   }
 
-  /** Waits until no call holds memory outside the tiers (a cancelled call is cleaned up asynchronously). */
+  /**
+   * Waits until the server runs no call and no call holds memory outside the tiers (a cancelled
+   * upload is noticed and aborted asynchronously).
+   */
   void awaitIdle() throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (server.workingAllocatedBytes() != 0 && System.nanoTime() < deadline) {
+    while ((server.runningCalls() != 0 || server.workingAllocatedBytes() != 0) && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
+    assertThat(server.runningCalls()).as("calls still running").isZero();
     assertThat(server.workingAllocatedBytes()).as("server working memory after calls end").isZero();
   }
 

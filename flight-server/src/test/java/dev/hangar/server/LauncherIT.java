@@ -84,7 +84,7 @@ class LauncherIT {
     Result r = run(Map.of(), "serve", "--config", "config/examples/hangar-full.yaml");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.output()).contains("Cannot use config (cannot serve it)")
-        .contains("storage.disk_mapped: the disk_mapped storage type is not implemented in this build yet")
+        .contains("storageClasses[0].tiers[0].moveAfter: moving idle flights down is not implemented in this build yet")
         .contains("limitPolicies: quotas are not enforced by this build yet");
     Result small = run(Map.of("HANGAR_MAX_DIRECT_MEMORY", "512m", "HANGAR_PORT", "0"), "serve");
     assertThat(small.code()).isEqualTo(1);

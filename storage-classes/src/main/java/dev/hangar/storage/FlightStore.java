@@ -118,8 +118,7 @@ public final class FlightStore implements AutoCloseable {
             path, Sizes.format(size), sc, describeTiers(sc));
       }
     }
-    TierConfig tier = sc.tier(tierIndex);
-    return new Upload(this, path, sc, tierIndex, tiers.get(tier.storage()), schema);
+    return new Upload(this, path, sc, tierIndex, schema);
   }
 
   private String describeTiers(StorageClass sc) {
@@ -136,7 +135,7 @@ public final class FlightStore implements AutoCloseable {
     EvictionQueue queue = queues.get(capacity.type());
     synchronized (queue) {
       while (!capacity.tryReserve(bytes)) {
-        FlightVersion victim = queue.evictOne();
+        FlightVersion victim = queue.evictOne(this::evict);
         if (victim == null) {
           throw new InsufficientCapacityException(
               "Cannot store flight \"%s\": storage %s has no room for %s more (capacity %s, in use %s, and every"
@@ -152,12 +151,69 @@ public final class FlightStore implements AutoCloseable {
     }
   }
 
+  /**
+   * Evicts {@code v}: with {@code evictionSpill} and a next tier, its copy first moves there (the
+   * version is pinned while it is copied, and only replaced if nobody started reading it and the
+   * path still maps to it); otherwise its copy is dropped. Runs under the eviction queue's monitor
+   * of v's storage type; the copy reserves in the next tier, which is always a slower type (the
+   * config enforces that order), so queue monitors are always taken from faster to slower.
+   */
+  private boolean evict(FlightVersion v) {
+    StorageClass sc = (StorageClass) v.owner();
+    int next = v.tierIndex() + 1;
+    if (!sc.tier(v.tierIndex()).evictionSpill() || next >= sc.config().tiers().size()
+        || v.copy().bodyBytes() > sc.tier(next).maxFlightSize() || !v.tryAcquire()) {
+      return v.tryEvict();
+    }
+    StoredFlight moved;
+    try {
+      Tier target = tiers.get(sc.tier(next).storage());
+      dev.hangar.tiers.FlightWriter writer = target.newWriter(v.path(), v.copy().schema(), (cap, bytes) -> reserve(cap, bytes, v.path()));
+      try {
+        v.copy().copyTo(writer);
+        moved = writer.commit();
+      } catch (RuntimeException e) {
+        writer.abort();
+        throw e;
+      }
+    } catch (StorageException e) {
+      v.releaseReader(); // no room below either: drop it instead
+      return v.tryEvict();
+    } catch (RuntimeException e) {
+      v.releaseReader();
+      throw e;
+    }
+    v.releaseReader();
+    if (!v.tryEvict()) {
+      moved.free(); // a reader arrived meanwhile: it stays where it is
+      return false;
+    }
+    FlightVersion spilled = new FlightVersion(v.path(), sc, next, sc.tier(next).priority(), moved, v.committedAt(), v.expiresAt(), v.id());
+    spilled.touch(v.lastAccess());
+    EvictionQueue below = queues.get(moved.storageType());
+    boolean replaced;
+    synchronized (below) {
+      replaced = catalog.replace(v.path(), v, spilled);
+      if (replaced) {
+        below.add(spilled);
+      }
+    }
+    if (replaced) {
+      sc.flights.incrementAndGet(); // forget(v) by the caller takes them off again
+      sc.bytes.addAndGet(moved.bytes());
+      sc.spills.increment();
+    } else {
+      moved.free();
+    }
+    return true;
+  }
+
   /** Commits a written copy as the flight at {@code path}; the previous version, if any, leaves. */
   FlightSummary install(String path, StorageClass sc, int tierIndex, StoredFlight copy) {
     Instant now = clock.instant();
     Optional<Instant> expiresAt = sc.config().ttl().map(now::plus);
     FlightVersion v =
-        new FlightVersion(path, sc, sc.tier(tierIndex).priority(), copy, now, expiresAt, versions.incrementAndGet());
+        new FlightVersion(path, sc, tierIndex, sc.tier(tierIndex).priority(), copy, now, expiresAt, versions.incrementAndGet());
     sc.flights.incrementAndGet();
     sc.bytes.addAndGet(copy.bytes());
     sc.puts.increment();
@@ -287,6 +343,7 @@ public final class FlightStore implements AutoCloseable {
           sc.rejectedPuts.sum(),
           sc.deletions.sum(),
           sc.evictions.sum(),
+          sc.spills.sum(),
           sc.expirations.sum()));
     }
     return new StoreStats(types, cls);

@@ -17,6 +17,7 @@ public final class StorageClass {
   final LongAdder evictions = new LongAdder();
   final LongAdder expirations = new LongAdder();
   final LongAdder deletions = new LongAdder();
+  final LongAdder spills = new LongAdder();
 
   StorageClass(StorageClassConfig config) {
     this.config = config;

@@ -20,5 +20,6 @@ public record StoreStats(List<TypeStats> storageTypes, List<ClassStats> storageC
       long rejectedPuts,
       long deletions,
       long evictions,
+      long spills,
       long expirations) {}
 }

@@ -5,6 +5,7 @@ import dev.hangar.config.TierConfig;
 import dev.hangar.config.UploadSpill;
 import dev.hangar.tiers.Capacity;
 import dev.hangar.tiers.FlightWriter;
+import dev.hangar.tiers.StoredFlight;
 import dev.hangar.tiers.Tier;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 import org.apache.arrow.vector.types.pojo.Schema;
@@ -18,18 +19,22 @@ public final class Upload implements AutoCloseable {
   private final FlightStore store;
   private final String path;
   private final StorageClass storageClass;
-  private final int tierIndex;
   private final Schema schema;
-  private final FlightWriter writer;
+  private int tierIndex;
+  private FlightWriter writer;
   private boolean finished;
 
-  Upload(FlightStore store, String path, StorageClass storageClass, int tierIndex, Tier tier, Schema schema) {
+  Upload(FlightStore store, String path, StorageClass storageClass, int tierIndex, Schema schema) {
     this.store = store;
     this.path = path;
     this.storageClass = storageClass;
     this.tierIndex = tierIndex;
     this.schema = schema;
-    this.writer = tier.newWriter(path, schema, this::reserve);
+    this.writer = tier().newWriter(path, schema, this::reserve);
+  }
+
+  private Tier tier() {
+    return store.tiers().get(storageClass.tier(tierIndex).storage());
   }
 
   public String path() {
@@ -48,32 +53,61 @@ public final class Upload implements AutoCloseable {
     return writer.bytes();
   }
 
-  /** Takes ownership of {@code batch}; on failure the batch is closed and the upload must be aborted. */
+  /** The storage type the upload is writing to now (it changes when the upload spills). */
+  public dev.hangar.config.StorageType storageType() {
+    return tier().type();
+  }
+
+  /**
+   * Takes ownership of {@code batch}. If it would outgrow the current tier, what has arrived moves
+   * to the class's next tier first ({@code uploadSpill: spill}), or the put fails. On failure the
+   * batch is closed and the upload must be aborted.
+   */
   public void append(ArrowRecordBatch batch) {
-    if (finished) {
+    try {
+      if (finished) {
+        throw new IllegalStateException("Cannot append to a finished upload of " + path);
+      }
+      while (true) {
+        TierConfig config = storageClass.tier(tierIndex);
+        Tier tier = tier();
+        long after = writer.bytes() + tier.weigh(batch);
+        boolean overMax = after > config.maxFlightSize();
+        boolean overCapacity = after > tier.capacity().limit();
+        if (!overMax && !overCapacity) {
+          break;
+        }
+        boolean last = tierIndex + 1 >= storageClass.config().tiers().size();
+        if (config.uploadSpill() == UploadSpill.REJECT || last) {
+          String limit = overMax
+              ? "maxFlightSize " + Sizes.format(config.maxFlightSize()) + " of tier " + config.storage()
+              : "the whole capacity of storage " + config.storage() + " (" + Sizes.format(tier.capacity().limit()) + ")";
+          String why = config.uploadSpill() == UploadSpill.REJECT ? " (uploadSpill: reject)" : last && storageClass.config().tiers().size() > 1 ? ", its last tier" : "";
+          throw new FlightTooLargeException("Cannot store flight \"%s\": it outgrew %s in %s%s", path, limit, storageClass, why);
+        }
+        spill();
+      }
+    } catch (RuntimeException | Error e) {
       batch.close();
-      throw new IllegalStateException("Cannot append to a finished upload of " + path);
+      throw e;
     }
     writer.append(batch);
   }
 
+  /** Moves what was written to the next tier; the rest of the stream follows it there. */
+  private void spill() {
+    StoredFlight partial = writer.commit();
+    tierIndex++;
+    writer = tier().newWriter(path, schema, this::reserve);
+    try {
+      partial.copyTo(writer);
+    } finally {
+      partial.free();
+    }
+    storageClass.spills.increment();
+  }
+
   private void reserve(Capacity capacity, long bytes) {
-    TierConfig tier = storageClass.tier(tierIndex);
-    long after = writer.bytes() + bytes;
-    if (after > tier.maxFlightSize()) {
-      String why =
-          tier.uploadSpill() == UploadSpill.REJECT
-              ? "(uploadSpill: reject)"
-              : "and it is the last tier this build can spill to";
-      throw new FlightTooLargeException(
-          "Cannot store flight \"%s\": it outgrew maxFlightSize %s of tier %s in %s %s",
-          path, Sizes.format(tier.maxFlightSize()), tier.storage(), storageClass, why);
-    }
-    if (after > capacity.limit()) {
-      throw new FlightTooLargeException(
-          "Cannot store flight \"%s\": it outgrew the whole capacity of storage %s (%s) in %s",
-          path, capacity.type(), Sizes.format(capacity.limit()), storageClass);
-    }
     store.reserve(capacity, bytes, path);
   }
 

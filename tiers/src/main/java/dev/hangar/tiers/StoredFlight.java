@@ -25,6 +25,9 @@ public interface StoredFlight {
   /** A cursor over the batches, for one reader. Valid until this copy is freed. */
   BatchCursor cursor();
 
+  /** Appends every batch of this copy to {@code writer} (another tier's), leaving this copy intact. */
+  void copyTo(FlightWriter writer);
+
   /** Frees the storage and releases its bytes from the tier's capacity. Idempotent. */
   void free();
 }

@@ -22,6 +22,9 @@ public interface Tier extends AutoCloseable {
    */
   FlightWriter newWriter(String path, Schema schema, Reserver reserver);
 
+  /** The bytes {@code batch} would take in this tier (to decide placement before writing it). */
+  long weigh(org.apache.arrow.vector.ipc.message.ArrowRecordBatch batch);
+
   /** Frees everything and checks that nothing leaked. */
   @Override
   void close();

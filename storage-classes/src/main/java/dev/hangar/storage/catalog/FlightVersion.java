@@ -16,6 +16,7 @@ import java.util.Optional;
 public final class FlightVersion {
   private final String path;
   private final Object owner;
+  private final int tierIndex;
   private final int priority;
   private final StoredFlight copy;
   private final Instant committedAt;
@@ -29,13 +30,15 @@ public final class FlightVersion {
 
   /**
    * @param owner the storage class the version belongs to (opaque here)
-   * @param priority the eviction priority of the tier the copy is in
+   * @param tierIndex which of its class's tiers the copy is in
+   * @param priority the eviction priority of that tier
    * @param id a number unique to this version within the node
    */
-  public FlightVersion(
-      String path, Object owner, int priority, StoredFlight copy, Instant committedAt, Optional<Instant> expiresAt, long id) {
+  public FlightVersion(String path, Object owner, int tierIndex, int priority, StoredFlight copy, Instant committedAt,
+      Optional<Instant> expiresAt, long id) {
     this.path = path;
     this.owner = owner;
+    this.tierIndex = tierIndex;
     this.priority = priority;
     this.copy = copy;
     this.committedAt = committedAt;
@@ -50,6 +53,10 @@ public final class FlightVersion {
 
   public Object owner() {
     return owner;
+  }
+
+  public int tierIndex() {
+    return tierIndex;
   }
 
   public int priority() {

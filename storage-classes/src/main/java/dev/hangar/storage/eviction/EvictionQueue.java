@@ -39,16 +39,27 @@ public final class EvictionQueue {
     }
   }
 
-  /**
-   * Evicts the first flight in eviction order that nobody is reading, and returns it (its copy is
-   * already freed), or null when every queued flight is being read.
-   */
+  /** Decides how one candidate leaves: true if it was evicted (its copy freed or moved). */
+  @FunctionalInterface
+  public interface Evictor {
+    boolean evict(FlightVersion candidate);
+  }
+
+  /** Evicts with {@link FlightVersion#tryEvict()}: the copy is dropped. */
   public synchronized FlightVersion evictOne() {
+    return evictOne(FlightVersion::tryEvict);
+  }
+
+  /**
+   * Offers flights to {@code evictor} in eviction order until it evicts one, and returns that one,
+   * or null when none could go (every queued flight is being read).
+   */
+  public synchronized FlightVersion evictOne(Evictor evictor) {
     for (Iterator<Map.Entry<Integer, LinkedHashSet<FlightVersion>>> levels = byPriority.entrySet().iterator(); levels.hasNext(); ) {
       LinkedHashSet<FlightVersion> set = levels.next().getValue();
       for (Iterator<FlightVersion> it = set.iterator(); it.hasNext(); ) {
         FlightVersion v = it.next();
-        if (v.tryEvict()) {
+        if (evictor.evict(v)) {
           it.remove();
           size--;
           if (set.isEmpty()) {

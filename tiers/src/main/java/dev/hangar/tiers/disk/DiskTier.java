@@ -99,6 +99,11 @@ public final class DiskTier implements Tier {
   }
 
   @Override
+  public long weigh(org.apache.arrow.vector.ipc.message.ArrowRecordBatch batch) {
+    return 8 + org.apache.arrow.vector.ipc.message.MessageSerializer.serializeMetadata(batch).remaining() + batch.computeBodyLength();
+  }
+
+  @Override
   public FlightWriter newWriter(String path, Schema schema, Reserver reserver) {
     String base = hash(path) + "-" + counter.incrementAndGet();
     return new IpcFileWriter(this, dir.resolve(base + SUFFIX), dir.resolve(base + TEMP_SUFFIX), schema, reserver);

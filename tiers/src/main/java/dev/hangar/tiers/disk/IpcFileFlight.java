@@ -201,6 +201,24 @@ final class IpcFileFlight implements StoredFlight {
     }
   }
 
+  @Override
+  public void copyTo(dev.hangar.tiers.FlightWriter writer) {
+    checkNotFreed();
+    if (mapped != null) {
+      for (ArrowRecordBatch b : mapped) {
+        writer.append(new ArrowRecordBatch(b.getLength(), b.getNodes(), b.getBuffers(), b.getBodyCompression(), b.getVariadicBufferCounts(), true));
+      }
+      return;
+    }
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      for (ArrowBlock block : blocks) {
+        writer.append(MessageSerializer.deserializeRecordBatch(new ReadChannel(channel.position(block.getOffset())), block, tier.allocator()));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read flight file " + file + ": " + e.getMessage(), e);
+    }
+  }
+
   private void checkNotFreed() {
     if (freed.get()) {
       throw new IllegalStateException("Cannot read a freed flight");

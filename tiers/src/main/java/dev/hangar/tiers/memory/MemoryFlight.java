@@ -90,6 +90,14 @@ final class MemoryFlight implements StoredFlight {
   }
 
   @Override
+  public void copyTo(dev.hangar.tiers.FlightWriter writer) {
+    for (ArrowRecordBatch b : batches) {
+      // a second set of references to the same buffers: the writer owns (and closes) this one
+      writer.append(new ArrowRecordBatch(b.getLength(), b.getNodes(), b.getBuffers(), b.getBodyCompression(), b.getVariadicBufferCounts(), true));
+    }
+  }
+
+  @Override
   public void free() {
     if (freed.compareAndSet(false, true)) {
       AutoCloseables.closeNoChecked(() -> AutoCloseables.close(batches));

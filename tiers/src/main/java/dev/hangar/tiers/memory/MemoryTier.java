@@ -51,6 +51,11 @@ public final class MemoryTier implements Tier {
     return new MemoryFlightWriter(schema, allocator, capacity, reserver);
   }
 
+  @Override
+  public long weigh(ArrowRecordBatch batch) {
+    return sizeOf(batch);
+  }
+
   /** The bytes {@code batch} occupies: the sizes of its distinct underlying allocations. */
   public static long sizeOf(ArrowRecordBatch batch) {
     Map<ReferenceManager, Boolean> seen = new IdentityHashMap<>();
