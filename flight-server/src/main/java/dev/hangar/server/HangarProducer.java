@@ -51,7 +51,9 @@ final class HangarProducer implements FlightProducer {
           new ActionType("delete", "Delete the flight at the path given as the UTF-8 body; returns JSON describing it"),
           new ActionType("delete-prefix", "Delete every flight whose path starts with the UTF-8 body (non-empty); returns JSON with the count"),
           new ActionType("stats", "JSON: bytes, capacity and flights per storage type; flights, bytes, hits, misses, puts, evictions per storage class"),
-          new ActionType("describe", "JSON: where the flight at the path given as the UTF-8 body lives now, and its size and times"));
+          new ActionType("describe", "JSON: where the flight at the path given as the UTF-8 body lives now, and its size and times"),
+          new ActionType(org.apache.arrow.flight.FlightConstants.RENEW_FLIGHT_ENDPOINT.getType(),
+              "Standard Flight action: extends the endpoint's expiration by its class's TTL from now; returns the FlightEndpoint"));
 
   private static final Logger LOG = LoggerFactory.getLogger(HangarProducer.class);
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -275,11 +277,14 @@ final class HangarProducer implements FlightProducer {
     return FlightPath.of(descriptor.getPath());
   }
 
-  private static FlightInfo flightInfo(FlightSummary s) {
-    Ticket ticket = new Ticket(s.path().getBytes(StandardCharsets.UTF_8));
-    FlightEndpoint.Builder endpoint = FlightEndpoint.builder(ticket);
+  private static FlightEndpoint endpoint(FlightSummary s) {
+    FlightEndpoint.Builder endpoint = FlightEndpoint.builder(new Ticket(s.path().getBytes(StandardCharsets.UTF_8)));
     s.expiresAt().ifPresent(endpoint::setExpirationTime);
-    return FlightInfo.builder(s.schema(), FlightDescriptor.path(s.path()), List.of(endpoint.build()))
+    return endpoint.build();
+  }
+
+  private static FlightInfo flightInfo(FlightSummary s) {
+    return FlightInfo.builder(s.schema(), FlightDescriptor.path(s.path()), List.of(endpoint(s)))
         .setBytes(s.bodyBytes())
         .setRecords(s.rows())
         .build();
@@ -298,6 +303,11 @@ final class HangarProducer implements FlightProducer {
     calls.enter();
     try {
       byte[] body = action.getBody() == null ? new byte[0] : action.getBody();
+      if (action.getType().equals(org.apache.arrow.flight.FlightConstants.RENEW_FLIGHT_ENDPOINT.getType())) {
+        listener.onNext(new Result(renew(body)));
+        listener.onCompleted();
+        return;
+      }
       Object result =
           switch (action.getType()) {
             case "delete" -> describe(store.delete(FlightPath.fromUtf8(body, "delete body")), "deleted");
@@ -326,6 +336,20 @@ final class HangarProducer implements FlightProducer {
     }
   }
 
+  private byte[] renew(byte[] body) {
+    org.apache.arrow.flight.RenewFlightEndpointRequest request;
+    try {
+      request = org.apache.arrow.flight.RenewFlightEndpointRequest.deserialize(java.nio.ByteBuffer.wrap(body));
+    } catch (java.io.IOException | java.net.URISyntaxException | RuntimeException e) {
+      throw new Errors.BadRequestException("Invalid RenewFlightEndpoint request: the body is not a serialized RenewFlightEndpointRequest");
+    }
+    FlightSummary s = store.renew(FlightPath.fromUtf8(request.getFlightEndpoint().getTicket().getBytes(), "ticket"));
+    java.nio.ByteBuffer out = endpoint(s).serialize();
+    byte[] bytes = new byte[out.remaining()];
+    out.get(bytes);
+    return bytes;
+  }
+
   private static Map<String, Object> describe(FlightSummary s, String what) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("path", s.path());
@@ -335,7 +359,7 @@ final class HangarProducer implements FlightProducer {
     m.put("storageClass", s.storageClass());
     m.put("durability", s.durability().key());
     m.put("tier", s.storageType().key());
-    m.put("tiers", List.of(s.storageType().key()));
+    m.put("tiers", s.classTiers());
     m.put("rows", s.rows());
     m.put("batches", s.batches());
     m.put("bytes", s.bytes());

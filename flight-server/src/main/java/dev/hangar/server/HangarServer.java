@@ -166,8 +166,12 @@ public final class HangarServer implements AutoCloseable {
       if (n > 0) {
         LOG.debug("Expired {} flights", n);
       }
+      int moved = store.maintain();
+      if (moved > 0) {
+        LOG.debug("Moved {} flights between tiers (moveAfter / promoteAfter)", moved);
+      }
     } catch (RuntimeException e) {
-      LOG.error("TTL sweep failed", e);
+      LOG.error("Background sweep (TTL, moveAfter, promoteAfter) failed", e);
     }
   }
 

@@ -3,7 +3,6 @@ package dev.hangar.server;
 import dev.hangar.config.Durability;
 import dev.hangar.config.HangarConfig;
 import dev.hangar.config.StorageClassConfig;
-import dev.hangar.config.TierConfig;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -27,16 +26,6 @@ final class Unsupported {
       }
       if (c.replicas() != 1) {
         out.add(path + ".replicas: " + c.replicas() + " needs multi-node mode, which this build does not have (use 1)");
-      }
-      for (int j = 0; j < c.tiers().size(); j++) {
-        TierConfig t = c.tiers().get(j);
-        String tpath = path + ".tiers[" + j + "]";
-        if (t.moveAfter().isPresent()) {
-          out.add(tpath + ".moveAfter: moving idle flights down is not implemented in this build yet (remove it)");
-        }
-        if (t.promoteAfter().isPresent()) {
-          out.add(tpath + ".promoteAfter: promoting hot flights is not implemented in this build yet (remove it)");
-        }
       }
     }
     if (!config.limitPolicies().isEmpty()) {

@@ -317,9 +317,9 @@ class FlightRpcIT {
         names.add(t.getType());
         assertThat(t.getDescription()).isNotBlank();
       }
-      assertThat(names).containsExactly("delete", "delete-prefix", "stats", "describe");
+      assertThat(names).containsExactly("delete", "delete-prefix", "stats", "describe", "RenewFlightEndpoint");
       assertFlightError(() -> h.action("compact", ""), FlightStatusCode.INVALID_ARGUMENT,
-          "Unknown action \"compact\" (available: delete, delete-prefix, stats, describe)");
+          "Unknown action \"compact\" (available: delete, delete-prefix, stats, describe, RenewFlightEndpoint)");
       h.put("keep", TestData.narrow(1, 10, 1));
       assertFlightError(() -> h.action("delete-prefix", ""), FlightStatusCode.INVALID_ARGUMENT,
           "Cannot delete-prefix with an empty prefix: it would delete every flight (name a prefix, e.g. cache/tenant1/)");
@@ -356,6 +356,23 @@ class FlightRpcIT {
       // pyarrow reads the field right (the interop tests check it there too).
       java.time.Instant decoded = h.client.getInfo(FlightDescriptor.path("t")).getEndpoints().get(0).getExpirationTime().orElseThrow();
       assertThat(java.time.Instant.ofEpochSecond(decoded.getEpochSecond() / 2, decoded.getNano())).isEqualTo(expected);
+
+      // RenewFlightEndpoint: the new expiry is the class TTL from now, later than the first.
+      Thread.sleep(20);
+      org.apache.arrow.flight.RenewFlightEndpointRequest request =
+          new org.apache.arrow.flight.RenewFlightEndpointRequest(h.client.getInfo(FlightDescriptor.path("t")).getEndpoints().get(0));
+      java.nio.ByteBuffer body = request.serialize();
+      byte[] bytes = new byte[body.remaining()];
+      body.get(bytes);
+      var results = h.client.doAction(new org.apache.arrow.flight.Action("RenewFlightEndpoint", bytes));
+      FlightEndpoint renewed = FlightEndpoint.deserialize(java.nio.ByteBuffer.wrap(results.next().getBody()));
+      assertThat(results.hasNext()).isFalse();
+      java.time.Instant renewedAt = renewed.getExpirationTime().orElseThrow();
+      java.time.Instant wireRenewed = java.time.Instant.ofEpochSecond(renewedAt.getEpochSecond() / 2, renewedAt.getNano());
+      assertThat(wireRenewed).isAfter(expected);
+      assertThat(h.action("describe", "t").get("expiresAt").asText()).isEqualTo(wireRenewed.toString());
+      assertFlightError(() -> h.client.doAction(new org.apache.arrow.flight.Action("RenewFlightEndpoint", new byte[] {1, 2, 3})).next(),
+          FlightStatusCode.INVALID_ARGUMENT, "Invalid RenewFlightEndpoint request: the body is not a serialized RenewFlightEndpointRequest");
     }
   }
 }

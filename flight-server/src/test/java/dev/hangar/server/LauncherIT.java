@@ -84,7 +84,7 @@ class LauncherIT {
     Result r = run(Map.of(), "serve", "--config", "config/examples/hangar-full.yaml");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.output()).contains("Cannot use config (cannot serve it)")
-        .contains("storageClasses[0].tiers[0].moveAfter: moving idle flights down is not implemented in this build yet")
+        .contains("storageClasses[0].durability: strong needs durable stores")
         .contains("limitPolicies: quotas are not enforced by this build yet");
     Result small = run(Map.of("HANGAR_MAX_DIRECT_MEMORY", "512m", "HANGAR_PORT", "0"), "serve");
     assertThat(small.code()).isEqualTo(1);
@@ -113,7 +113,7 @@ class LauncherIT {
       assertThat(port).as("the server announced its port:%n%s", Files.readString(log)).isPositive();
       try (RootAllocator allocator = new RootAllocator();
           FlightClient client = FlightClient.builder(allocator, Location.forGrpcInsecure("127.0.0.1", port)).build()) {
-        assertThat(client.listActions()).hasSize(4);
+        assertThat(client.listActions()).hasSize(5);
       }
       p.destroy(); // SIGTERM
       assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();

@@ -43,6 +43,7 @@ public final class FlightStore implements AutoCloseable {
   private final Map<StorageType, Tier> tiers;
   private final Map<StorageType, EvictionQueue> queues = new EnumMap<>(StorageType.class);
   private final Map<StorageType, LongAdder> typeEvictions = new EnumMap<>(StorageType.class);
+  private final Map<StorageType, LongAdder> typeHits = new EnumMap<>(StorageType.class);
   private final List<StorageClass> classes;
   private final PrefixRouter<StorageClass> router;
   private final NavigableMap<String, FlightVersion> catalog = new ConcurrentSkipListMap<>();
@@ -74,6 +75,7 @@ public final class FlightStore implements AutoCloseable {
     for (StorageType type : tiers.keySet()) {
       queues.put(type, new EvictionQueue());
       typeEvictions.put(type, new LongAdder());
+      typeHits.put(type, new LongAdder());
     }
   }
 
@@ -162,50 +164,135 @@ public final class FlightStore implements AutoCloseable {
     StorageClass sc = (StorageClass) v.owner();
     int next = v.tierIndex() + 1;
     if (!sc.tier(v.tierIndex()).evictionSpill() || next >= sc.config().tiers().size()
-        || v.copy().bodyBytes() > sc.tier(next).maxFlightSize() || !v.tryAcquire()) {
+        || v.copy().bodyBytes() > sc.tier(next).maxFlightSize()) {
       return v.tryEvict();
     }
-    StoredFlight moved;
+    StoredFlight moved = copyTo(v, next);
+    if (moved == null) {
+      return v.tryEvict(); // no room below either: drop it instead
+    }
+    if (!v.tryEvict()) {
+      moved.free(); // a reader arrived meanwhile: it stays where it is
+      return false;
+    }
+    if (install(v, next, moved)) {
+      sc.flights.incrementAndGet(); // the caller's forget(v) takes them off again
+      sc.bytes.addAndGet(moved.bytes());
+      sc.spills.increment();
+    }
+    return true;
+  }
+
+  /**
+   * Copies v's flight into tier {@code target} of its class while pinning v as a reader, or returns
+   * null if that tier has no room for it. May evict in the target tier.
+   */
+  private StoredFlight copyTo(FlightVersion v, int target) {
+    if (!v.tryAcquire()) {
+      return null;
+    }
+    StorageClass sc = (StorageClass) v.owner();
     try {
-      Tier target = tiers.get(sc.tier(next).storage());
-      dev.hangar.tiers.FlightWriter writer = target.newWriter(v.path(), v.copy().schema(), (cap, bytes) -> reserve(cap, bytes, v.path()));
+      Tier tier = tiers.get(sc.tier(target).storage());
+      dev.hangar.tiers.FlightWriter writer = tier.newWriter(v.path(), v.copy().schema(), (cap, bytes) -> reserve(cap, bytes, v.path()));
       try {
         v.copy().copyTo(writer);
-        moved = writer.commit();
+        return writer.commit();
       } catch (RuntimeException e) {
         writer.abort();
         throw e;
       }
     } catch (StorageException e) {
-      v.releaseReader(); // no room below either: drop it instead
-      return v.tryEvict();
-    } catch (RuntimeException e) {
+      return null;
+    } finally {
       v.releaseReader();
-      throw e;
     }
-    v.releaseReader();
-    if (!v.tryEvict()) {
-      moved.free(); // a reader arrived meanwhile: it stays where it is
-      return false;
-    }
-    FlightVersion spilled = new FlightVersion(v.path(), sc, next, sc.tier(next).priority(), moved, v.committedAt(), v.expiresAt(), v.id());
-    spilled.touch(v.lastAccess());
-    EvictionQueue below = queues.get(moved.storageType());
+  }
+
+  /** Maps v's path to its copy in tier {@code target}, if the path still maps to v; else frees the copy. */
+  private boolean install(FlightVersion v, int target, StoredFlight copy) {
+    StorageClass sc = (StorageClass) v.owner();
+    FlightVersion moved = new FlightVersion(v.path(), sc, target, sc.tier(target).priority(), copy, v.committedAt(), v.expiresAt(), v.id());
+    moved.touch(v.lastAccess());
+    moved.inheritAccesses(v);
+    EvictionQueue queue = queues.get(copy.storageType());
     boolean replaced;
-    synchronized (below) {
-      replaced = catalog.replace(v.path(), v, spilled);
+    synchronized (queue) {
+      replaced = catalog.replace(v.path(), v, moved);
       if (replaced) {
-        below.add(spilled);
+        queue.add(moved);
       }
     }
-    if (replaced) {
-      sc.flights.incrementAndGet(); // forget(v) by the caller takes them off again
-      sc.bytes.addAndGet(moved.bytes());
-      sc.spills.increment();
-    } else {
-      moved.free();
+    if (!replaced) {
+      copy.free();
     }
+    return replaced;
+  }
+
+  /**
+   * Moves flights between tiers by time (DESIGN §4): one idle for its tier's {@code moveAfter}
+   * goes down a tier; one read {@code promoteAfter.accesses} times within {@code promoteAfter.within}
+   * goes up into that tier. Runs in the background; a read in progress finishes on the copy it
+   * started on. Returns how many flights moved.
+   */
+  public int maintain() {
+    Instant now = clock.instant();
+    int moved = 0;
+    for (FlightVersion v : catalog.values()) {
+      if (v.isExpired(now)) {
+        continue;
+      }
+      StorageClass sc = (StorageClass) v.owner();
+      int i = v.tierIndex();
+      TierConfig here = sc.tier(i);
+      if (i > 0 && sc.tier(i - 1).promoteAfter().isPresent()) {
+        TierConfig.PromoteAfter p = sc.tier(i - 1).promoteAfter().get();
+        if (v.readAtLeast(p.accesses(), p.within(), now) && v.copy().bodyBytes() <= sc.tier(i - 1).maxFlightSize()
+            && relocate(v, i - 1)) {
+          sc.promotions.increment();
+          moved++;
+          continue;
+        }
+      }
+      if (here.moveAfter().isPresent() && i + 1 < sc.config().tiers().size()
+          && !now.isBefore(v.lastAccess().plus(here.moveAfter().get()))
+          && v.copy().bodyBytes() <= sc.tier(i + 1).maxFlightSize()
+          && relocate(v, i + 1)) {
+        sc.moves.increment();
+        moved++;
+      }
+    }
+    return moved;
+  }
+
+  /** Copies v into another tier of its class and swaps it in; v's readers finish on the old copy. */
+  private boolean relocate(FlightVersion v, int target) {
+    StoredFlight copy = copyTo(v, target);
+    if (copy == null) {
+      return false;
+    }
+    StorageClass sc = (StorageClass) v.owner();
+    sc.flights.incrementAndGet(); // retire(v) below takes v's share off again
+    sc.bytes.addAndGet(copy.bytes());
+    if (!install(v, target, copy)) {
+      sc.flights.decrementAndGet();
+      sc.bytes.addAndGet(-copy.bytes());
+      return false;
+    }
+    retire(v);
     return true;
+  }
+
+  /** Extends the TTL of the flight at {@code path} by its class's TTL from now; returns the summary. */
+  public FlightSummary renew(String path) {
+    FlightPath.validate(path);
+    FlightVersion v = catalog.get(path);
+    Instant now = clock.instant();
+    if (v == null || v.isExpired(now)) {
+      throw notFound(path);
+    }
+    ((StorageClass) v.owner()).config().ttl().ifPresent(ttl -> v.renew(now.plus(ttl)));
+    return summarize(v);
   }
 
   /** Commits a written copy as the flight at {@code path}; the previous version, if any, leaves. */
@@ -280,8 +367,13 @@ public final class FlightStore implements AutoCloseable {
       }
       if (v.tryAcquire()) {
         v.touch(now);
+        StorageClass owner = (StorageClass) v.owner();
+        if (v.tierIndex() > 0) {
+          owner.tier(v.tierIndex() - 1).promoteAfter().ifPresent(p -> v.recordAccess(now, p.accesses()));
+        }
         queues.get(v.copy().storageType()).touch(v);
-        ((StorageClass) v.owner()).hits.increment();
+        typeHits.get(v.copy().storageType()).increment();
+        owner.hits.increment();
         return new FlightLease(v, summarize(v));
       }
       Thread.onSpinWait(); // the version is leaving the catalog; look again
@@ -328,7 +420,8 @@ public final class FlightStore implements AutoCloseable {
     for (Map.Entry<StorageType, Tier> e : tiers.entrySet()) {
       Capacity c = e.getValue().capacity();
       types.add(new StoreStats.TypeStats(
-          e.getKey().key(), c.limit(), c.used(), queues.get(e.getKey()).size(), typeEvictions.get(e.getKey()).sum()));
+          e.getKey().key(), c.limit(), c.used(), queues.get(e.getKey()).size(), typeHits.get(e.getKey()).sum(),
+          typeEvictions.get(e.getKey()).sum()));
     }
     List<StoreStats.ClassStats> cls = new ArrayList<>();
     for (StorageClass sc : classes) {
@@ -344,6 +437,8 @@ public final class FlightStore implements AutoCloseable {
           sc.deletions.sum(),
           sc.evictions.sum(),
           sc.spills.sum(),
+          sc.moves.sum(),
+          sc.promotions.sum(),
           sc.expirations.sum()));
     }
     return new StoreStats(types, cls);
@@ -394,7 +489,8 @@ public final class FlightStore implements AutoCloseable {
         v.expiresAt(),
         v.lastAccess(),
         v.readers(),
-        v.id());
+        v.id(),
+        sc.config().tiers().stream().map(t -> t.storage().key()).toList());
   }
 
   private static FlightNotFoundException notFound(String path) {

@@ -21,4 +21,5 @@ public record FlightSummary(
     Optional<Instant> expiresAt,
     Instant lastAccess,
     int readers,
-    long version) {}
+    long version,
+    java.util.List<String> classTiers) {}

@@ -18,6 +18,8 @@ public final class StorageClass {
   final LongAdder expirations = new LongAdder();
   final LongAdder deletions = new LongAdder();
   final LongAdder spills = new LongAdder();
+  final LongAdder moves = new LongAdder();
+  final LongAdder promotions = new LongAdder();
 
   StorageClass(StorageClassConfig config) {
     this.config = config;

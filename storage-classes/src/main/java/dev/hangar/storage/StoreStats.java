@@ -6,7 +6,7 @@ import java.util.List;
 public record StoreStats(List<TypeStats> storageTypes, List<ClassStats> storageClasses) {
 
   /** One storage type: capacity, bytes reserved (flights, uploads in progress, replaced copies still read). */
-  public record TypeStats(String storage, long capacity, long bytes, long flights, long evictions) {}
+  public record TypeStats(String storage, long capacity, long bytes, long flights, long hits, long evictions) {}
 
   /** One storage class: its committed flights and what readers and writers did with it. */
   public record ClassStats(
@@ -21,5 +21,7 @@ public record StoreStats(List<TypeStats> storageTypes, List<ClassStats> storageC
       long deletions,
       long evictions,
       long spills,
+      long moves,
+      long promotions,
       long expirations) {}
 }

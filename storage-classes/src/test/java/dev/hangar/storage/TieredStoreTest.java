@@ -208,6 +208,75 @@ class TieredStoreTest {
   }
 
   @Test
+  void idleFlightsMoveDownAfterMoveAfter() {
+    TierConfig memory = new TierConfig(StorageType.MEMORY, TierConfig.UNLIMITED, UploadSpill.SPILL, 0, false,
+        Optional.of(java.time.Duration.ofMinutes(15)), Optional.empty());
+    build(64L << 20, 64L << 20, memory, tier(StorageType.DISK_MAPPED, TierConfig.UNLIMITED, UploadSpill.SPILL, false));
+    put("idle", 2, OptionalLong.empty());
+    put("busy", 1, OptionalLong.empty());
+    FlightLease reader = store.open("idle"); // a long read, still in progress when the move happens
+    clock.advance(java.time.Duration.ofMinutes(10));
+    assertContent("busy", 1); // read: its idle time restarts
+    clock.advance(java.time.Duration.ofMinutes(5));
+    assertThat(store.maintain()).isEqualTo(1);
+    assertThat(where("idle")).isEqualTo(StorageType.DISK_MAPPED);
+    assertThat(where("busy")).isEqualTo(StorageType.MEMORY);
+    try (reader;
+        VectorSchemaRoot vsr = VectorSchemaRoot.create(SCHEMA, ingest);
+        BatchCursor cursor = reader.cursor()) {
+      int n = 0;
+      while (cursor.loadNext(vsr)) {
+        n++;
+      }
+      assertThat(n).as("the read finished on the copy it started on").isEqualTo(2);
+      assertThat(reader.flight().storageType()).isEqualTo(StorageType.MEMORY);
+    }
+    assertContent("idle", 2);
+    assertThat(store.stats().storageClasses().get(0).moves()).isEqualTo(1);
+    assertThat(tiers.get(StorageType.MEMORY).capacity().used()).as("old copy freed after its reader").isEqualTo(store.info("busy").bytes());
+    clock.advance(java.time.Duration.ofMinutes(30));
+    assertThat(store.maintain()).as("the last tier has nowhere to move to; busy moves now").isEqualTo(1);
+  }
+
+  @Test
+  void hotFlightsArePromotedAfterPromoteAfter() {
+    TierConfig memory = new TierConfig(StorageType.MEMORY, TierConfig.UNLIMITED, UploadSpill.SPILL, 0, false,
+        Optional.empty(), Optional.of(new TierConfig.PromoteAfter(3, java.time.Duration.ofMinutes(1))));
+    build(64L << 20, 64L << 20, memory.withMax(2 * unit), tier(StorageType.DISK, TierConfig.UNLIMITED, UploadSpill.SPILL, false));
+    put("hot", 2, OptionalLong.of(2 * unit + 1)); // starts on disk
+    assertThat(where("hot")).isEqualTo(StorageType.DISK);
+    assertContent("hot", 2);
+    clock.advance(java.time.Duration.ofSeconds(70));
+    assertContent("hot", 2);
+    assertContent("hot", 2);
+    assertThat(store.maintain()).as("3 reads, but not within 1m").isZero();
+    assertContent("hot", 2);
+    assertThat(store.maintain()).isEqualTo(1);
+    assertThat(where("hot")).isEqualTo(StorageType.MEMORY);
+    assertContent("hot", 2);
+    assertThat(store.stats().storageClasses().get(0).promotions()).isEqualTo(1);
+    assertThat(store.maintain()).as("already at the top").isZero();
+  }
+
+  @Test
+  void renewExtendsTheTtlFromNow() {
+    StorageClassConfig cls = new StorageClassConfig("", Durability.NONE, Optional.empty(), "", Optional.of(java.time.Duration.ofHours(1)), 1,
+        List.of(TierConfig.of(StorageType.MEMORY)));
+    tiers = new EnumMap<>(StorageType.class);
+    tiers.put(StorageType.MEMORY, new MemoryTier(root, 64L << 20));
+    tiers.put(StorageType.DISK_MAPPED, new DiskTier(StorageType.DISK_MAPPED, dir.resolve("mapped"), 1 << 20, root));
+    tiers.put(StorageType.DISK, new DiskTier(StorageType.DISK, dir.resolve("disk"), 1 << 20, root));
+    store = new FlightStore(List.of(cls), tiers, clock);
+    java.time.Instant start = clock.instant();
+    put("t", 1, OptionalLong.empty());
+    clock.advance(java.time.Duration.ofMinutes(50));
+    assertThat(store.renew("t").expiresAt()).contains(start.plus(java.time.Duration.ofMinutes(110)));
+    clock.advance(java.time.Duration.ofMinutes(30));
+    assertContent("t", 1); // would have expired at 60m without the renewal
+    assertThatThrownBy(() -> store.renew("nope")).isInstanceOf(FlightNotFoundException.class);
+  }
+
+  @Test
   void withNoRoomBelowAnEvictedFlightIsDropped() {
     build(2 * unit, 1024, tier(StorageType.MEMORY, TierConfig.UNLIMITED, UploadSpill.SPILL, true),
         tier(StorageType.DISK, TierConfig.UNLIMITED, UploadSpill.SPILL, false));

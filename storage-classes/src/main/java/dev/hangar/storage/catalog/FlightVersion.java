@@ -20,7 +20,8 @@ public final class FlightVersion {
   private final int priority;
   private final StoredFlight copy;
   private final Instant committedAt;
-  private final Optional<Instant> expiresAt;
+  private volatile Optional<Instant> expiresAt;
+  private final java.util.ArrayDeque<Instant> accesses = new java.util.ArrayDeque<>(); // guarded by itself
   private final long id;
   private volatile Instant lastAccess;
 
@@ -85,6 +86,41 @@ public final class FlightVersion {
 
   public void touch(Instant now) {
     lastAccess = now;
+  }
+
+  /** Records a read, keeping the last {@code keep} read times (for promoteAfter). */
+  public void recordAccess(Instant now, int keep) {
+    synchronized (accesses) {
+      accesses.addLast(now);
+      while (accesses.size() > Math.max(1, keep)) {
+        accesses.removeFirst();
+      }
+    }
+  }
+
+  /** Whether the last {@code count} reads all happened within {@code within} before {@code now}. */
+  public boolean readAtLeast(int count, java.time.Duration within, Instant now) {
+    synchronized (accesses) {
+      if (accesses.size() < count) {
+        return false;
+      }
+      Instant oldest = accesses.stream().skip(accesses.size() - count).findFirst().orElseThrow();
+      return !oldest.isBefore(now.minus(within));
+    }
+  }
+
+  /** Copies the recent read times of {@code other} (a version this one replaces by moving). */
+  public void inheritAccesses(FlightVersion other) {
+    synchronized (other.accesses) {
+      synchronized (accesses) {
+        accesses.addAll(other.accesses);
+      }
+    }
+  }
+
+  /** A new expiry (RenewFlightEndpoint). */
+  public void renew(Instant newExpiry) {
+    expiresAt = Optional.of(newExpiry);
   }
 
   public boolean isExpired(Instant now) {
