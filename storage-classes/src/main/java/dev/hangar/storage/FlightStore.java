@@ -44,6 +44,8 @@ public final class FlightStore implements AutoCloseable {
   private final Map<StorageType, EvictionQueue> queues = new EnumMap<>(StorageType.class);
   private final Map<StorageType, LongAdder> typeEvictions = new EnumMap<>(StorageType.class);
   private final Map<StorageType, LongAdder> typeHits = new EnumMap<>(StorageType.class);
+  /** Per storage type a flight left: [spills, moves, promotions, expirations]. */
+  private final Map<StorageType, LongAdder[]> typeOut = new EnumMap<>(StorageType.class);
   private final List<StorageClass> classes;
   private final PrefixRouter<StorageClass> router;
   private final NavigableMap<String, FlightVersion> catalog = new ConcurrentSkipListMap<>();
@@ -76,6 +78,7 @@ public final class FlightStore implements AutoCloseable {
       queues.put(type, new EvictionQueue());
       typeEvictions.put(type, new LongAdder());
       typeHits.put(type, new LongAdder());
+      typeOut.put(type, new LongAdder[] {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()});
     }
   }
 
@@ -179,6 +182,7 @@ public final class FlightStore implements AutoCloseable {
       sc.flights.incrementAndGet(); // the caller's forget(v) takes them off again
       sc.bytes.addAndGet(moved.bytes());
       sc.spills.increment();
+      typeOut.get(v.copy().storageType())[0].increment();
     }
     return true;
   }
@@ -250,6 +254,7 @@ public final class FlightStore implements AutoCloseable {
         if (v.readAtLeast(p.accesses(), p.within(), now) && v.copy().bodyBytes() <= sc.tier(i - 1).maxFlightSize()
             && relocate(v, i - 1)) {
           sc.promotions.increment();
+          typeOut.get(sc.tier(i).storage())[2].increment();
           moved++;
           continue;
         }
@@ -259,6 +264,7 @@ public final class FlightStore implements AutoCloseable {
           && v.copy().bodyBytes() <= sc.tier(i + 1).maxFlightSize()
           && relocate(v, i + 1)) {
         sc.moves.increment();
+        typeOut.get(here.storage())[1].increment();
         moved++;
       }
     }
@@ -293,6 +299,12 @@ public final class FlightStore implements AutoCloseable {
     }
     ((StorageClass) v.owner()).config().ttl().ifPresent(ttl -> v.renew(now.plus(ttl)));
     return summarize(v);
+  }
+
+  /** Counts an upload that spilled out of {@code from}. */
+  void uploadSpilled(StorageClass sc, StorageType from) {
+    sc.spills.increment();
+    typeOut.get(from)[0].increment();
   }
 
   /** Commits a written copy as the flight at {@code path}; the previous version, if any, leaves. */
@@ -421,7 +433,8 @@ public final class FlightStore implements AutoCloseable {
       Capacity c = e.getValue().capacity();
       types.add(new StoreStats.TypeStats(
           e.getKey().key(), c.limit(), c.used(), queues.get(e.getKey()).size(), typeHits.get(e.getKey()).sum(),
-          typeEvictions.get(e.getKey()).sum()));
+          typeEvictions.get(e.getKey()).sum(), typeOut.get(e.getKey())[0].sum(), typeOut.get(e.getKey())[1].sum(),
+          typeOut.get(e.getKey())[2].sum(), typeOut.get(e.getKey())[3].sum()));
     }
     List<StoreStats.ClassStats> cls = new ArrayList<>();
     for (StorageClass sc : classes) {
@@ -455,6 +468,7 @@ public final class FlightStore implements AutoCloseable {
 
   private void expired(FlightVersion v) {
     ((StorageClass) v.owner()).expirations.increment();
+    typeOut.get(v.copy().storageType())[3].increment();
     retire(v);
   }
 

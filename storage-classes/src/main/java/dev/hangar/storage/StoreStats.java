@@ -6,7 +6,12 @@ import java.util.List;
 public record StoreStats(List<TypeStats> storageTypes, List<ClassStats> storageClasses) {
 
   /** One storage type: capacity, bytes reserved (flights, uploads in progress, replaced copies still read). */
-  public record TypeStats(String storage, long capacity, long bytes, long flights, long hits, long evictions) {}
+  /**
+   * One storage type. {@code spills}, {@code moves}, {@code promotions} and {@code expirations}
+   * count flights that left this type that way.
+   */
+  public record TypeStats(String storage, long capacity, long bytes, long flights, long hits, long evictions,
+      long spills, long moves, long promotions, long expirations) {}
 
   /** One storage class: its committed flights and what readers and writers did with it. */
   public record ClassStats(

@@ -96,6 +96,7 @@ public final class Upload implements AutoCloseable {
 
   /** Moves what was written to the next tier; the rest of the stream follows it there. */
   private void spill() {
+    store.uploadSpilled(storageClass, tier().type());
     StoredFlight partial = writer.commit();
     tierIndex++;
     writer = tier().newWriter(path, schema, this::reserve);
@@ -104,7 +105,6 @@ public final class Upload implements AutoCloseable {
     } finally {
       partial.free();
     }
-    storageClass.spills.increment();
   }
 
   private void reserve(Capacity capacity, long bytes) {

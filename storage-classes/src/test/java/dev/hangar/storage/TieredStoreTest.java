@@ -154,6 +154,7 @@ class TieredStoreTest {
     assertThat(put("huge", 9, OptionalLong.empty()).storageType()).isEqualTo(StorageType.DISK);
     assertContent("huge", 9);
     assertThat(store.stats().storageClasses().get(0).spills()).isEqualTo(2);
+    assertThat(store.stats().storageTypes()).extracting(StoreStats.TypeStats::spills).containsExactly(1L, 1L, 0L);
   }
 
   @Test
@@ -233,6 +234,7 @@ class TieredStoreTest {
     }
     assertContent("idle", 2);
     assertThat(store.stats().storageClasses().get(0).moves()).isEqualTo(1);
+    assertThat(store.stats().storageTypes().get(0).moves()).isEqualTo(1);
     assertThat(tiers.get(StorageType.MEMORY).capacity().used()).as("old copy freed after its reader").isEqualTo(store.info("busy").bytes());
     clock.advance(java.time.Duration.ofMinutes(30));
     assertThat(store.maintain()).as("the last tier has nowhere to move to; busy moves now").isEqualTo(1);
@@ -255,6 +257,7 @@ class TieredStoreTest {
     assertThat(where("hot")).isEqualTo(StorageType.MEMORY);
     assertContent("hot", 2);
     assertThat(store.stats().storageClasses().get(0).promotions()).isEqualTo(1);
+    assertThat(store.stats().storageTypes()).extracting(StoreStats.TypeStats::promotions).containsExactly(0L, 0L, 1L);
     assertThat(store.maintain()).as("already at the top").isZero();
   }
 
