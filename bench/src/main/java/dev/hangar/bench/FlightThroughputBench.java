@@ -44,7 +44,7 @@ import org.apache.arrow.vector.types.pojo.Schema;
  */
 public final class FlightThroughputBench {
   private static final int ROWS = 64 * 1024;
-  private static final Schema SCHEMA = new Schema(List.of(
+  static final Schema SCHEMA = new Schema(List.of(
       Field.nullable("id", new ArrowType.Int(64, true)),
       Field.nullable("value", new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE)),
       Field.nullable("label", ArrowType.Utf8.INSTANCE)));
@@ -160,7 +160,7 @@ public final class FlightThroughputBench {
     return rows;
   }
 
-  private static List<ArrowRecordBatch> generate(BufferAllocator allocator, long targetBytes) {
+  static List<ArrowRecordBatch> generate(BufferAllocator allocator, long targetBytes) {
     List<ArrowRecordBatch> batches = new ArrayList<>();
     long bytes = 0;
     try (VectorSchemaRoot root = VectorSchemaRoot.create(SCHEMA, allocator)) {
