@@ -92,6 +92,74 @@ class LauncherIT {
   }
 
   @Test
+  void serveRunsTheTieredExampleWithAllThreeStorageTypes() throws Exception {
+    Path data = tmp.resolve("data");
+    Result check = run(Map.of(), "check-config", "config/examples/tiered.yaml");
+    assertThat(check.code()).as(check.output()).isZero();
+    assertThat(check.output()).doesNotContain("Note:");
+    Path log = tmp.resolve("tiered.log");
+    ProcessBuilder pb = new ProcessBuilder(List.of(ROOT.resolve("hangar").toString(), "serve", "--config", "config/examples/tiered.yaml"))
+        .directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(Map.of("HANGAR_NO_BUILD", "1", "HANGAR_HEAP", "256m", "HANGAR_PORT", "0",
+        "HANGAR_MEMORY", "64MiB", "HANGAR_DATA", data.toString()));
+    Process p = pb.start();
+    try {
+      int port = awaitPort(p, log, Pattern.compile("Hangar listening on grpc://127\\.0\\.0\\.1:(\\d+) \\(config/examples/tiered.yaml; memory 64MiB, disk_mapped 8GiB, disk 32GiB"));
+      try (RootAllocator allocator = new RootAllocator();
+          FlightClient client = FlightClient.builder(allocator, Location.forGrpcInsecure("127.0.0.1", port)).build()) {
+        // 300MiB announced: over dash/'s 256MiB memory limit, so it starts in disk_mapped
+        org.apache.arrow.flight.CallHeaders headers = new org.apache.arrow.flight.FlightCallHeaders();
+        headers.insert("x-hangar-flight-size", Long.toString(300L << 20));
+        TestData.Batches batches = TestData.wide(3, 1000, 7);
+        try (org.apache.arrow.vector.VectorSchemaRoot root = org.apache.arrow.vector.VectorSchemaRoot.create(batches.schema(), allocator);
+            org.apache.arrow.flight.SyncPutListener results = new org.apache.arrow.flight.SyncPutListener()) {
+          FlightClient.ClientStreamListener put = client.startPut(org.apache.arrow.flight.FlightDescriptor.path("dash/big"), root, results,
+              new org.apache.arrow.flight.HeaderCallOption(headers));
+          for (int i = 0; i < batches.count(); i++) {
+            batches.fill(root, i);
+            put.putNext();
+          }
+          put.completed();
+          put.getResult();
+        }
+        var describe = client.doAction(new org.apache.arrow.flight.Action("describe", "dash/big".getBytes(StandardCharsets.UTF_8)));
+        String json = new String(describe.next().getBody(), StandardCharsets.UTF_8);
+        assertThat(json).contains("\"tier\" : \"disk_mapped\"");
+        List<String> read = new ArrayList<>();
+        try (org.apache.arrow.flight.FlightStream s = client.getStream(new org.apache.arrow.flight.Ticket("dash/big".getBytes(StandardCharsets.UTF_8)))) {
+          while (s.next()) {
+            read.add(s.getRoot().contentToTSVString());
+          }
+        }
+        assertThat(read).isEqualTo(batches.expected(allocator));
+      }
+      try (var files = Files.list(data.resolve("mapped"))) {
+        assertThat(files.toList()).hasSize(1);
+      }
+      p.destroy();
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(Files.readString(log)).contains("Hangar stopped cleanly");
+      try (var files = Files.list(data.resolve("mapped"))) {
+        assertThat(files.toList()).as("flights freed at shutdown").isEmpty();
+      }
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  private static int awaitPort(Process p, Path log, Pattern listening) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (p.isAlive() && System.nanoTime() < deadline) {
+      Matcher m = listening.matcher(Files.readString(log));
+      if (m.find()) {
+        return Integer.parseInt(m.group(1));
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("the server did not announce its port:\n" + Files.readString(log));
+  }
+
+  @Test
   void serveStartsOnTheDefaultConfigAndStopsCleanlyOnSigterm() throws Exception {
     Path log = tmp.resolve("serve.log");
     List<String> cmd = List.of(ROOT.resolve("hangar").toString(), "serve");
