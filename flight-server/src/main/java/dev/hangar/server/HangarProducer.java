@@ -102,6 +102,9 @@ final class HangarProducer implements FlightProducer {
     try (lease;
         VectorSchemaRoot root = VectorSchemaRoot.create(lease.summary().schema(), serveAllocator);
         BatchCursor cursor = lease.cursor()) {
+      // Stored batches never change, and gRPC keeps its own references until it has sent them,
+      // so it may send them from our buffers instead of copying each batch first.
+      listener.setUseZeroCopy(true);
       listener.start(root);
       while (cursor.loadNext(root)) {
         if (!readiness.awaitReady(listener, stallTimeoutMillis)) {
