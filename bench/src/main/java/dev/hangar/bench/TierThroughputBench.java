@@ -97,9 +97,11 @@ public final class TierThroughputBench {
           int ti = Math.floorMod(round + k, targets.size());
           Target t = targets.get(ti);
           FlightClient c = javaClients.get(t.url());
+          long faults0 = minorFaults();
           long t0 = System.nanoTime();
           put(c, clientAllocator, data, t.path());
           long t1 = System.nanoTime();
+          long putFaults = minorFaults() - faults0;
           long rows = get(c, t.path());
           long t2 = System.nanoTime();
           check(rows, (long) data.size() * 64 * 1024, t.name());
@@ -110,8 +112,8 @@ public final class TierThroughputBench {
             gbps[ti][0][1][round] = body / ((t2 - t1) / 1e9) / 1e9;
             gbps[ti][1][0][round] = body / pyPut / 1e9;
             gbps[ti][1][1][round] = body / pyGet / 1e9;
-            System.out.printf(Locale.ROOT, "  round %d %-15s java put %.2f get %.2f | pyarrow put %.2f get %.2f GB/s%n", round + 1, t.name(),
-                gbps[ti][0][0][round], gbps[ti][0][1][round], gbps[ti][1][0][round], gbps[ti][1][1][round]);
+            System.out.printf(Locale.ROOT, "  round %d %-15s java put %.2f get %.2f | pyarrow put %.2f get %.2f GB/s | page faults in this JVM during the java put: %d%n",
+                round + 1, t.name(), gbps[ti][0][0][round], gbps[ti][0][1][round], gbps[ti][1][0][round], gbps[ti][1][1][round], putFaults);
           }
         }
       }
@@ -141,6 +143,17 @@ public final class TierThroughputBench {
     } finally {
       pyClient.destroy();
       pyServer.destroy();
+    }
+  }
+
+  /** Minor page faults of this process so far (Linux), or 0 where /proc is missing. */
+  private static long minorFaults() {
+    try {
+      String stat = Files.readString(Path.of("/proc/self/stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(fields[7]); // minflt: field 10 of proc(5), 8th after the command name
+    } catch (java.io.IOException | RuntimeException e) {
+      return 0;
     }
   }
 
