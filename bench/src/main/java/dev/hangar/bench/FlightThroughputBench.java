@@ -125,39 +125,12 @@ public final class FlightThroughputBench {
   private record Result(double put, double get) {}
 
   private static JsonNode put(FlightClient client, BufferAllocator allocator, List<ArrowRecordBatch> data) throws Exception {
-    try (VectorSchemaRoot root = VectorSchemaRoot.create(SCHEMA, allocator);
-        SyncPutListener results = new SyncPutListener()) {
-      VectorLoader loader = new VectorLoader(root);
-      FlightClient.ClientStreamListener listener = client.startPut(FlightDescriptor.path("bench", "flight"), root, results);
-      for (ArrowRecordBatch batch : data) {
-        loader.load(batch);
-        while (!listener.isReady()) {
-          LockSupport.parkNanos(20_000); // backpressure, without spinning a core
-        }
-        listener.putNext();
-      }
-      listener.completed();
-      listener.getResult();
-      try (PutResult r = results.poll(0, java.util.concurrent.TimeUnit.SECONDS)) {
-        if (r == null || r.getApplicationMetadata() == null) {
-          return new ObjectMapper().createObjectNode();
-        }
-        ArrowBuf meta = r.getApplicationMetadata();
-        byte[] bytes = new byte[(int) meta.readableBytes()];
-        meta.getBytes(0, bytes);
-        return new ObjectMapper().readTree(bytes);
-      }
-    }
+    byte[] metadata = TierThroughputBench.put(client, allocator, data, "bench/flight");
+    return metadata == null ? new ObjectMapper().createObjectNode() : new ObjectMapper().readTree(metadata);
   }
 
   private static long get(FlightClient client) throws Exception {
-    long rows = 0;
-    try (FlightStream stream = client.getStream(new Ticket("bench/flight".getBytes(StandardCharsets.UTF_8)))) {
-      while (stream.next()) {
-        rows += stream.getRoot().getRowCount();
-      }
-    }
-    return rows;
+    return TierThroughputBench.get(client, "bench/flight");
   }
 
   static List<ArrowRecordBatch> generate(BufferAllocator allocator, long targetBytes) {

@@ -174,7 +174,8 @@ public final class TierThroughputBench {
     }
   }
 
-  static void put(FlightClient client, BufferAllocator allocator, List<ArrowRecordBatch> data, String path) throws Exception {
+  /** Puts {@code data} at {@code path} with client-side backpressure; returns the PutResult metadata, if any. */
+  static byte[] put(FlightClient client, BufferAllocator allocator, List<ArrowRecordBatch> data, String path) throws Exception {
     try (VectorSchemaRoot root = VectorSchemaRoot.create(FlightThroughputBench.SCHEMA, allocator);
         SyncPutListener results = new SyncPutListener()) {
       VectorLoader loader = new VectorLoader(root);
@@ -182,12 +183,20 @@ public final class TierThroughputBench {
       for (ArrowRecordBatch batch : data) {
         loader.load(batch);
         while (!listener.isReady()) {
-          LockSupport.parkNanos(20_000);
+          LockSupport.parkNanos(20_000); // backpressure, without spinning a core
         }
         listener.putNext();
       }
       listener.completed();
       listener.getResult();
+      try (org.apache.arrow.flight.PutResult r = results.poll(0, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (r == null || r.getApplicationMetadata() == null) {
+          return null;
+        }
+        byte[] bytes = new byte[(int) r.getApplicationMetadata().readableBytes()];
+        r.getApplicationMetadata().getBytes(0, bytes);
+        return bytes;
+      }
     }
   }
 

@@ -2,6 +2,7 @@ package dev.hangar.tiers.disk;
 
 import dev.hangar.config.StorageType;
 import dev.hangar.tiers.BatchCursor;
+import dev.hangar.tiers.HeldBatches;
 import dev.hangar.tiers.StoredFlight;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -131,31 +132,7 @@ final class IpcFileFlight implements StoredFlight {
 
   @Override
   public BatchCursor cursor() {
-    return mapped != null ? new MappedCursor() : new ReadingCursor();
-  }
-
-  /** Serves the mapped batches: loading one into a root shares the mapping, copying nothing. */
-  private final class MappedCursor implements BatchCursor {
-    private int next;
-    private VectorLoader loader;
-    private VectorSchemaRoot loaderRoot;
-
-    @Override
-    public boolean loadNext(VectorSchemaRoot root) {
-      checkNotFreed();
-      if (next >= mapped.size()) {
-        return false;
-      }
-      if (loaderRoot != root) {
-        loader = new VectorLoader(root);
-        loaderRoot = root;
-      }
-      loader.load(mapped.get(next++));
-      return true;
-    }
-
-    @Override
-    public void close() {}
+    return mapped != null ? HeldBatches.cursor(mapped, freed::get) : new ReadingCursor();
   }
 
   /** Reads batch by batch with ordinary file I/O, each into a buffer the root then owns. */
@@ -205,9 +182,7 @@ final class IpcFileFlight implements StoredFlight {
   public void copyTo(dev.hangar.tiers.FlightWriter writer) {
     checkNotFreed();
     if (mapped != null) {
-      for (ArrowRecordBatch b : mapped) {
-        writer.append(new ArrowRecordBatch(b.getLength(), b.getNodes(), b.getBuffers(), b.getBodyCompression(), b.getVariadicBufferCounts(), true));
-      }
+      HeldBatches.copyTo(mapped, writer);
       return;
     }
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {

@@ -3,12 +3,11 @@ package dev.hangar.tiers.memory;
 import dev.hangar.config.StorageType;
 import dev.hangar.tiers.BatchCursor;
 import dev.hangar.tiers.Capacity;
+import dev.hangar.tiers.HeldBatches;
 import dev.hangar.tiers.StoredFlight;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.util.AutoCloseables;
-import org.apache.arrow.vector.VectorLoader;
-import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 import org.apache.arrow.vector.types.pojo.Schema;
 
@@ -63,38 +62,12 @@ final class MemoryFlight implements StoredFlight {
 
   @Override
   public BatchCursor cursor() {
-    return new BatchCursor() {
-      private int next;
-      private VectorLoader loader;
-      private VectorSchemaRoot loaderRoot;
-
-      @Override
-      public boolean loadNext(VectorSchemaRoot root) {
-        if (freed.get()) {
-          throw new IllegalStateException("Cannot read a freed flight");
-        }
-        if (next >= batches.size()) {
-          return false;
-        }
-        if (loaderRoot != root) {
-          loader = new VectorLoader(root);
-          loaderRoot = root;
-        }
-        loader.load(batches.get(next++));
-        return true;
-      }
-
-      @Override
-      public void close() {}
-    };
+    return HeldBatches.cursor(batches, freed::get);
   }
 
   @Override
   public void copyTo(dev.hangar.tiers.FlightWriter writer) {
-    for (ArrowRecordBatch b : batches) {
-      // a second set of references to the same buffers: the writer owns (and closes) this one
-      writer.append(new ArrowRecordBatch(b.getLength(), b.getNodes(), b.getBuffers(), b.getBodyCompression(), b.getVariadicBufferCounts(), true));
-    }
+    HeldBatches.copyTo(batches, writer);
   }
 
   @Override

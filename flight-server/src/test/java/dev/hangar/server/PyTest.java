@@ -1,0 +1,41 @@
+package dev.hangar.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs a pytest suite from the repository's .venv against a live server, and returns its output. */
+final class PyTest {
+  static final Path PYTHON = Path.of(System.getProperty("hangar.python", "../.venv/bin/python"));
+  static final Path ROOT = Path.of(System.getProperty("hangar.root", ".."));
+
+  private PyTest() {}
+
+  /** Runs {@code tests} with HANGAR_URL pointing at {@code port}; fails unless pytest passes. */
+  static String run(Path tests, int port) throws Exception {
+    assertThat(PYTHON).as("the venv made by client-examples/python/setup-venv.sh").isExecutable();
+    Path log = Files.createTempFile("pytest", ".log");
+    try {
+      ProcessBuilder pb = new ProcessBuilder(List.of(PYTHON.toString(), "-m", "pytest", "-q", "-p", "no:cacheprovider", tests.toString()))
+          .redirectErrorStream(true).redirectOutput(log.toFile());
+      pb.environment().put("HANGAR_URL", "grpc://127.0.0.1:" + port);
+      Process p = pb.start();
+      boolean finished = p.waitFor(5, TimeUnit.MINUTES);
+      if (!finished) {
+        p.destroyForcibly();
+      }
+      String output = Files.readString(log, StandardCharsets.UTF_8);
+      System.out.println(output);
+      assertThat(finished).as("pytest finished").isTrue();
+      assertThat(p.exitValue()).as("pytest exit code; output:%n%s", output).isZero();
+      assertThat(output).containsPattern("\\d+ passed");
+      return output;
+    } finally {
+      Files.deleteIfExists(log);
+    }
+  }
+}
