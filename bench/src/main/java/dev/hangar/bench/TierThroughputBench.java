@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -41,11 +40,11 @@ public final class TierThroughputBench {
   private record Target(String name, String url, String path) {}
 
   public static void main(String[] args) throws Exception {
-    double gib = Double.parseDouble(option(args, "--gib", "1.0"));
-    int runs = Integer.parseInt(option(args, "--runs", "5"));
-    int warmup = Integer.parseInt(option(args, "--warmup", "2"));
-    String python = option(args, "--python", ".venv/bin/python");
-    Path scripts = Path.of(option(args, "--scripts", "bench/python"));
+    double gib = Double.parseDouble(FlightThroughputBench.option(args, "--gib", "1.0"));
+    int runs = Integer.parseInt(FlightThroughputBench.option(args, "--runs", "5"));
+    int warmup = Integer.parseInt(FlightThroughputBench.option(args, "--warmup", "2"));
+    String python = FlightThroughputBench.option(args, "--python", ".venv/bin/python");
+    Path scripts = Path.of(FlightThroughputBench.option(args, "--scripts", "bench/python"));
     Path dir = Files.createTempDirectory("hangar-bench");
     long capacityMiB = (long) Math.ceil(gib * 2.5 * 1024);
     HangarConfig config = HangarConfig.parse("""
@@ -126,7 +125,7 @@ public final class TierThroughputBench {
       for (int t = 0; t < targets.size(); t++) {
         for (int c = 0; c < 2; c++) {
           for (int o = 0; o < 2; o++) {
-            med[t][c][o] = median(gbps[t][c][o]);
+            med[t][c][o] = FlightThroughputBench.median(gbps[t][c][o]);
           }
         }
       }
@@ -208,22 +207,6 @@ public final class TierThroughputBench {
       }
     }
     return rows;
-  }
-
-  private static double median(double[] values) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  }
-
-  private static String option(String[] args, String name, String fallback) {
-    for (int i = 0; i + 1 < args.length; i++) {
-      if (args[i].equals(name)) {
-        return args[i + 1];
-      }
-    }
-    return fallback;
   }
 
   private TierThroughputBench() {}
