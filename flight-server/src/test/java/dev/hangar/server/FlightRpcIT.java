@@ -157,6 +157,13 @@ class FlightRpcIT {
       assertFlightError(() -> h.client.getSchema(FlightDescriptor.path("no/such/flight")), FlightStatusCode.NOT_FOUND, msg);
       assertFlightError(() -> h.action("describe", "no/such/flight"), FlightStatusCode.NOT_FOUND, msg);
       assertFlightError(() -> h.action("delete", "no/such/flight"), FlightStatusCode.NOT_FOUND, msg);
+      java.nio.ByteBuffer renew = new org.apache.arrow.flight.RenewFlightEndpointRequest(
+          FlightEndpoint.builder(new Ticket("no/such/flight".getBytes(StandardCharsets.UTF_8))).build()).serialize();
+      byte[] body = new byte[renew.remaining()];
+      renew.get(body);
+      assertFlightError(() -> h.client.doAction(new org.apache.arrow.flight.Action("RenewFlightEndpoint", body)).next(),
+          FlightStatusCode.NOT_FOUND, msg);
+      assertThat(h.list("")).isEmpty();
     }
   }
 
