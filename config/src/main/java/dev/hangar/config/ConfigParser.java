@@ -43,8 +43,9 @@ final class ConfigParser {
   private static final Set<String> MEMORY_KEYS = keys("capacity");
   private static final Set<String> DISK_KEYS = keys("path", "capacity");
   private static final Set<String> S3_KEYS =
-      keys("id", "type", "bucket", "endpoint", "region", "pathStyle", "credentials");
-  private static final Set<String> FS_KEYS = keys("id", "type", "path");
+      keys("id", "type", "bucket", "endpoint", "region", "pathStyle", "credentials", "writers", "weakQueue", "partSize",
+          "timeout");
+  private static final Set<String> FS_KEYS = keys("id", "type", "path", "writers", "weakQueue");
   private static final Set<String> CREDENTIAL_KEYS = keys("accessKeyId", "secretAccessKey");
   private static final Set<String> CLASS_KEYS =
       keys("prefix", "durability", "durableStore", "durablePrefix", "ttl", "replicas", "tiers");
@@ -240,10 +241,20 @@ final class ConfigParser {
         }
       }
     }
+    int writers = integer(path + ".writers", m.get("writers"), 1, 256, DurableStoreConfig.DEFAULT_WRITERS);
+    int weakQueue = integer(path + ".weakQueue", m.get("weakQueue"), 1, 1_000_000, DurableStoreConfig.DEFAULT_WEAK_QUEUE);
+    long partSize = optionalSize(path + ".partSize", m.get("partSize")).orElse(DurableStoreConfig.DEFAULT_PART_SIZE);
+    if (partSize < DurableStoreConfig.MIN_PART_SIZE || partSize > (1L << 30)) {
+      error(path + ".partSize", Sizes.format(partSize) + " is out of range (S3 parts are 5MiB..1GiB)");
+    }
+    Duration timeout = optionalDuration(path + ".timeout", m.get("timeout")).orElse(DurableStoreConfig.DEFAULT_TIMEOUT);
+    if (timeout.compareTo(Duration.ofMillis(100)) < 0) {
+      error(path + ".timeout", Durations.format(timeout) + " is too short (use at least 100ms)");
+    }
     if (id == null || bucket == null) {
       return null;
     }
-    return new DurableStoreConfig.S3(id, bucket, endpoint, region, pathStyle, credentials);
+    return new DurableStoreConfig.S3(id, bucket, endpoint, region, pathStyle, credentials, writers, weakQueue, partSize, timeout);
   }
 
   private DurableStoreConfig filesystemStore(String path, Object raw) {
@@ -253,10 +264,12 @@ final class ConfigParser {
     }
     String id = storeId(path, m);
     Optional<Path> dir = requiredPath(path + ".path", m.get("path"));
+    int writers = integer(path + ".writers", m.get("writers"), 1, 256, DurableStoreConfig.DEFAULT_WRITERS);
+    int weakQueue = integer(path + ".weakQueue", m.get("weakQueue"), 1, 1_000_000, DurableStoreConfig.DEFAULT_WEAK_QUEUE);
     if (id == null || dir.isEmpty()) {
       return null;
     }
-    return new DurableStoreConfig.Filesystem(id, dir.get());
+    return new DurableStoreConfig.Filesystem(id, dir.get(), writers, weakQueue);
   }
 
   private String storeId(String path, Map<String, Object> m) {

@@ -1,0 +1,67 @@
+package dev.hangar.tiers.durable;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Persistent object storage under the tiers: an S3 bucket or a directory. Objects are named by
+ * slash-separated keys and written whole: an object is either absent, or complete as committed (a
+ * reader never sees half of a write, and an overwrite replaces it in one step).
+ *
+ * <p>Every failure to reach the store is a {@link DurableStoreException} whose message names the
+ * store, so an operator can tell which one is down. Implementations are thread-safe.
+ */
+public interface DurableStore extends AutoCloseable {
+  /** The store's id in the config. */
+  String id();
+
+  /** A short description for messages, e.g. {@code s3 store "main" (bucket hangar at http://…)}. */
+  String describe();
+
+  /** Verifies at startup that the store exists and can be written; throws with the reason if not. */
+  void check();
+
+  /** Starts writing {@code key}; nothing is visible until {@link ObjectUpload#commit()}. */
+  ObjectUpload create(String key);
+
+  /** Size and modification time of {@code key}, or empty if there is no such object. */
+  Optional<ObjectInfo> head(String key);
+
+  /** The whole object, streamed; empty if there is no such object. Close the stream when done. */
+  Optional<InputStream> read(String key);
+
+  /** {@code length} bytes of {@code key} from {@code offset}; the object must exist. */
+  byte[] readRange(String key, long offset, int length);
+
+  /** Every object whose key starts with {@code prefix}, in key order. */
+  List<ObjectInfo> list(String prefix);
+
+  /** Deletes {@code key}; no error if it does not exist. */
+  void delete(String key);
+
+  @Override
+  void close();
+
+  /** One stored object. */
+  record ObjectInfo(String key, long size, Instant lastModified) {}
+
+  /** An object being written. Used by one thread. */
+  interface ObjectUpload extends AutoCloseable {
+    /** Where the object's bytes go. Do not close it: {@link #commit()} or {@link #abort()} does. */
+    OutputStream stream();
+
+    /** Makes the object visible, replacing any object under the same key, once it is durable. */
+    void commit();
+
+    /** Discards what was written. Idempotent; a no-op after commit. */
+    void abort();
+
+    @Override
+    default void close() {
+      abort();
+    }
+  }
+}

@@ -1,0 +1,57 @@
+package dev.hangar.tiers.durable;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FilesystemDurableStoreTest extends DurableStoreContract {
+  @TempDir Path dir;
+
+  @Override
+  protected DurableStore newStore() {
+    return new FilesystemDurableStore("local", dir.resolve("durable"));
+  }
+
+  @Test
+  void objectsArePlainFilesAtTheirKeys() throws IOException {
+    put("cache/t1/report.arrow", bytes(10, 1));
+    assertThat(dir.resolve("durable/cache/t1/report.arrow")).isRegularFile();
+    try (var files = Files.list(dir.resolve("durable/cache/t1"))) {
+      assertThat(files).hasSize(1); // the temporary file is gone
+    }
+  }
+
+  @Test
+  void aMissingRootIsAnOutageNotANewDirectory() {
+    Path root = dir.resolve("durable");
+    store.check();
+    assertThat(root.toFile().renameTo(dir.resolve("elsewhere").toFile())).isTrue();
+    assertThatThrownBy(() -> store.create("a.arrow"))
+        .isInstanceOf(DurableStoreException.class)
+        .hasMessageContaining("filesystem store \"local\"")
+        .hasMessageContaining("is missing (was the volume unmounted?)");
+    assertThat(root).doesNotExist();
+  }
+
+  @Test
+  void crashLeftoversAreFoundAndNeverListed() throws IOException {
+    DurableStore.ObjectUpload up = store.create("a/b.arrow");
+    up.stream().write(new byte[] {1, 2, 3}); // a crash here leaves a temporary file
+    assertThat(store.list("")).isEmpty();
+    FilesystemDurableStore fs = (FilesystemDurableStore) store;
+    assertThat(fs.staleTemporaries(Instant.now().plusSeconds(1))).hasSize(1).allSatisfy(fs::deleteTemp);
+    assertThat(fs.staleTemporaries(Instant.now().plusSeconds(1))).isEmpty();
+    up.abort();
+  }
+
+  @Test
+  void keysCannotEscapeTheRoot() {
+    assertThatThrownBy(() -> store.create("../outside.arrow")).isInstanceOf(IllegalArgumentException.class);
+  }
+}
