@@ -1,9 +1,11 @@
 package dev.hangar.storage;
 
+import dev.hangar.config.Durability;
 import dev.hangar.config.Sizes;
 import dev.hangar.config.StorageClassConfig;
 import dev.hangar.config.StorageType;
 import dev.hangar.config.TierConfig;
+import dev.hangar.storage.catalog.DurableState;
 import dev.hangar.storage.catalog.FlightVersion;
 import dev.hangar.storage.eviction.EvictionQueue;
 import dev.hangar.storage.routing.PrefixRouter;
@@ -51,14 +53,24 @@ public final class FlightStore implements AutoCloseable {
   private final NavigableMap<String, FlightVersion> catalog = new ConcurrentSkipListMap<>();
   private final Clock clock;
   private final AtomicLong versions = new AtomicLong();
+  private final Durables durables;
 
   /**
    * @param classes the storage classes, each of whose tiers must name a storage type in {@code tiers}
    * @param tiers the storage types of this node; the store closes them when it closes
    */
   public FlightStore(List<StorageClassConfig> classes, Map<StorageType, Tier> tiers, Clock clock) {
+    this(classes, tiers, Durables.none(), clock);
+  }
+
+  /**
+   * @param durables the durable stores the classes name (the store closes them when it closes)
+   */
+  public FlightStore(List<StorageClassConfig> classes, Map<StorageType, Tier> tiers, Durables durables, Clock clock) {
     this.tiers = Collections.unmodifiableMap(new EnumMap<>(tiers));
     this.clock = clock;
+    this.durables = durables;
+    durables.checkClasses(classes);
     List<StorageClass> built = new ArrayList<>();
     Map<String, StorageClass> byPrefix = new LinkedHashMap<>();
     for (StorageClassConfig c : classes) {
@@ -123,7 +135,31 @@ public final class FlightStore implements AutoCloseable {
             path, Sizes.format(size), sc, describeTiers(sc));
       }
     }
-    return new Upload(this, path, sc, tierIndex, schema);
+    boolean weak = sc.config().durability() == Durability.WEAK;
+    if (weak) {
+      try {
+        durables.takeWeakSlot(sc, path);
+      } catch (DurableBackpressureException e) {
+        sc.rejectedPuts.increment();
+        throw e;
+      }
+    }
+    try {
+      return new Upload(this, path, sc, tierIndex, schema, weak);
+    } catch (RuntimeException e) {
+      if (weak) {
+        durables.releaseWeakSlot(sc);
+      }
+      throw e;
+    }
+  }
+
+  /** An upload ended without commit: gives back its place in the weak queue. */
+  void uploadAborted(StorageClass sc, boolean weakSlot) {
+    sc.rejectedPuts.increment();
+    if (weakSlot) {
+      durables.releaseWeakSlot(sc);
+    }
   }
 
   private String describeTiers(StorageClass sc) {
@@ -166,13 +202,16 @@ public final class FlightStore implements AutoCloseable {
   private boolean evict(FlightVersion v) {
     StorageClass sc = (StorageClass) v.owner();
     int next = v.tierIndex() + 1;
-    if (!sc.tier(v.tierIndex()).evictionSpill() || next >= sc.config().tiers().size()
-        || v.copy().bodyBytes() > sc.tier(next).maxFlightSize()) {
+    boolean canMove = next < sc.config().tiers().size() && v.copy().bodyBytes() <= sc.tier(next).maxFlightSize();
+    if (v.pinned() && !canMove) {
+      return false; // a weak flight whose durable copy has not landed is never dropped
+    }
+    if (!v.pinned() && (!sc.tier(v.tierIndex()).evictionSpill() || !canMove)) {
       return v.tryEvict();
     }
     StoredFlight moved = copyTo(v, next);
     if (moved == null) {
-      return v.tryEvict(); // no room below either: drop it instead
+      return !v.pinned() && v.tryEvict(); // no room below either: drop it instead, unless it is pinned
     }
     if (!v.tryEvict()) {
       moved.free(); // a reader arrived meanwhile: it stays where it is
@@ -216,7 +255,8 @@ public final class FlightStore implements AutoCloseable {
   /** Maps v's path to its copy in tier {@code target}, if the path still maps to v; else frees the copy. */
   private boolean install(FlightVersion v, int target, StoredFlight copy) {
     StorageClass sc = (StorageClass) v.owner();
-    FlightVersion moved = new FlightVersion(v.path(), sc, target, sc.tier(target).priority(), copy, v.committedAt(), v.expiresAt(), v.id());
+    FlightVersion moved =
+        new FlightVersion(v.path(), sc, target, sc.tier(target).priority(), copy, v.committedAt(), v.expiresAt(), v.id(), v.durable());
     moved.touch(v.lastAccess());
     moved.inheritAccesses(v);
     EvictionQueue queue = queues.get(copy.storageType());
@@ -307,15 +347,114 @@ public final class FlightStore implements AutoCloseable {
     typeOut.get(from)[0].increment();
   }
 
-  /** Commits a written copy as the flight at {@code path}; the previous version, if any, leaves. */
-  FlightSummary install(String path, StorageClass sc, int tierIndex, StoredFlight copy) {
-    Instant now = clock.instant();
-    Optional<Instant> expiresAt = sc.config().ttl().map(now::plus);
-    FlightVersion v =
-        new FlightVersion(path, sc, tierIndex, sc.tier(tierIndex).priority(), copy, now, expiresAt, versions.incrementAndGet());
+  /**
+   * Commits an upload's copy as the flight at {@code path} with its class's durability: {@code
+   * strong} writes the durable copy first and fails ({@link DurableStoreUnavailableException}, the
+   * copy freed, nothing visible) if it cannot; {@code weak} commits at once, pinned, and queues the
+   * durable write; {@code none} just commits.
+   */
+  FlightSummary commit(String path, StorageClass sc, int tierIndex, StoredFlight copy) {
+    switch (sc.config().durability()) {
+      case NONE:
+        return install(path, sc, tierIndex, copy, clock.instant(), null, true);
+      case STRONG:
+        return durables.locked(path, () -> {
+          Instant now = clock.instant();
+          try {
+            durables.write(sc, path, copy, now, sc.config().ttl().map(now::plus));
+          } catch (RuntimeException e) {
+            copy.free();
+            sc.rejectedPuts.increment();
+            sc.durableFailures.increment();
+            throw e;
+          }
+          sc.durableWrites.increment();
+          return install(path, sc, tierIndex, copy, now, DurableState.landed(), true);
+        });
+      case WEAK:
+        return durables.locked(path, () -> {
+          FlightSummary s = install(path, sc, tierIndex, copy, clock.instant(), DurableState.pending(), true);
+          long id = s.version();
+          durables.submitWeak(sc, new WeakWrite(sc, path, id));
+          return s;
+        });
+      default:
+        throw new IllegalStateException("durability " + sc.config().durability());
+    }
+  }
+
+  /** Writes a weak flight's durable copy in the background, retrying with backoff until it lands or the flight is gone. */
+  private final class WeakWrite implements Runnable {
+    private final StorageClass sc;
+    private final String path;
+    private final long id;
+    private int failures;
+
+    WeakWrite(StorageClass sc, String path, long id) {
+      this.sc = sc;
+      this.path = path;
+      this.id = id;
+    }
+
+    @Override
+    public void run() {
+      boolean done;
+      try {
+        done = durables.locked(path, this::attempt);
+      } catch (RuntimeException e) {
+        done = false;
+        sc.durableFailures.increment();
+        failures++;
+        if (failures == 1 || failures % 20 == 0) {
+          org.slf4j.LoggerFactory.getLogger(FlightStore.class).warn(
+              "Weak flight \"{}\": durable copy not written yet (attempt {}), will retry: {}", path, failures, e.getMessage());
+        }
+      }
+      if (done) {
+        durables.releaseWeakSlot(sc);
+      } else {
+        durables.retryWeak(sc, this, failures);
+      }
+    }
+
+    /** True when nothing is left to do: the copy landed, or the flight was replaced, deleted or expired. */
+    private boolean attempt() {
+      while (true) {
+        FlightVersion v = catalog.get(path);
+        if (v == null || v.id() != id || v.durable() == null || v.durable().isLanded() || v.isExpired(clock.instant())) {
+          return true;
+        }
+        if (!v.tryAcquire()) {
+          Thread.onSpinWait(); // moving between tiers: look again
+          continue;
+        }
+        try {
+          durables.write(sc, path, v.copy(), v.committedAt(), v.expiresAt());
+          v.durable().markLanded();
+          sc.durableWrites.increment();
+          return true;
+        } finally {
+          v.releaseReader();
+        }
+      }
+    }
+  }
+
+  /** Makes {@code copy} the flight at {@code path}; the previous version, if any, leaves. */
+  private FlightSummary install(String path, StorageClass sc, int tierIndex, StoredFlight copy, Instant committedAt,
+      DurableState durable, boolean put) {
+    return install(path, sc, tierIndex, copy, committedAt, sc.config().ttl().map(committedAt::plus), durable, put);
+  }
+
+  private FlightSummary install(String path, StorageClass sc, int tierIndex, StoredFlight copy, Instant committedAt,
+      Optional<Instant> expiresAt, DurableState durable, boolean put) {
+    FlightVersion v = new FlightVersion(path, sc, tierIndex, sc.tier(tierIndex).priority(), copy, committedAt, expiresAt,
+        versions.incrementAndGet(), durable);
     sc.flights.incrementAndGet();
     sc.bytes.addAndGet(copy.bytes());
-    sc.puts.increment();
+    if (put) {
+      sc.puts.increment();
+    }
     EvictionQueue queue = queues.get(copy.storageType());
     FlightVersion previous;
     synchronized (queue) { // eviction holds this monitor: it sees v in both the queue and the catalog, or in neither
@@ -328,9 +467,40 @@ public final class FlightStore implements AutoCloseable {
     return summarize(v);
   }
 
-  /** Deletes the flight at {@code path}; readers in progress finish on it. */
+  /**
+   * Deletes the flight at {@code path}, with its durable copy; readers in progress finish on it. If
+   * the durable store cannot delete, nothing is deleted ({@link DurableStoreUnavailableException}).
+   */
   public FlightSummary delete(String path) {
     FlightPath.validate(path);
+    Optional<StorageClass> sc = classOf(path);
+    if (sc.isPresent() && isDurable(sc.get())) {
+      return durables.locked(path, () -> deleteDurable(sc.get(), path));
+    }
+    return deleteLocal(path);
+  }
+
+  private static boolean isDurable(StorageClass sc) {
+    return sc.config().durability() != Durability.NONE;
+  }
+
+  private FlightSummary deleteDurable(StorageClass sc, String path) {
+    FlightVersion v = catalog.get(path);
+    Instant now = clock.instant();
+    if (v != null && !v.isExpired(now)) {
+      durables.delete(sc, path);
+      return deleteLocal(path);
+    }
+    Durables.Described d = durables.describe(sc, path).filter(x -> !x.meta().isExpired(now)).orElseThrow(() -> notFound(path));
+    durables.delete(sc, path);
+    sc.deletions.increment();
+    if (v != null && catalog.remove(path, v)) {
+      expired(v);
+    }
+    return summarize(sc, d);
+  }
+
+  private FlightSummary deleteLocal(String path) {
     FlightVersion v = catalog.remove(path);
     if (v == null || v.isExpired(clock.instant())) {
       if (v != null) {
@@ -344,10 +514,36 @@ public final class FlightStore implements AutoCloseable {
     return summary;
   }
 
-  /** Deletes every flight whose path starts with {@code prefix}; returns how many. */
+  /** Deletes every flight whose path starts with {@code prefix}, with their durable copies; returns how many. */
   public int deletePrefix(String prefix) {
-    int n = 0;
+    java.util.Set<String> deleted = new java.util.HashSet<>();
+    for (StorageClass sc : durableClasses(prefix)) {
+      for (String path : durables.list(sc, prefix).keySet()) {
+        if (classOf(path).orElse(null) == sc) {
+          try {
+            delete(path);
+            deleted.add(path);
+          } catch (FlightNotFoundException e) {
+            // expired, or deleted meanwhile
+          }
+        }
+      }
+    }
+    int n = deleted.size();
     for (FlightVersion v : List.copyOf(range(prefix).values())) {
+      if (deleted.contains(v.path())) {
+        continue;
+      }
+      StorageClass owner = (StorageClass) v.owner();
+      if (isDurable(owner)) {
+        try {
+          delete(v.path());
+          n++;
+        } catch (FlightNotFoundException e) {
+          // gone meanwhile
+        }
+        continue;
+      }
       if (catalog.remove(v.path(), v)) {
         if (!v.isExpired(clock.instant())) {
           ((StorageClass) v.owner()).deletions.increment();
@@ -363,16 +559,29 @@ public final class FlightStore implements AutoCloseable {
 
   // ---- reads ----------------------------------------------------------------------------
 
-  /** Opens the current version of {@code path} for reading; close the lease when done. */
+  /**
+   * Opens the current version of {@code path} for reading; close the lease when done. A durable
+   * flight in no tier is restored into the first tier of its class that admits it, or, when none
+   * has room, streamed straight from its durable store.
+   */
   public FlightLease open(String path) {
     FlightPath.validate(path);
     Optional<StorageClass> sc = classOf(path);
+    boolean restored = false;
     while (true) {
       FlightVersion v = catalog.get(path);
       Instant now = clock.instant();
       if (v == null || v.isExpired(now)) {
         if (v != null && catalog.remove(path, v)) {
           expired(v);
+        }
+        if (sc.isPresent() && isDurable(sc.get()) && !restored) {
+          FlightLease streamed = durables.locked(path, () -> restore(sc.get(), path));
+          if (streamed != null) {
+            return streamed;
+          }
+          restored = true;
+          continue; // restored into a tier (or someone else put it meanwhile): open it from there
         }
         sc.ifPresent(c -> c.misses.increment());
         throw notFound(path);
@@ -384,11 +593,74 @@ public final class FlightStore implements AutoCloseable {
           owner.tier(v.tierIndex() - 1).promoteAfter().ifPresent(p -> v.recordAccess(now, p.accesses()));
         }
         queues.get(v.copy().storageType()).touch(v);
-        typeHits.get(v.copy().storageType()).increment();
-        owner.hits.increment();
+        if (!restored) { // a restore counted a miss
+          typeHits.get(v.copy().storageType()).increment();
+          owner.hits.increment();
+        }
         return new FlightLease(v, summarize(v));
       }
       Thread.onSpinWait(); // the version is leaving the catalog; look again
+    }
+  }
+
+  /**
+   * Under the path's lock: restores the durable flight at {@code path} into a tier and returns
+   * null (the caller opens it there), or returns a lease that streams it from the store when no
+   * tier has room. Throws {@link FlightNotFoundException} if there is no live durable copy.
+   */
+  private FlightLease restore(StorageClass sc, String path) {
+    FlightVersion current = catalog.get(path);
+    Instant now = clock.instant();
+    if (current != null && !current.isExpired(now)) {
+      return null; // put or restored by someone else while we waited for the lock
+    }
+    Durables.Described d = durables.describe(sc, path).orElse(null);
+    if (d == null || d.meta().isExpired(now)) {
+      sc.misses.increment();
+      throw notFound(path);
+    }
+    for (int i = 0; i < sc.config().tiers().size(); i++) {
+      TierConfig t = sc.tier(i);
+      Tier tier = tiers.get(t.storage());
+      if (d.meta().bodyBytes() > t.maxFlightSize() || d.meta().bodyBytes() > tier.capacity().limit()) {
+        continue;
+      }
+      StoredFlight copy = readInto(sc, path, tier);
+      if (copy != null) {
+        sc.misses.increment();
+        sc.restores.increment();
+        install(path, sc, i, copy, d.meta().committedAt(), d.meta().expiresAt(), DurableState.landed(), false);
+        return null;
+      }
+    }
+    // No tier has room (everything left is being read or is pinned): serve it from the store.
+    sc.misses.increment();
+    sc.durableReads.increment();
+    DurableStreamFlight stream = new DurableStreamFlight(durables, sc, path, d);
+    FlightVersion v = new FlightVersion(path, sc, -1, 0, stream, d.meta().committedAt(), d.meta().expiresAt(), 0, DurableState.landed());
+    v.tryAcquire();
+    v.leaveCatalog(); // never mapped: freed (a no-op) when the reader is done
+    return new FlightLease(v, summarize(sc, d));
+  }
+
+  /** Reads the durable copy of {@code path} into {@code tier}; null if the tier has no room. */
+  private StoredFlight readInto(StorageClass sc, String path, Tier tier) {
+    try (dev.hangar.tiers.durable.DurableFileReader reader = durables.open(sc, path)) {
+      dev.hangar.tiers.FlightWriter writer = tier.newWriter(path, reader.schema(), (cap, bytes) -> reserve(cap, bytes, path));
+      try {
+        for (org.apache.arrow.vector.ipc.message.ArrowRecordBatch b = reader.next(); b != null; b = reader.next()) {
+          writer.append(b);
+        }
+        return writer.commit(); // reader.next() returned null: the checksum matched
+      } catch (InsufficientCapacityException e) {
+        writer.abort();
+        return null;
+      } catch (RuntimeException | java.io.IOException e) {
+        writer.abort();
+        throw e;
+      }
+    } catch (java.io.IOException e) {
+      throw durables.corrupt(sc, path, e);
     }
   }
 
@@ -396,19 +668,58 @@ public final class FlightStore implements AutoCloseable {
   public FlightSummary info(String path) {
     FlightPath.validate(path);
     FlightVersion v = catalog.get(path);
-    if (v == null || v.isExpired(clock.instant())) {
+    Instant now = clock.instant();
+    if (v == null || v.isExpired(now)) {
+      Optional<StorageClass> sc = classOf(path);
+      if (sc.isPresent() && isDurable(sc.get())) {
+        return durables.describe(sc.get(), path)
+            .filter(d -> !d.meta().isExpired(now))
+            .map(d -> summarize(sc.get(), d))
+            .orElseThrow(() -> notFound(path));
+      }
       throw notFound(path);
     }
     return summarize(v);
   }
 
-  /** The visible flights whose path starts with {@code prefix}, in path order. */
+  /**
+   * The visible flights whose path starts with {@code prefix}, in path order: those in tiers, and
+   * the durable flights of durable classes (listed from their stores; each object's footer is read
+   * once and cached).
+   */
   public List<FlightSummary> list(String prefix) {
     Instant now = clock.instant();
-    List<FlightSummary> out = new ArrayList<>();
+    NavigableMap<String, FlightSummary> out = new java.util.TreeMap<>();
     for (FlightVersion v : range(prefix).values()) {
       if (!v.isExpired(now)) {
-        out.add(summarize(v));
+        out.put(v.path(), summarize(v));
+      }
+    }
+    for (StorageClass sc : durableClasses(prefix)) {
+      for (Map.Entry<String, dev.hangar.tiers.durable.DurableStore.ObjectInfo> e : durables.list(sc, prefix).entrySet()) {
+        String path = e.getKey();
+        if (out.containsKey(path) || classOf(path).orElse(null) != sc || !path.startsWith(prefix)) {
+          continue;
+        }
+        FlightVersion v = catalog.get(path);
+        if (v != null && v.isExpired(now)) {
+          continue;
+        }
+        Durables.Described d = durables.describe(sc, path, e.getValue());
+        if (!d.meta().isExpired(now)) {
+          out.put(path, summarize(sc, d));
+        }
+      }
+    }
+    return new ArrayList<>(out.values());
+  }
+
+  /** The durable classes that may hold flights starting with {@code prefix}. */
+  private List<StorageClass> durableClasses(String prefix) {
+    List<StorageClass> out = new ArrayList<>();
+    for (StorageClass sc : classes) {
+      if (isDurable(sc) && (sc.prefix().startsWith(prefix) || prefix.startsWith(sc.prefix()))) {
+        out.add(sc);
       }
     }
     return out;
@@ -422,9 +733,68 @@ public final class FlightStore implements AutoCloseable {
       if (v.isExpired(now) && catalog.remove(v.path(), v)) {
         expired(v);
         n++;
+        StorageClass sc = (StorageClass) v.owner();
+        if (isDurable(sc)) {
+          durables.schedule(() -> deleteIfExpired(sc, v.path()), java.time.Duration.ZERO);
+        }
       }
     }
     return n;
+  }
+
+  /**
+   * Deletes the durable copies whose TTL has passed, in every durable class (after a restart no
+   * catalog remembers them). Only objects old enough to have expired are opened; returns how many
+   * were deleted. A store that fails is logged and tried again at the next sweep.
+   */
+  public int sweepDurable() {
+    Instant now = clock.instant();
+    int n = 0;
+    for (StorageClass sc : classes) {
+      if (!isDurable(sc) || sc.config().ttl().isEmpty()) {
+        continue;
+      }
+      try {
+        for (Map.Entry<String, dev.hangar.tiers.durable.DurableStore.ObjectInfo> e : durables.list(sc, sc.prefix()).entrySet()) {
+          if (classOf(e.getKey()).orElse(null) == sc && e.getValue().lastModified().plus(sc.config().ttl().get()).isBefore(now)
+              && deleteIfExpired(sc, e.getKey())) {
+            n++;
+          }
+        }
+      } catch (StorageException e) {
+        org.slf4j.LoggerFactory.getLogger(FlightStore.class).warn("TTL sweep of {} failed, will retry: {}", sc, e.getMessage());
+      }
+    }
+    return n;
+  }
+
+  /** Deletes the durable copy of {@code path} if its own metadata says it has expired. */
+  private boolean deleteIfExpired(StorageClass sc, String path) {
+    try {
+      return durables.locked(path, () -> {
+        Instant now = clock.instant();
+        FlightVersion v = catalog.get(path);
+        if (v != null && !v.isExpired(now)) {
+          return false; // a live version (renewed, or put again meanwhile)
+        }
+        Optional<Durables.Described> d = durables.describe(sc, path);
+        if (d.isPresent() && d.get().meta().isExpired(now)) {
+          durables.delete(sc, path);
+          sc.durableExpirations.increment();
+          return true;
+        }
+        return false;
+      });
+    } catch (StorageException e) {
+      org.slf4j.LoggerFactory.getLogger(FlightStore.class).warn("Could not delete the expired durable copy of \"{}\", will retry: {}",
+          path, e.getMessage());
+      return false;
+    }
+  }
+
+  /** Waits up to {@code deadline} for weak flights' durable copies to land; returns how many did not. */
+  public int flushWeak(java.time.Duration deadline) {
+    return durables.drain(deadline);
   }
 
   public StoreStats stats() {
@@ -452,9 +822,14 @@ public final class FlightStore implements AutoCloseable {
           sc.spills.sum(),
           sc.moves.sum(),
           sc.promotions.sum(),
-          sc.expirations.sum()));
+          sc.expirations.sum(),
+          sc.restores.sum(),
+          sc.durableReads.sum(),
+          sc.durableWrites.sum(),
+          sc.durableFailures.sum(),
+          sc.durableExpirations.sum()));
     }
-    return new StoreStats(types, cls);
+    return new StoreStats(types, cls, durables.pendingWeakWrites());
   }
 
   // ---- internals ------------------------------------------------------------------------
@@ -486,6 +861,27 @@ public final class FlightStore implements AutoCloseable {
     sc.bytes.addAndGet(-v.copy().bytes());
   }
 
+  /** A durable flight that is in no tier, as its footer describes it. */
+  private static FlightSummary summarize(StorageClass sc, Durables.Described d) {
+    return new FlightSummary(
+        d.meta().path(),
+        sc.prefix(),
+        sc.config().durability(),
+        null,
+        d.schema(),
+        d.meta().rows(),
+        d.meta().batches(),
+        0,
+        d.meta().bodyBytes(),
+        d.meta().committedAt(),
+        d.meta().expiresAt(),
+        d.meta().committedAt(),
+        0,
+        0,
+        sc.config().tiers().stream().map(t -> t.storage().key()).toList(),
+        "stored");
+  }
+
   private FlightSummary summarize(FlightVersion v) {
     StorageClass sc = (StorageClass) v.owner();
     StoredFlight c = v.copy();
@@ -504,7 +900,8 @@ public final class FlightStore implements AutoCloseable {
         v.lastAccess(),
         v.readers(),
         v.id(),
-        sc.config().tiers().stream().map(t -> t.storage().key()).toList());
+        sc.config().tiers().stream().map(t -> t.storage().key()).toList(),
+        v.durable() == null ? "none" : v.durable().isLanded() ? "stored" : "pending");
   }
 
   private static FlightNotFoundException notFound(String path) {
@@ -522,6 +919,6 @@ public final class FlightStore implements AutoCloseable {
         retire(v);
       }
     }
-    AutoCloseables.closeNoChecked(() -> AutoCloseables.close(tiers.values()));
+    AutoCloseables.closeNoChecked(() -> AutoCloseables.close(durables, () -> AutoCloseables.close(tiers.values())));
   }
 }

@@ -6,7 +6,11 @@ import java.time.Instant;
 import java.util.Optional;
 import org.apache.arrow.vector.types.pojo.Schema;
 
-/** What is known about one committed flight, as GetFlightInfo, ListFlights and describe report it. */
+/**
+ * What is known about one committed flight, as GetFlightInfo, ListFlights and describe report it.
+ * {@code storageType} is null for a durable flight that is in no tier; {@code durableCopy} is
+ * {@code none}, {@code pending} (a weak flight whose copy has not landed) or {@code stored}.
+ */
 public record FlightSummary(
     String path,
     String storageClass,
@@ -22,4 +26,11 @@ public record FlightSummary(
     Instant lastAccess,
     int readers,
     long version,
-    java.util.List<String> classTiers) {}
+    java.util.List<String> classTiers,
+    String durableCopy) {
+
+  /** Where the flight is now: a storage type, or {@code durable} if only its durable copy exists. */
+  public String location() {
+    return storageType == null ? "durable" : storageType.key();
+  }
+}

@@ -20,6 +20,11 @@ public final class StorageClass {
   final LongAdder spills = new LongAdder();
   final LongAdder moves = new LongAdder();
   final LongAdder promotions = new LongAdder();
+  final LongAdder restores = new LongAdder();
+  final LongAdder durableReads = new LongAdder();
+  final LongAdder durableWrites = new LongAdder();
+  final LongAdder durableFailures = new LongAdder();
+  final LongAdder durableExpirations = new LongAdder();
 
   StorageClass(StorageClassConfig config) {
     this.config = config;

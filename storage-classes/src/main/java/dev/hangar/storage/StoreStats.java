@@ -2,8 +2,11 @@ package dev.hangar.storage;
 
 import java.util.List;
 
-/** A snapshot of the counters per storage type and per storage class. */
-public record StoreStats(List<TypeStats> storageTypes, List<ClassStats> storageClasses) {
+/**
+ * A snapshot of the counters per storage type and per storage class; {@code weakPending} counts weak
+ * flights whose durable copy has not landed yet.
+ */
+public record StoreStats(List<TypeStats> storageTypes, List<ClassStats> storageClasses, int weakPending) {
 
   /** One storage type: capacity, bytes reserved (flights, uploads in progress, replaced copies still read). */
   /**
@@ -13,7 +16,13 @@ public record StoreStats(List<TypeStats> storageTypes, List<ClassStats> storageC
   public record TypeStats(String storage, long capacity, long bytes, long flights, long hits, long evictions,
       long spills, long moves, long promotions, long expirations) {}
 
-  /** One storage class: its committed flights and what readers and writers did with it. */
+  /**
+   * One storage class: its committed flights and what readers and writers did with it. {@code
+   * restores} counts durable flights read back into a tier, {@code durableReads} those streamed
+   * straight from the store (no tier had room); {@code durableWrites} / {@code durableFailures}
+   * count durable copies written and failed attempts; {@code durableExpirations} durable copies
+   * deleted by TTL.
+   */
   public record ClassStats(
       String prefix,
       String durability,
@@ -28,5 +37,10 @@ public record StoreStats(List<TypeStats> storageTypes, List<ClassStats> storageC
       long spills,
       long moves,
       long promotions,
-      long expirations) {}
+      long expirations,
+      long restores,
+      long durableReads,
+      long durableWrites,
+      long durableFailures,
+      long durableExpirations) {}
 }

@@ -22,14 +22,16 @@ public final class Upload implements AutoCloseable {
   private final Schema schema;
   private int tierIndex;
   private FlightWriter writer;
+  private final boolean weakSlot;
   private boolean finished;
 
-  Upload(FlightStore store, String path, StorageClass storageClass, int tierIndex, Schema schema) {
+  Upload(FlightStore store, String path, StorageClass storageClass, int tierIndex, Schema schema, boolean weakSlot) {
     this.store = store;
     this.path = path;
     this.storageClass = storageClass;
     this.tierIndex = tierIndex;
     this.schema = schema;
+    this.weakSlot = weakSlot;
     this.writer = tier().newWriter(path, schema, this::reserve);
   }
 
@@ -111,13 +113,31 @@ public final class Upload implements AutoCloseable {
     store.reserve(capacity, bytes, path);
   }
 
-  /** Makes the flight visible, atomically replacing any flight at the same path. */
+  /**
+   * Makes the flight visible, atomically replacing any flight at the same path, once its class's
+   * durability allows: for {@code strong} after its durable copy is complete. If that fails the
+   * put fails and nothing is visible.
+   */
   public FlightSummary commit() {
     if (finished) {
       throw new IllegalStateException("Cannot commit a finished upload of " + path);
     }
     finished = true;
-    return store.install(path, storageClass, tierIndex, writer.commit());
+    StoredFlight copy;
+    try {
+      copy = writer.commit();
+    } catch (RuntimeException e) {
+      store.uploadAborted(storageClass, weakSlot);
+      throw e;
+    }
+    try {
+      return store.commit(path, storageClass, tierIndex, copy);
+    } catch (RuntimeException e) {
+      if (weakSlot) {
+        store.uploadAborted(storageClass, true);
+      }
+      throw e;
+    }
   }
 
   /** Discards what was written. Idempotent; a no-op after commit. */
@@ -125,7 +145,7 @@ public final class Upload implements AutoCloseable {
     if (!finished) {
       finished = true;
       writer.abort();
-      storageClass.rejectedPuts.increment();
+      store.uploadAborted(storageClass, weakSlot);
     }
   }
 

@@ -300,10 +300,14 @@ class FlightStoreTest {
 
   /** A clock tests move by hand. */
   static final class MutableClock extends Clock {
-    private Instant now = Instant.parse("2026-01-01T00:00:00Z");
+    private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
 
     void advance(Duration d) {
       now = now.plus(d);
+    }
+
+    void set(Instant instant) {
+      now = instant;
     }
 
     @Override

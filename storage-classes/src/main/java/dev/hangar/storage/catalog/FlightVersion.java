@@ -23,6 +23,7 @@ public final class FlightVersion {
   private volatile Optional<Instant> expiresAt;
   private final java.util.ArrayDeque<Instant> accesses = new java.util.ArrayDeque<>(); // guarded by itself
   private final long id;
+  private final DurableState durable;
   private volatile Instant lastAccess;
 
   private int readers;
@@ -34,9 +35,10 @@ public final class FlightVersion {
    * @param tierIndex which of its class's tiers the copy is in
    * @param priority the eviction priority of that tier
    * @param id a number unique to this version within the node
+   * @param durable the state of its durable copy, shared with the versions it moves to; null if the class has none
    */
   public FlightVersion(String path, Object owner, int tierIndex, int priority, StoredFlight copy, Instant committedAt,
-      Optional<Instant> expiresAt, long id) {
+      Optional<Instant> expiresAt, long id, DurableState durable) {
     this.path = path;
     this.owner = owner;
     this.tierIndex = tierIndex;
@@ -45,7 +47,24 @@ public final class FlightVersion {
     this.committedAt = committedAt;
     this.expiresAt = expiresAt;
     this.id = id;
+    this.durable = durable;
     this.lastAccess = committedAt;
+  }
+
+  /** A version of a class without durable copies. */
+  public FlightVersion(String path, Object owner, int tierIndex, int priority, StoredFlight copy, Instant committedAt,
+      Optional<Instant> expiresAt, long id) {
+    this(path, owner, tierIndex, priority, copy, committedAt, expiresAt, id, null);
+  }
+
+  /** The state of the durable copy, or null if the flight's class keeps none. */
+  public DurableState durable() {
+    return durable;
+  }
+
+  /** True while a weak flight's durable copy has not landed: eviction may move it down, never drop it. */
+  public boolean pinned() {
+    return durable != null && !durable.isLanded();
   }
 
   public String path() {

@@ -1,0 +1,379 @@
+package dev.hangar.storage;
+
+import dev.hangar.config.DurableStoreConfig;
+import dev.hangar.config.StorageClassConfig;
+import dev.hangar.tiers.BatchCursor;
+import dev.hangar.tiers.StoredFlight;
+import dev.hangar.tiers.durable.DurableFileReader;
+import dev.hangar.tiers.durable.DurableFileWriter;
+import dev.hangar.tiers.durable.DurableMetadata;
+import dev.hangar.tiers.durable.DurableStore;
+import dev.hangar.tiers.durable.DurableStoreException;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.VectorUnloader;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The durable stores of a node, as the flight store uses them: where a flight's object lives
+ * ({@code <durablePrefix>/<flight path>.arrow}), writing and reading the durable file format,
+ * describing an object from its footer (cached), one lock per flight path that orders every
+ * durable write, restore and delete of that path, and the bounded background queue of weak writes.
+ *
+ * <p>Lock order: a path lock, then eviction queue monitors, then a version's monitor.
+ */
+public final class Durables implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Durables.class);
+  static final String SUFFIX = ".arrow";
+  /** How many bytes of an object's end are read at once to find its footer. */
+  private static final int TAIL = 64 << 10;
+
+  private final Map<String, DurableStore> stores;
+  private final Map<String, DurableStoreConfig> configs = new HashMap<>();
+  private final Map<String, Semaphore> weakSlots = new HashMap<>();
+  private final Map<String, ExecutorService> weakWriters = new HashMap<>();
+  private final ScheduledExecutorService timers;
+  private final BufferAllocator allocator;
+  private final ConcurrentHashMap<String, PathLock> locks = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Described> described = new ConcurrentHashMap<>();
+  private final AtomicInteger pendingWeak = new AtomicInteger();
+
+  /**
+   * @param stores the opened stores by id (closed with this object)
+   * @param allocator where batches read back from a store are allocated before a tier takes them
+   */
+  public Durables(List<DurableStoreConfig> configs, Map<String, DurableStore> stores, BufferAllocator allocator) {
+    this.stores = Map.copyOf(stores);
+    this.allocator = allocator;
+    AtomicInteger n = new AtomicInteger();
+    for (DurableStoreConfig c : configs) {
+      if (!stores.containsKey(c.id())) {
+        continue;
+      }
+      this.configs.put(c.id(), c);
+      weakSlots.put(c.id(), new Semaphore(c.weakQueue()));
+      ThreadPoolExecutor pool = new ThreadPoolExecutor(c.writers(), c.writers(), 30, TimeUnit.SECONDS,
+          new java.util.concurrent.LinkedBlockingQueue<>(), r -> daemon(r, "hangar-durable-" + c.id() + "-" + n.incrementAndGet()));
+      pool.allowCoreThreadTimeOut(true);
+      weakWriters.put(c.id(), pool);
+    }
+    this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "hangar-durable-timer"));
+  }
+
+  /** No durable stores: every class must have durability none. */
+  public static Durables none() {
+    return new Durables(List.of(), Map.of(), null);
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  /** Throws unless every durable class names a store this object has. */
+  void checkClasses(List<StorageClassConfig> classes) {
+    for (StorageClassConfig c : classes) {
+      if (c.durableStore().isPresent() && !stores.containsKey(c.durableStore().get())) {
+        throw new IllegalArgumentException("Cannot build flight store: storage class \"" + c.prefix() + "\" uses durable store \""
+            + c.durableStore().get() + "\", which is not open");
+      }
+    }
+  }
+
+  public Map<String, DurableStore> stores() {
+    return stores;
+  }
+
+  DurableStore storeOf(StorageClass sc) {
+    return stores.get(sc.config().durableStore().orElseThrow());
+  }
+
+  private static String root(StorageClass sc) {
+    String p = sc.config().durablePrefix();
+    while (p.endsWith("/")) {
+      p = p.substring(0, p.length() - 1);
+    }
+    return p.isEmpty() ? "" : p + "/";
+  }
+
+  /** The object key of {@code path} in its class's store. */
+  static String key(StorageClass sc, String path) {
+    return root(sc) + path + SUFFIX;
+  }
+
+  /** The flight path an object key of this class's store stands for, if it is one. */
+  static Optional<String> pathOf(StorageClass sc, String key) {
+    String root = root(sc);
+    if (!key.startsWith(root) || !key.endsWith(SUFFIX) || key.length() == root.length() + SUFFIX.length()) {
+      return Optional.empty();
+    }
+    return Optional.of(key.substring(root.length(), key.length() - SUFFIX.length()));
+  }
+
+  // ---- per-path ordering ------------------------------------------------------------------
+
+  private static final class PathLock {
+    final ReentrantLock lock = new ReentrantLock();
+    int users; // guarded by the map's compute
+  }
+
+  /** Runs {@code body} holding the lock of {@code path}: durable writes, restores and deletes of a path never interleave. */
+  <T> T locked(String path, Supplier<T> body) {
+    PathLock l = locks.compute(path, (p, existing) -> {
+      PathLock x = existing == null ? new PathLock() : existing;
+      x.users++;
+      return x;
+    });
+    l.lock.lock();
+    try {
+      return body.get();
+    } finally {
+      l.lock.unlock();
+      locks.computeIfPresent(path, (p, x) -> --x.users == 0 ? null : x);
+    }
+  }
+
+  // ---- writing ----------------------------------------------------------------------------
+
+  /**
+   * Writes {@code copy} as the durable object of {@code path}, replacing any previous one
+   * atomically. Returns once the object is durable; throws {@link DurableStoreUnavailableException}
+   * if it is not (and then nothing changed in the store). Call under the path's lock.
+   */
+  DurableMetadata write(StorageClass sc, String path, StoredFlight copy, Instant committedAt, Optional<Instant> expiresAt) {
+    DurableStore store = storeOf(sc);
+    String key = key(sc, path);
+    described.remove(key);
+    try (DurableStore.ObjectUpload upload = store.create(key);
+        VectorSchemaRoot root = VectorSchemaRoot.create(copy.schema(), allocator);
+        BatchCursor cursor = copy.cursor()) {
+      OutputStream out = new BufferedOutputStream(upload.stream(), 256 << 10);
+      DurableFileWriter writer = new DurableFileWriter(out, copy.schema());
+      VectorUnloader unloader = new VectorUnloader(root);
+      while (cursor.loadNext(root)) {
+        try (ArrowRecordBatch batch = unloader.getRecordBatch()) {
+          writer.append(batch);
+        }
+      }
+      DurableMetadata meta = writer.finish(path, committedAt, sc.config().ttl(), expiresAt);
+      out.flush();
+      upload.commit();
+      return meta;
+    } catch (DurableStoreException e) {
+      throw unavailable(sc, path, e);
+    } catch (IOException e) {
+      throw new DurableStoreUnavailableException("Cannot store flight \"%s\" durably in %s: %s", path, store.describe(), e.getMessage());
+    }
+  }
+
+  private static DurableStoreUnavailableException unavailable(StorageClass sc, String path, DurableStoreException e) {
+    return new DurableStoreUnavailableException("Cannot store flight \"%s\" durably (%s): %s", path, sc, e.getMessage());
+  }
+
+  /** Deletes the durable object of {@code path}; throws {@link DurableStoreUnavailableException} if the store fails. */
+  void delete(StorageClass sc, String path) {
+    String key = key(sc, path);
+    described.remove(key);
+    try {
+      storeOf(sc).delete(key);
+    } catch (DurableStoreException e) {
+      throw new DurableStoreUnavailableException("Cannot delete flight \"%s\": %s", path, e.getMessage());
+    }
+  }
+
+  // ---- reading ----------------------------------------------------------------------------
+
+  /** A durable object as its footer describes it. */
+  record Described(String key, long size, Instant lastModified, Schema schema, DurableMetadata meta) {}
+
+  /** The durable object of {@code path}, if there is one: a HEAD, then its footer unless cached. */
+  Optional<Described> describe(StorageClass sc, String path) {
+    String key = key(sc, path);
+    Optional<DurableStore.ObjectInfo> info;
+    try {
+      info = storeOf(sc).head(key);
+    } catch (DurableStoreException e) {
+      throw new DurableStoreUnavailableException("Cannot look up flight \"%s\": %s", path, e.getMessage());
+    }
+    return info.map(i -> describe(sc, path, i));
+  }
+
+  /** Describes a listed object; the footer is read once per object version and then cached. */
+  Described describe(StorageClass sc, String path, DurableStore.ObjectInfo info) {
+    Described cached = described.get(info.key());
+    if (cached != null && cached.size() == info.size() && cached.lastModified().equals(info.lastModified())) {
+      return cached;
+    }
+    DurableStore store = storeOf(sc);
+    try {
+      int length = (int) Math.min(info.size(), TAIL);
+      byte[] tail = store.readRange(info.key(), info.size() - length, length);
+      DurableFileReader.Footer footer = DurableFileReader.parseFooter(tail, length);
+      if (footer == null) {
+        int needed = DurableFileReader.footerLength(tail) + 10;
+        if (needed > info.size()) {
+          throw new IOException("footer length " + needed + " exceeds the object's size " + info.size());
+        }
+        tail = store.readRange(info.key(), info.size() - needed, needed);
+        footer = DurableFileReader.parseFooter(tail, needed);
+      }
+      Described d = new Described(info.key(), info.size(), info.lastModified(), footer.schema(), footer.metadata());
+      described.put(info.key(), d);
+      return d;
+    } catch (DurableStoreException e) {
+      throw new DurableStoreUnavailableException("Cannot read flight \"%s\": %s", path, e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      throw new DurableDataException("Cannot read flight \"%s\": its durable copy %s in %s is not a readable Hangar flight file (%s)",
+          path, info.key(), store.describe(), e.getMessage());
+    }
+  }
+
+  /** Opens the durable object of {@code path} for a front-to-back read. */
+  DurableFileReader open(StorageClass sc, String path) {
+    DurableStore store = storeOf(sc);
+    InputStream in;
+    try {
+      in = store.read(key(sc, path)).orElseThrow(() -> new FlightNotFoundException("Flight \"%s\" not found", path));
+    } catch (DurableStoreException e) {
+      throw new DurableStoreUnavailableException("Cannot read flight \"%s\": %s", path, e.getMessage());
+    }
+    try {
+      return new DurableFileReader(in, allocator);
+    } catch (IOException e) {
+      closeQuietly(in);
+      throw corrupt(sc, path, e);
+    }
+  }
+
+  DurableDataException corrupt(StorageClass sc, String path, IOException e) {
+    return new DurableDataException("Cannot read flight \"%s\": its durable copy %s in %s is unusable (%s)", path, key(sc, path),
+        storeOf(sc).describe(), e.getMessage());
+  }
+
+  private static void closeQuietly(InputStream in) {
+    try {
+      in.close();
+    } catch (IOException e) {
+      LOG.debug("closing a durable stream", e);
+    }
+  }
+
+  /** The flight paths of {@code sc}'s durable objects that start with {@code prefix}, with their listing. */
+  Map<String, DurableStore.ObjectInfo> list(StorageClass sc, String prefix) {
+    List<DurableStore.ObjectInfo> objects;
+    try {
+      objects = storeOf(sc).list(root(sc) + prefix);
+    } catch (DurableStoreException e) {
+      throw new DurableStoreUnavailableException("Cannot list flights under \"%s\" (%s): %s", prefix, sc, e.getMessage());
+    }
+    Map<String, DurableStore.ObjectInfo> out = new java.util.TreeMap<>();
+    for (DurableStore.ObjectInfo o : objects) {
+      pathOf(sc, o.key()).ifPresent(p -> out.put(p, o));
+    }
+    return out;
+  }
+
+  BufferAllocator allocator() {
+    return allocator;
+  }
+
+  // ---- weak writes ------------------------------------------------------------------------
+
+  /** Takes a place in the weak queue of {@code sc}'s store, or refuses the put. */
+  void takeWeakSlot(StorageClass sc, String path) {
+    String id = sc.config().durableStore().orElseThrow();
+    if (!weakSlots.get(id).tryAcquire()) {
+      throw new DurableBackpressureException(
+          "Cannot accept weak flight \"%s\" now: %d weak flights are already waiting for their durable copy in %s"
+              + " (weakQueue %d); retry after a backoff, or check that the store is reachable",
+          path, configs.get(id).weakQueue(), storeOf(sc).describe(), configs.get(id).weakQueue());
+    }
+    pendingWeak.incrementAndGet();
+  }
+
+  void releaseWeakSlot(StorageClass sc) {
+    weakSlots.get(sc.config().durableStore().orElseThrow()).release();
+    pendingWeak.decrementAndGet();
+  }
+
+  /** Weak flights whose durable copy has not landed yet. */
+  public int pendingWeakWrites() {
+    return pendingWeak.get();
+  }
+
+  void submitWeak(StorageClass sc, Runnable attempt) {
+    weakWriters.get(sc.config().durableStore().orElseThrow()).execute(attempt);
+  }
+
+  void retryWeak(StorageClass sc, Runnable attempt, int failures) {
+    long delay = Math.min(30_000L, 250L << Math.min(failures, 7)); // 0.5 s, 1 s, 2 s … 30 s
+    timers.schedule(() -> submitWeak(sc, attempt), delay, TimeUnit.MILLISECONDS);
+  }
+
+  void schedule(Runnable task, Duration delay) {
+    timers.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Waits until every weak flight has its durable copy, or the deadline passes; returns how many are left. */
+  public int drain(Duration deadline) {
+    long end = System.nanoTime() + deadline.toNanos();
+    while (pendingWeak.get() > 0 && System.nanoTime() < end) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return pendingWeak.get();
+  }
+
+  @Override
+  public void close() {
+    timers.shutdownNow();
+    weakWriters.values().forEach(ExecutorService::shutdownNow);
+    for (ExecutorService e : weakWriters.values()) {
+      try {
+        e.awaitTermination(10, TimeUnit.SECONDS);
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    List<RuntimeException> failures = new ArrayList<>();
+    for (DurableStore s : stores.values()) {
+      try {
+        s.close();
+      } catch (RuntimeException e) {
+        failures.add(e);
+      }
+    }
+    if (!failures.isEmpty()) {
+      throw failures.get(0);
+    }
+  }
+}
