@@ -1,5 +1,8 @@
 package dev.hangar.server;
 
+import dev.hangar.storage.DurableBackpressureException;
+import dev.hangar.storage.DurableDataException;
+import dev.hangar.storage.DurableStoreUnavailableException;
 import dev.hangar.storage.FlightNotFoundException;
 import dev.hangar.storage.FlightTooLargeException;
 import dev.hangar.storage.InsufficientCapacityException;
@@ -36,8 +39,14 @@ final class Errors {
       status = CallStatus.INVALID_ARGUMENT;
     } else if (t instanceof FlightNotFoundException) {
       status = CallStatus.NOT_FOUND;
-    } else if (t instanceof InsufficientCapacityException || t instanceof FlightTooLargeException) {
+    } else if (t instanceof InsufficientCapacityException || t instanceof FlightTooLargeException
+        || t instanceof DurableBackpressureException) {
       status = CallStatus.RESOURCE_EXHAUSTED;
+    } else if (t instanceof DurableStoreUnavailableException) {
+      status = CallStatus.UNAVAILABLE;
+    } else if (t instanceof DurableDataException) {
+      LOG.error("{}: {}", what, t.getMessage());
+      status = CallStatus.INTERNAL;
     } else if (t instanceof OutOfMemoryException) {
       String id = incident();
       LOG.error("{}: out of direct memory while {} (incident {})", what, what, id, t);

@@ -213,10 +213,10 @@ final class HangarProducer implements FlightProducer {
     m.put("batches", s.batches());
     m.put("bytes", s.bytes());
     m.put("bodyBytes", s.bodyBytes());
-    m.put("tier", s.storageType().key());
+    m.put("tier", s.location());
     m.put("storageClass", s.storageClass());
     m.put("durability", s.durability().key());
-    m.put("durableCopy", "none"); // durability none: no durable copy is made
+    m.put("durableCopy", s.durableCopy()); // none | pending (weak, not landed yet) | stored
     m.put("committedAt", s.committedAt().toString());
     s.expiresAt().ifPresent(e -> m.put("expiresAt", e.toString()));
     return m;
@@ -361,8 +361,9 @@ final class HangarProducer implements FlightProducer {
     }
     m.put("storageClass", s.storageClass());
     m.put("durability", s.durability().key());
-    m.put("tier", s.storageType().key());
+    m.put("tier", s.location());
     m.put("tiers", s.classTiers());
+    m.put("durableCopy", s.durableCopy());
     m.put("rows", s.rows());
     m.put("batches", s.batches());
     m.put("bytes", s.bytes());
@@ -385,6 +386,7 @@ final class HangarProducer implements FlightProducer {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("storageTypes", types);
     out.put("storageClasses", classes);
+    out.put("weakPending", stats.weakPending());
     return out;
   }
 

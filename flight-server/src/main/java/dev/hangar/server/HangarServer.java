@@ -5,7 +5,13 @@ import dev.hangar.config.HangarConfig;
 import dev.hangar.config.Sizes;
 import dev.hangar.config.StorageType;
 import dev.hangar.config.StorageTypeConfig;
+import dev.hangar.config.DurableStoreConfig;
+import dev.hangar.storage.Durables;
 import dev.hangar.storage.FlightStore;
+import dev.hangar.tiers.durable.DurableStore;
+import dev.hangar.tiers.durable.DurableStoreException;
+import dev.hangar.tiers.durable.FilesystemDurableStore;
+import dev.hangar.tiers.durable.S3DurableStore;
 import dev.hangar.tiers.Tier;
 import dev.hangar.tiers.disk.DiskTier;
 import dev.hangar.tiers.memory.MemoryTier;
@@ -50,10 +56,15 @@ public final class HangarServer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(HangarServer.class);
   private static final Duration STALL_TIMEOUT = Duration.ofMinutes(5);
+  /** How long a shutdown waits for weak flights to reach their durable store. */
+  private static final Duration WEAK_FLUSH = Duration.ofSeconds(30);
+  /** How often durable stores are swept for expired copies (TTL). */
+  private static final Duration DURABLE_SWEEP = Duration.ofMinutes(10);
 
   private final HangarConfig config;
   private final BufferAllocator root;
   private final BufferAllocator flightAllocator;
+  private final BufferAllocator durableAllocator;
   private final FlightStore store;
   private final ExecutorService streams;
   private final ScheduledExecutorService sweeper;
@@ -79,12 +90,19 @@ public final class HangarServer implements AutoCloseable {
         tiers.put(t.type(), tier);
         built.add(0, tier);
       }
-      this.store = new FlightStore(config.storageClasses(), tiers, clock);
-      built.removeAll(tiers.values()); // the store closes them
+      this.durableAllocator = flightAllocator.newChildAllocator("durable", 0, Long.MAX_VALUE);
+      built.add(0, durableAllocator);
+      Map<String, DurableStore> stores = openDurableStores(config, built);
+      this.store = new FlightStore(config.storageClasses(), tiers, new Durables(config.durableStores(), stores, durableAllocator), clock);
+      built.removeAll(tiers.values()); // the store closes them, and the durable stores
+      built.removeAll(stores.values());
       built.add(0, store);
       this.streams = Executors.newCachedThreadPool(daemonThreads("hangar-doget"));
       this.sweeper = Executors.newSingleThreadScheduledExecutor(daemonThreads("hangar-sweeper"));
       sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
+      if (!stores.isEmpty()) {
+        sweeper.scheduleWithFixedDelay(this::sweepDurable, 10, DURABLE_SWEEP.toSeconds(), TimeUnit.SECONDS);
+      }
       HangarProducer producer = new HangarProducer(store, flightAllocator, streams, STALL_TIMEOUT.toMillis(), calls);
       Location location = Location.forGrpcInsecure(config.server().host(), config.server().port());
       this.server =
@@ -97,6 +115,39 @@ public final class HangarServer implements AutoCloseable {
       AutoCloseables.closeNoChecked(() -> AutoCloseables.close(built));
       throw e;
     }
+  }
+
+  /**
+   * Opens every durable store a storage class uses and checks it can be written (a missing bucket
+   * or an unwritable directory stops the start with the store's name and the reason).
+   */
+  private static Map<String, DurableStore> openDurableStores(HangarConfig config, List<AutoCloseable> built) {
+    java.util.Set<String> used = new java.util.HashSet<>();
+    config.storageClasses().forEach(c -> c.durableStore().ifPresent(used::add));
+    Map<String, DurableStore> stores = new java.util.LinkedHashMap<>();
+    List<String> problems = new ArrayList<>();
+    List<DurableStoreConfig> all = config.durableStores();
+    for (int i = 0; i < all.size(); i++) {
+      DurableStoreConfig c = all.get(i);
+      if (!used.contains(c.id())) {
+        continue; // defined but unused: not opened, so an unreachable spare store does not stop the node
+      }
+      DurableStore s = c instanceof DurableStoreConfig.S3 s3
+          ? new S3DurableStore(s3)
+          : new FilesystemDurableStore(c.id(), ((DurableStoreConfig.Filesystem) c).path());
+      built.add(0, s);
+      try {
+        s.check();
+        stores.put(c.id(), s);
+        LOG.info("Durable store {} is ready", s.describe());
+      } catch (DurableStoreException e) {
+        problems.add("durableStores[" + i + "]: " + e.getMessage());
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException("(cannot serve it)", problems);
+    }
+    return stores;
   }
 
   /**
@@ -160,6 +211,17 @@ public final class HangarServer implements AutoCloseable {
     server.awaitTermination();
   }
 
+  private void sweepDurable() {
+    try {
+      int n = store.sweepDurable();
+      if (n > 0) {
+        LOG.info("Deleted {} expired durable copies", n);
+      }
+    } catch (RuntimeException e) {
+      LOG.error("Background sweep of durable stores (TTL) failed", e);
+    }
+  }
+
   private void sweep() {
     try {
       int n = store.expireDue();
@@ -195,12 +257,16 @@ public final class HangarServer implements AutoCloseable {
     }
     streams.shutdownNow();
     sweeper.shutdownNow();
+    int unflushed = store.flushWeak(WEAK_FLUSH);
+    if (unflushed > 0) {
+      LOG.warn("{} weak flight(s) did not reach their durable store within {} and are lost with this shutdown", unflushed, WEAK_FLUSH);
+    }
     try {
       streams.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    AutoCloseables.closeNoChecked(() -> AutoCloseables.close(server, store, flightAllocator, root));
+    AutoCloseables.closeNoChecked(() -> AutoCloseables.close(server, store, durableAllocator, flightAllocator, root));
   }
 
   @Override

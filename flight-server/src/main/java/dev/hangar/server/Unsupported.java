@@ -1,6 +1,5 @@
 package dev.hangar.server;
 
-import dev.hangar.config.Durability;
 import dev.hangar.config.HangarConfig;
 import dev.hangar.config.StorageClassConfig;
 import java.util.ArrayList;
@@ -8,7 +7,7 @@ import java.util.List;
 
 /**
  * Settings the config schema accepts but this build does not act on yet. The server refuses to
- * start with any of them rather than silently ignore a promise (durability, quotas, spill) the
+ * start with any of them rather than silently ignore a promise (quotas, replicas) the
  * operator wrote down.
  */
 final class Unsupported {
@@ -21,9 +20,6 @@ final class Unsupported {
     for (int i = 0; i < classes.size(); i++) {
       StorageClassConfig c = classes.get(i);
       String path = "storageClasses[" + i + "]";
-      if (c.durability() != Durability.NONE) {
-        out.add(path + ".durability: " + c.durability().key() + " needs durable stores, which this build does not write yet (use none)");
-      }
       if (c.replicas() != 1) {
         out.add(path + ".replicas: " + c.replicas() + " needs multi-node mode, which this build does not have (use 1)");
       }

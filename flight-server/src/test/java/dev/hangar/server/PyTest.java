@@ -17,12 +17,18 @@ final class PyTest {
 
   /** Runs {@code tests} with HANGAR_URL pointing at {@code port}; fails unless pytest passes. */
   static String run(Path tests, int port) throws Exception {
+    return run(tests, port, java.util.Map.of());
+  }
+
+  /** Same, with more environment variables for the tests. */
+  static String run(Path tests, int port, java.util.Map<String, String> env) throws Exception {
     assertThat(PYTHON).as("the venv made by client-examples/python/setup-venv.sh").isExecutable();
     Path log = Files.createTempFile("pytest", ".log");
     try {
       ProcessBuilder pb = new ProcessBuilder(List.of(PYTHON.toString(), "-m", "pytest", "-q", "-p", "no:cacheprovider", tests.toString()))
           .redirectErrorStream(true).redirectOutput(log.toFile());
       pb.environment().put("HANGAR_URL", "grpc://127.0.0.1:" + port);
+      pb.environment().putAll(env);
       Process p = pb.start();
       boolean finished = p.waitFor(5, TimeUnit.MINUTES);
       if (!finished) {
