@@ -75,9 +75,7 @@ public final class FilesystemDurableStore implements DurableStore {
   @Override
   public ObjectUpload create(String key) {
     Path target = file(key);
-    if (!Files.isDirectory(root)) {
-      throw new DurableStoreException(describe() + ": directory " + root + " is missing (was the volume unmounted?)");
-    }
+    requireRoot();
     try {
       Files.createDirectories(target.getParent());
       Path temp = target.resolveSibling(TEMP_PREFIX + UUID.randomUUID() + ".tmp");
@@ -155,9 +153,17 @@ public final class FilesystemDurableStore implements DurableStore {
       }
       return Optional.of(new ObjectInfo(key, a.size(), a.lastModifiedTime().toInstant()));
     } catch (NoSuchFileException | NotDirectoryException e) {
+      requireRoot();
       return Optional.empty();
     } catch (IOException e) {
       throw failure("cannot read " + key, e);
+    }
+  }
+
+  /** A missing object is only "not found" while the root is there; without it the store is down. */
+  private void requireRoot() {
+    if (!Files.isDirectory(root)) {
+      throw new DurableStoreException(describe() + ": directory " + root + " is missing (was the volume unmounted?)");
     }
   }
 
@@ -166,6 +172,7 @@ public final class FilesystemDurableStore implements DurableStore {
     try {
       return Optional.of(Files.newInputStream(file(key)));
     } catch (NoSuchFileException | NotDirectoryException e) {
+      requireRoot();
       return Optional.empty();
     } catch (IOException e) {
       throw failure("cannot read " + key, e);
@@ -194,9 +201,7 @@ public final class FilesystemDurableStore implements DurableStore {
     Path start = slash < 0 ? root : file(prefix.substring(0, slash));
     List<ObjectInfo> out = new ArrayList<>();
     if (!Files.isDirectory(start)) {
-      if (!Files.isDirectory(root)) {
-        throw new DurableStoreException(describe() + ": directory " + root + " is missing (was the volume unmounted?)");
-      }
+      requireRoot();
       return out;
     }
     try {
@@ -259,6 +264,7 @@ public final class FilesystemDurableStore implements DurableStore {
 
   @Override
   public void delete(String key) {
+    requireRoot();
     try {
       Files.deleteIfExists(file(key));
     } catch (IOException e) {

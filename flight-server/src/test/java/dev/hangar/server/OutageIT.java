@@ -1,0 +1,99 @@
+package dev.hangar.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hangar.tiers.durable.S3Server;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.apache.arrow.flight.FlightDescriptor;
+import org.apache.arrow.flight.FlightRuntimeException;
+import org.apache.arrow.flight.FlightStatusCode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The durable store goes away while Hangar runs: S3 as a separate S3Proxy process that is killed
+ * and started again, and a directory that disappears (an unmounted volume) and comes back.
+ */
+class OutageIT {
+  @TempDir Path tmp;
+
+  @Test
+  void s3Outage() throws Exception {
+    try (S3Server s3 = S3Server.childProcess(tmp.resolve("s3data"))) {
+      s3.createBucket("outage");
+      String yaml = DurabilityIT.config(s3, "outage", tmp.resolve("durable"));
+      run(yaml, "s3", "s3 store \"s3\" (bucket outage at " + s3.endpoint() + ")", s3::kill, s3::start);
+    }
+  }
+
+  @Test
+  void filesystemOutage() throws Exception {
+    try (S3Server s3 = S3Server.inProcess()) { // the config names both stores; only fs/ is exercised here
+      s3.createBucket("unused");
+      Path dir = tmp.resolve("durable");
+      String yaml = DurabilityIT.config(s3, "unused", dir);
+      Path away = tmp.resolve("unmounted");
+      run(yaml, "fs", "filesystem store \"local\" (" + dir + ")",
+          () -> move(dir, away), () -> move(away, dir));
+    }
+  }
+
+  private static void move(Path from, Path to) {
+    try {
+      Files.move(from, to);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static void run(String yaml, String p, String store, Runnable stop, Runnable restart) throws Exception {
+    TestData.Batches a = TestData.wide(2, 1000, 1);
+    TestData.Batches w0 = TestData.wide(1, 500, 2);
+    TestData.Batches w1 = TestData.wide(3, 700, 3);
+    try (Hangar h = Hangar.start(yaml)) {
+      h.put(p + "/strong/a", a);
+      h.put(p + "/weak/w0", w0);
+      DurabilityIT.awaitLanded(h);
+
+      stop.run();
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> h.put(p + "/strong/b", TestData.wide(2, 1000, 4)))
+          .isInstanceOfSatisfying(FlightRuntimeException.class, x -> {
+            assertThat(x.status().code()).isEqualTo(FlightStatusCode.UNAVAILABLE);
+            assertThat(x.getMessage()).startsWith("Cannot store flight \"" + p + "/strong/b\" durably (storage class \"" + p + "/strong/\"): "
+                + store);
+          });
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("a dead store fails a strong put in seconds").isLessThan(Duration.ofSeconds(20));
+      // flights in tiers keep being served
+      assertThat(h.get(p + "/strong/a")).isEqualTo(a.expected(h.allocator));
+      assertThat(h.get(p + "/weak/w0")).isEqualTo(w0.expected(h.allocator));
+      // weak puts are acknowledged, pending
+      JsonNode weak = h.put(p + "/weak/w1", w1);
+      assertThat(weak.get("durableCopy").asText()).isEqualTo("pending");
+      assertThat(h.action("stats", "").get("weakPending").asInt()).isEqualTo(1);
+      // a path in no tier cannot be looked up while the store is down: the client is told why
+      assertThatThrownBy(() -> h.client.getInfo(FlightDescriptor.path(p + "/strong/b")))
+          .isInstanceOfSatisfying(FlightRuntimeException.class, x -> {
+            assertThat(x.status().code()).isEqualTo(FlightStatusCode.UNAVAILABLE);
+            assertThat(x.getMessage()).contains(store);
+          });
+
+      restart.run();
+      DurabilityIT.awaitLanded(h);
+      assertThat(h.action("describe", p + "/weak/w1").get("durableCopy").asText()).isEqualTo("stored");
+      assertThat(h.action("stats", "").get("storageClasses").get(p + "/weak/").get("durableFailures").asLong()).isPositive();
+    }
+    try (Hangar h = Hangar.start(yaml)) { // restart: nothing acknowledged is lost
+      assertThat(h.get(p + "/strong/a")).isEqualTo(a.expected(h.allocator));
+      assertThat(h.get(p + "/weak/w0")).isEqualTo(w0.expected(h.allocator));
+      assertThat(h.get(p + "/weak/w1")).isEqualTo(w1.expected(h.allocator));
+      assertThatThrownBy(() -> h.get(p + "/strong/b"))
+          .isInstanceOfSatisfying(FlightRuntimeException.class, x -> assertThat(x.status().code()).isEqualTo(FlightStatusCode.NOT_FOUND));
+      assertThat(h.list(p + "/")).containsExactly(p + "/strong/a", p + "/weak/w0", p + "/weak/w1");
+    }
+  }
+}
