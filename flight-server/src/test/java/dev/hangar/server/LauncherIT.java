@@ -51,7 +51,10 @@ class LauncherIT {
     assertThat(r.output()).contains("config/examples/hangar-full.yaml is valid: 3 storage class(es), 2 durable store(s), 3 limit polic(ies)")
         .contains("Note: this build cannot serve this config yet")
         .contains("limitPolicies: quotas are not enforced by this build yet")
-        .doesNotContain("durability");
+        .doesNotContain("needs durable stores");
+    Result durable = run(Map.of(), "check-config", "config/examples/durable.yaml");
+    assertThat(durable.code()).as(durable.output()).isZero();
+    assertThat(durable.output()).contains("3 storage class(es), 2 durable store(s)").doesNotContain("Note:");
     Result minimal = run(Map.of(), "check-config", "config/examples/memory-only.yaml");
     assertThat(minimal.code()).isZero();
     assertThat(minimal.output()).doesNotContain("Note:");

@@ -1,0 +1,172 @@
+package dev.hangar.bench;
+
+import dev.hangar.config.HangarConfig;
+import dev.hangar.server.HangarServer;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.arrow.flight.Action;
+import org.apache.arrow.flight.FlightClient;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import org.gaul.s3proxy.S3Proxy;
+import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * Put throughput of one flight with durability none, weak and strong, to S3 (S3Proxy on loopback,
+ * storing on this machine's disk) and to the filesystem store, all in the same run and reported
+ * against {@code none}; for weak, both until acknowledged and until the copy landed. Then restore
+ * throughput: the first DoGet after a restart (object read back into memory, checksum verified,
+ * streamed to the client) against a plain S3 GET of the same object with the AWS SDK.
+ *
+ * <p>Usage: {@code bench/run-durability.sh [--mib 256] [--runs 5] [--warmup 1]}
+ */
+public final class DurabilityBench {
+  private static final String KEY = "bench-key";
+  private static final String SECRET = "bench-secret";
+  private static final List<String> CLASSES = List.of("none", "strong-s3", "weak-s3", "strong-fs", "weak-fs");
+
+  public static void main(String[] args) throws Exception {
+    long mib = Long.parseLong(FlightThroughputBench.option(args, "--mib", "256"));
+    int runs = Integer.parseInt(FlightThroughputBench.option(args, "--runs", "5"));
+    int warmup = Integer.parseInt(FlightThroughputBench.option(args, "--warmup", "1"));
+    Path work = Files.createTempDirectory("hangar-durability-bench");
+    Path blobs = Files.createDirectories(work.resolve("s3"));
+    S3Proxy proxy = S3Proxy.builder()
+        .blobStore(new FilesystemNio2BlobStore(blobs.toString()))
+        .endpoint(URI.create("http://127.0.0.1:0"))
+        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, KEY, SECRET)
+        .build();
+    proxy.start();
+    while (!"STARTED".equals(proxy.getState())) {
+      Thread.sleep(5);
+    }
+    URI endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
+    try (S3Client s3 = S3Client.builder().endpointOverride(endpoint).region(Region.US_EAST_1).forcePathStyle(true)
+            .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(KEY, SECRET))).build();
+        BufferAllocator allocator = new RootAllocator()) {
+      s3.createBucket(b -> b.bucket("bench"));
+      HangarConfig config = HangarConfig.parse(yaml(endpoint, work.resolve("fs"), mib), "bench", Map.of());
+      List<ArrowRecordBatch> data = FlightThroughputBench.generate(allocator, mib << 20);
+      long body = data.stream().mapToLong(ArrowRecordBatch::computeBodyLength).sum();
+      System.out.printf(Locale.ROOT, "flight: %d batches, Arrow body %.1f MiB; S3Proxy (filesystem backend) and the filesystem store on %s;"
+          + " %d warm-up and %d measured rounds, medians%n", data.size(), body / 1048576.0, work, warmup, runs);
+      Map<String, double[]> ack = new LinkedHashMap<>();
+      Map<String, double[]> landed = new LinkedHashMap<>();
+      CLASSES.forEach(c -> {
+        ack.put(c, new double[runs]);
+        landed.put(c, new double[runs]);
+      });
+      try (HangarServer server = HangarServer.start(config);
+          FlightClient client = FlightClient.builder(allocator, server.location()).build()) {
+        for (int i = -warmup; i < runs; i++) {
+          for (int k = 0; k < CLASSES.size(); k++) {
+            String c = CLASSES.get((Math.max(i, 0) + k) % CLASSES.size()); // rotate who goes first
+            long t0 = System.nanoTime();
+            TierThroughputBench.put(client, allocator, data, c + "/flight");
+            long t1 = System.nanoTime();
+            while (server.store().stats().weakPending() > 0) {
+              Thread.onSpinWait();
+            }
+            long t2 = System.nanoTime();
+            if (i >= 0) {
+              ack.get(c)[i] = body / ((t1 - t0) / 1e9) / 1e9;
+              landed.get(c)[i] = body / ((t2 - t0) / 1e9) / 1e9;
+              System.out.printf(Locale.ROOT, "  round %d %-10s acknowledged %.3f GB/s, durable %.3f GB/s%n", i + 1, c, ack.get(c)[i],
+                  landed.get(c)[i]);
+            }
+          }
+        }
+      }
+      double[] restore = new double[runs];
+      double[] plainGet = new double[runs];
+      double[] warmGet = new double[runs];
+      for (int i = 0; i < runs; i++) {
+        long t0 = System.nanoTime();
+        long bytes = 0;
+        try (InputStream in = s3.getObject(b -> b.bucket("bench").key("hangar/strong-s3/flight.arrow"))) {
+          byte[] buffer = new byte[1 << 20];
+          for (int n; (n = in.read(buffer)) > 0; ) {
+            bytes += n;
+          }
+        }
+        long t1 = System.nanoTime();
+        plainGet[i] = bytes / ((t1 - t0) / 1e9) / 1e9;
+        try (HangarServer server = HangarServer.start(config); // a restart: every tier empty
+            FlightClient client = FlightClient.builder(allocator, server.location()).build()) {
+          long t2 = System.nanoTime();
+          long rows = TierThroughputBench.get(client, "strong-s3/flight");
+          long t3 = System.nanoTime();
+          TierThroughputBench.get(client, "strong-s3/flight");
+          long t4 = System.nanoTime();
+          if (rows != data.stream().mapToLong(ArrowRecordBatch::getLength).sum()) {
+            throw new IllegalStateException("restored " + rows + " rows");
+          }
+          restore[i] = body / ((t3 - t2) / 1e9) / 1e9;
+          warmGet[i] = body / ((t4 - t3) / 1e9) / 1e9;
+          client.doAction(new Action("stats")).forEachRemaining(r -> { });
+        }
+        System.out.printf(Locale.ROOT, "  round %d plain S3 GET %.3f GB/s, first DoGet after restart (restore) %.3f GB/s, second DoGet %.3f GB/s%n",
+            i + 1, plainGet[i], restore[i], warmGet[i]);
+      }
+      data.forEach(ArrowRecordBatch::close);
+
+      double none = FlightThroughputBench.median(ack.get("none"));
+      System.out.printf(Locale.ROOT, "%n%-10s %16s %10s %16s %10s%n", "class", "ack GB/s", "vs none", "durable GB/s", "vs none");
+      for (String c : CLASSES) {
+        double a = FlightThroughputBench.median(ack.get(c));
+        double l = FlightThroughputBench.median(landed.get(c));
+        System.out.printf(Locale.ROOT, "%-10s %16.3f %10.2f %16.3f %10.2f%n", c, a, a / none, l, l / none);
+      }
+      double r = FlightThroughputBench.median(restore);
+      double g = FlightThroughputBench.median(plainGet);
+      System.out.printf(Locale.ROOT, "%nrestore (first DoGet after restart) %.3f GB/s; plain S3 GET of the object %.3f GB/s; ratio %.2f;"
+          + " second DoGet (memory) %.3f GB/s%n", r, g, r / g, FlightThroughputBench.median(warmGet));
+    } finally {
+      proxy.stop();
+      deleteTree(work);
+    }
+  }
+
+  private static String yaml(URI endpoint, Path fs, long mib) {
+    StringBuilder y = new StringBuilder();
+    y.append("server: {port: 0}\nstorage: {memory: {capacity: ").append(mib * 8).append("MiB}}\n");
+    y.append("durableStores:\n");
+    y.append("  - {id: s3, type: s3, bucket: bench, endpoint: ").append(endpoint)
+        .append(", region: us-east-1, pathStyle: true, credentials: {accessKeyId: ").append(KEY).append(", secretAccessKey: ")
+        .append(SECRET).append("}}\n");
+    y.append("  - {id: fs, type: filesystem, path: ").append(fs).append("}\n");
+    y.append("storageClasses:\n  - {prefix: \"\", tiers: [{storage: memory}]}\n");
+    for (String c : CLASSES.subList(1, CLASSES.size())) {
+      String[] parts = c.split("-");
+      y.append("  - {prefix: ").append(c).append("/, durability: ").append(parts[0]).append(", durableStore: ").append(parts[1])
+          .append(", durablePrefix: hangar, tiers: [{storage: memory}]}\n");
+    }
+    return y.toString();
+  }
+
+  private static void deleteTree(Path root) throws java.io.IOException {
+    try (var paths = Files.walk(root)) {
+      List<Path> all = new ArrayList<>(paths.toList());
+      java.util.Collections.reverse(all);
+      for (Path p : all) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  private DurabilityBench() {}
+}
