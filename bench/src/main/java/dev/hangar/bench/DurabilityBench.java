@@ -70,6 +70,31 @@ public final class DurabilityBench {
         ack.put(c, new double[runs]);
         landed.put(c, new double[runs]);
       });
+      // Baselines: the same number of bytes written without Hangar, in the same run.
+      double[] plainPut = new double[runs];
+      double[] plainFile = new double[runs];
+      byte[] payload = new byte[(int) body];
+      new java.util.Random(1).nextBytes(payload);
+      for (int i = -warmup; i < runs; i++) {
+        long t0 = System.nanoTime();
+        s3.putObject(b -> b.bucket("bench").key("plain/object"), software.amazon.awssdk.core.sync.RequestBody.fromBytes(payload));
+        long t1 = System.nanoTime();
+        Path file = work.resolve("plain.bin");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE,
+            java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+          java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(payload);
+          while (buf.hasRemaining()) {
+            ch.write(buf);
+          }
+          ch.force(true);
+        }
+        long t2 = System.nanoTime();
+        if (i >= 0) {
+          plainPut[i] = body / ((t1 - t0) / 1e9) / 1e9;
+          plainFile[i] = body / ((t2 - t1) / 1e9) / 1e9;
+          System.out.printf(Locale.ROOT, "  round %d plain S3 PUT %.3f GB/s, plain file write+fsync %.3f GB/s%n", i + 1, plainPut[i], plainFile[i]);
+        }
+      }
       try (HangarServer server = HangarServer.start(config);
           FlightClient client = FlightClient.builder(allocator, server.location()).build()) {
         for (int i = -warmup; i < runs; i++) {
@@ -131,6 +156,11 @@ public final class DurabilityBench {
         double l = FlightThroughputBench.median(landed.get(c));
         System.out.printf(Locale.ROOT, "%-10s %16.3f %10.2f %16.3f %10.2f%n", c, a, a / none, l, l / none);
       }
+      double pp = FlightThroughputBench.median(plainPut);
+      double pf = FlightThroughputBench.median(plainFile);
+      System.out.printf(Locale.ROOT, "%nbaselines without Hangar: plain S3 PUT of %.0f MiB %.3f GB/s (strong-s3 / it = %.2f);"
+          + " plain file write+fsync %.3f GB/s (strong-fs / it = %.2f)%n", body / 1048576.0, pp,
+          FlightThroughputBench.median(ack.get("strong-s3")) / pp, pf, FlightThroughputBench.median(ack.get("strong-fs")) / pf);
       double r = FlightThroughputBench.median(restore);
       double g = FlightThroughputBench.median(plainGet);
       System.out.printf(Locale.ROOT, "%nrestore (first DoGet after restart) %.3f GB/s; plain S3 GET of the object %.3f GB/s; ratio %.2f;"

@@ -166,28 +166,90 @@ public final class Durables implements AutoCloseable {
    * if it is not (and then nothing changed in the store). Call under the path's lock.
    */
   DurableMetadata write(StorageClass sc, String path, StoredFlight copy, Instant committedAt, Optional<Instant> expiresAt) {
-    DurableStore store = storeOf(sc);
-    String key = key(sc, path);
-    described.remove(key);
-    try (DurableStore.ObjectUpload upload = store.create(key);
+    try (Sink sink = openSink(sc, path, copy.schema());
         VectorSchemaRoot root = VectorSchemaRoot.create(copy.schema(), allocator);
         BatchCursor cursor = copy.cursor()) {
-      OutputStream out = new BufferedOutputStream(upload.stream(), 256 << 10);
-      DurableFileWriter writer = new DurableFileWriter(out, copy.schema());
       VectorUnloader unloader = new VectorUnloader(root);
       while (cursor.loadNext(root)) {
         try (ArrowRecordBatch batch = unloader.getRecordBatch()) {
-          writer.append(batch);
+          sink.append(batch);
         }
       }
-      DurableMetadata meta = writer.finish(path, committedAt, sc.config().ttl(), expiresAt);
-      out.flush();
-      upload.commit();
-      return meta;
+      return sink.commit(committedAt, expiresAt);
+    }
+  }
+
+  /** Starts streaming a flight into its durable object; nothing is visible until {@link Sink#commit}. */
+  Sink openSink(StorageClass sc, String path, Schema schema) {
+    DurableStore store = storeOf(sc);
+    try {
+      return new Sink(sc, path, store, store.create(key(sc, path)), schema);
     } catch (DurableStoreException e) {
       throw unavailable(sc, path, e);
-    } catch (IOException e) {
-      throw new DurableStoreUnavailableException("Cannot store flight \"%s\" durably in %s: %s", path, store.describe(), e.getMessage());
+    }
+  }
+
+  /**
+   * A durable object being written batch by batch (a strong put streams its batches here as they
+   * arrive, so the durable copy is written while the upload runs, not after it). Used by one thread.
+   */
+  final class Sink implements AutoCloseable {
+    private final StorageClass sc;
+    private final String path;
+    private final DurableStore store;
+    private final DurableStore.ObjectUpload upload;
+    private final OutputStream out;
+    private final DurableFileWriter writer;
+
+    private Sink(StorageClass sc, String path, DurableStore store, DurableStore.ObjectUpload upload, Schema schema) {
+      this.sc = sc;
+      this.path = path;
+      this.store = store;
+      this.upload = upload;
+      this.out = new BufferedOutputStream(upload.stream(), 256 << 10);
+      try {
+        this.writer = new DurableFileWriter(out, schema);
+      } catch (IOException e) {
+        upload.abort();
+        throw failed(e);
+      }
+    }
+
+    /** Copies {@code batch} out (the caller keeps it). */
+    void append(ArrowRecordBatch batch) {
+      try {
+        writer.append(batch);
+      } catch (IOException e) {
+        throw failed(e);
+      }
+    }
+
+    /** Ends the file and makes the object visible, replacing the previous one. Call under the path's lock. */
+    DurableMetadata commit(Instant committedAt, Optional<Instant> expiresAt) {
+      try {
+        DurableMetadata meta = writer.finish(path, committedAt, sc.config().ttl(), expiresAt);
+        out.flush();
+        described.remove(key(sc, path));
+        upload.commit();
+        return meta;
+      } catch (IOException e) {
+        throw failed(e);
+      } catch (DurableStoreException e) {
+        throw unavailable(sc, path, e);
+      }
+    }
+
+    private DurableStoreUnavailableException failed(IOException e) {
+      upload.abort();
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      return new DurableStoreUnavailableException("Cannot store flight \"%s\" durably (%s): %s: %s", path, sc, store.describe(),
+          cause.getMessage());
+    }
+
+    /** Discards what was written. Idempotent; a no-op after commit. */
+    @Override
+    public void close() {
+      upload.abort();
     }
   }
 

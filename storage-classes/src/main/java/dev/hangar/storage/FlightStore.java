@@ -144,11 +144,22 @@ public final class FlightStore implements AutoCloseable {
         throw e;
       }
     }
+    Durables.Sink sink = null;
     try {
-      return new Upload(this, path, sc, tierIndex, schema, weak);
+      if (sc.config().durability() == Durability.STRONG) {
+        sink = durables.openSink(sc, path, schema);
+      }
+      return new Upload(this, path, sc, tierIndex, schema, weak, sink);
     } catch (RuntimeException e) {
+      if (sink != null) {
+        sink.close();
+      }
       if (weak) {
         durables.releaseWeakSlot(sc);
+      }
+      if (e instanceof DurableStoreUnavailableException) {
+        sc.rejectedPuts.increment();
+        sc.durableFailures.increment();
       }
       throw e;
     }
@@ -349,20 +360,23 @@ public final class FlightStore implements AutoCloseable {
 
   /**
    * Commits an upload's copy as the flight at {@code path} with its class's durability: {@code
-   * strong} writes the durable copy first and fails ({@link DurableStoreUnavailableException}, the
-   * copy freed, nothing visible) if it cannot; {@code weak} commits at once, pinned, and queues the
-   * durable write; {@code none} just commits.
+   * strong} first completes the durable object its batches were streamed to ({@code sink}) and
+   * fails ({@link DurableStoreUnavailableException}, the copy freed, nothing visible) if it cannot;
+   * {@code weak} commits at once, pinned, and queues the durable write; {@code none} just commits.
    */
-  FlightSummary commit(String path, StorageClass sc, int tierIndex, StoredFlight copy) {
+  FlightSummary commit(String path, StorageClass sc, int tierIndex, StoredFlight copy, Durables.Sink sink) {
     switch (sc.config().durability()) {
       case NONE:
         return install(path, sc, tierIndex, copy, clock.instant(), null, true);
       case STRONG:
+        // The object and the catalog change under the path's lock, so the store ends with the
+        // flight committed last even when two strong puts to one path race.
         return durables.locked(path, () -> {
           Instant now = clock.instant();
           try {
-            durables.write(sc, path, copy, now, sc.config().ttl().map(now::plus));
+            sink.commit(now, sc.config().ttl().map(now::plus));
           } catch (RuntimeException e) {
+            sink.close();
             copy.free();
             sc.rejectedPuts.increment();
             sc.durableFailures.increment();

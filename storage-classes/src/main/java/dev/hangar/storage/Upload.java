@@ -23,15 +23,18 @@ public final class Upload implements AutoCloseable {
   private int tierIndex;
   private FlightWriter writer;
   private final boolean weakSlot;
+  private final Durables.Sink sink; // strong classes: the durable copy, written as batches arrive
   private boolean finished;
 
-  Upload(FlightStore store, String path, StorageClass storageClass, int tierIndex, Schema schema, boolean weakSlot) {
+  Upload(FlightStore store, String path, StorageClass storageClass, int tierIndex, Schema schema, boolean weakSlot,
+      Durables.Sink sink) {
     this.store = store;
     this.path = path;
     this.storageClass = storageClass;
     this.tierIndex = tierIndex;
     this.schema = schema;
     this.weakSlot = weakSlot;
+    this.sink = sink;
     this.writer = tier().newWriter(path, schema, this::reserve);
   }
 
@@ -89,6 +92,9 @@ public final class Upload implements AutoCloseable {
         }
         spill();
       }
+      if (sink != null) {
+        sink.append(batch); // copies it out; fails the put at once if the store is down
+      }
     } catch (RuntimeException | Error e) {
       batch.close();
       throw e;
@@ -127,11 +133,14 @@ public final class Upload implements AutoCloseable {
     try {
       copy = writer.commit();
     } catch (RuntimeException e) {
+      if (sink != null) {
+        sink.close();
+      }
       store.uploadAborted(storageClass, weakSlot);
       throw e;
     }
     try {
-      return store.commit(path, storageClass, tierIndex, copy);
+      return store.commit(path, storageClass, tierIndex, copy, sink);
     } catch (RuntimeException e) {
       if (weakSlot) {
         store.uploadAborted(storageClass, true);
@@ -145,6 +154,9 @@ public final class Upload implements AutoCloseable {
     if (!finished) {
       finished = true;
       writer.abort();
+      if (sink != null) {
+        sink.close();
+      }
       store.uploadAborted(storageClass, weakSlot);
     }
   }
