@@ -360,8 +360,13 @@ public final class Durables implements AutoCloseable {
     return out;
   }
 
-  BufferAllocator allocator() {
-    return allocator;
+  /** Removes abandoned writes under {@code sc}'s root that began before {@code before}. */
+  int removeAbandonedWrites(StorageClass sc, Instant before) {
+    try {
+      return storeOf(sc).removeAbandonedWrites(root(sc), before);
+    } catch (DurableStoreException e) {
+      throw new DurableStoreUnavailableException("Cannot clean up abandoned writes (%s): %s", sc, e.getMessage());
+    }
   }
 
   // ---- weak writes ------------------------------------------------------------------------

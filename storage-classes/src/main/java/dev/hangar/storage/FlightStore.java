@@ -54,6 +54,8 @@ public final class FlightStore implements AutoCloseable {
   private final Clock clock;
   private final AtomicLong versions = new AtomicLong();
   private final Durables durables;
+  /** Wall-clock start of this node (object stores time-stamp in wall-clock time). */
+  private final Instant startedAt = Instant.now();
 
   /**
    * @param classes the storage classes, each of whose tiers must name a storage type in {@code tiers}
@@ -764,6 +766,21 @@ public final class FlightStore implements AutoCloseable {
   public int sweepDurable() {
     Instant now = clock.instant();
     int n = 0;
+    // Writes a crash abandoned (temporary files, incomplete multipart uploads): those begun before
+    // this node started and at least an hour ago, so another node's write in progress is left alone.
+    Instant abandonedBefore = java.util.Collections.min(List.of(startedAt, Instant.now().minus(java.time.Duration.ofHours(1))));
+    for (StorageClass sc : classes) {
+      if (isDurable(sc)) {
+        try {
+          int removed = durables.removeAbandonedWrites(sc, abandonedBefore);
+          if (removed > 0) {
+            org.slf4j.LoggerFactory.getLogger(FlightStore.class).info("Removed {} abandoned durable write(s) of {}", removed, sc);
+          }
+        } catch (StorageException e) {
+          org.slf4j.LoggerFactory.getLogger(FlightStore.class).warn("Cleanup of abandoned writes of {} failed, will retry: {}", sc, e.getMessage());
+        }
+      }
+    }
     for (StorageClass sc : classes) {
       if (!isDurable(sc) || sc.config().ttl().isEmpty()) {
         continue;

@@ -458,6 +458,12 @@ abstract class DurableStoreTestBase {
     }
 
     @Override
+    public int removeAbandonedWrites(String prefix, java.time.Instant before) {
+      call();
+      return delegate.removeAbandonedWrites(prefix, before);
+    }
+
+    @Override
     public void close() {
       delegate.close();
     }

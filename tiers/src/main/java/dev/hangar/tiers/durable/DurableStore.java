@@ -42,6 +42,13 @@ public interface DurableStore extends AutoCloseable {
   /** Deletes {@code key}; no error if it does not exist. */
   void delete(String key);
 
+  /**
+   * Removes what crashed writers left under {@code prefix} and started before {@code before}:
+   * temporary files, or incomplete multipart uploads. Never visible as objects, they only take
+   * space. Returns how many were removed.
+   */
+  int removeAbandonedWrites(String prefix, Instant before);
+
   @Override
   void close();
 

@@ -227,14 +227,29 @@ public final class FilesystemDurableStore implements DurableStore {
     return out;
   }
 
-  /** Temporary files older than {@code before} (left by a crash); the caller deletes them with {@link #deleteTemp}. */
-  public List<Path> staleTemporaries(java.time.Instant before) {
+  @Override
+  public int removeAbandonedWrites(String prefix, java.time.Instant before) {
+    int n = 0;
+    for (Path temp : staleTemporaries(prefix, before)) {
+      try {
+        Files.deleteIfExists(temp);
+        n++;
+      } catch (IOException e) {
+        throw failure("cannot remove " + temp, e);
+      }
+    }
+    return n;
+  }
+
+  private List<Path> staleTemporaries(String prefix, java.time.Instant before) {
     List<Path> out = new ArrayList<>();
-    if (!Files.isDirectory(root)) {
+    int slash = prefix.lastIndexOf('/');
+    Path start = slash < 0 ? root : file(prefix.substring(0, slash));
+    if (!Files.isDirectory(start)) {
       return out;
     }
     try {
-      Files.walkFileTree(root, new SimpleFileVisitor<>() {
+      Files.walkFileTree(start, new SimpleFileVisitor<>() {
         @Override
         public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
           if (file.getFileName().toString().startsWith(TEMP_PREFIX) && attrs.lastModifiedTime().toInstant().isBefore(before)) {
@@ -252,14 +267,6 @@ public final class FilesystemDurableStore implements DurableStore {
       throw new UncheckedIOException(e);
     }
     return out;
-  }
-
-  public void deleteTemp(Path temp) {
-    try {
-      Files.deleteIfExists(temp);
-    } catch (IOException e) {
-      throw failure("cannot remove " + temp, e);
-    }
   }
 
   @Override

@@ -385,6 +385,22 @@ public final class S3DurableStore implements DurableStore {
     }
   }
 
+  @Override
+  public int removeAbandonedWrites(String prefix, java.time.Instant before) {
+    try {
+      int n = 0;
+      for (var upload : s3.listMultipartUploadsPaginator(b -> b.bucket(bucket).prefix(prefix)).uploads()) {
+        if (upload.initiated().isBefore(before)) {
+          s3.abortMultipartUpload(b -> b.bucket(bucket).key(upload.key()).uploadId(upload.uploadId()));
+          n++;
+        }
+      }
+      return n;
+    } catch (SdkException e) {
+      throw failure("cannot list or abort incomplete uploads under " + prefix, e);
+    }
+  }
+
   private DurableStoreException failure(String what, Throwable e) {
     return new DurableStoreException(describe() + ": " + what + ": " + e.getMessage(), e);
   }

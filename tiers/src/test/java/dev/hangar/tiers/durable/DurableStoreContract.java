@@ -142,6 +142,20 @@ abstract class DurableStoreContract {
   }
 
   @Test
+  void writesAbandonedByACrashAreRemovedByTheirAge() throws IOException {
+    ObjectUpload crashed = store.create("c/crashed.arrow");
+    crashed.stream().write(bytes(6 * 1024 * 1024, 11)); // past one part: an incomplete multipart upload on S3
+    crashed.stream().flush();
+    put("c/kept.arrow", bytes(10, 12));
+    assertThat(store.removeAbandonedWrites("c/", java.time.Instant.now().minusSeconds(3600))).isZero(); // too young
+    assertThat(store.removeAbandonedWrites("other/", java.time.Instant.now().plusSeconds(5))).isZero(); // another prefix
+    assertThat(store.removeAbandonedWrites("c/", java.time.Instant.now().plusSeconds(5))).isEqualTo(1);
+    assertThat(store.list("")).extracting(ObjectInfo::key).containsExactly("c/kept.arrow");
+    assertThat(get("c/kept.arrow")).isEqualTo(bytes(10, 12));
+    crashed.abort(); // what is left to abort is gone already: no error
+  }
+
+  @Test
   void failuresNameTheStore() {
     assertThatThrownBy(() -> store.readRange("missing.arrow", 0, 10))
         .isInstanceOf(DurableStoreException.class)
