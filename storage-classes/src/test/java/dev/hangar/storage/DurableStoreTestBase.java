@@ -205,6 +205,7 @@ abstract class DurableStoreTestBase {
     put("b/three", 3);
     FlightSummary before = store.info("a/two");
     start(10, Durability.STRONG, Optional.empty()); // restart: empty tiers, same durable store
+    assertThat(outage.calls).as("starting reads nothing from the store").isZero();
     assertThat(store.stats().storageTypes().get(0).flights()).isZero();
     assertThat(store.list("a/")).extracting(FlightSummary::path).containsExactly("a/one", "a/two");
     assertThat(store.list("")).hasSize(3);
@@ -262,6 +263,41 @@ abstract class DurableStoreTestBase {
     start(10, Durability.STRONG, Optional.empty());
     assertThatThrownBy(() -> readSum("c")).isInstanceOf(DurableDataException.class).hasMessageContaining("checksum mismatch");
     assertThat(tier.capacity().used()).isZero();
+  }
+
+  @Test
+  void racingStrongPutsToOnePathLeaveTheStoreWithTheFlightCommittedLast() throws Exception {
+    start(20, Durability.STRONG, Optional.empty());
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+    try {
+      for (int round = 0; round < 5; round++) {
+        List<java.util.concurrent.Future<FlightSummary>> puts = new ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+          long first = round * 100_000L + t * 10_000L;
+          puts.add(pool.submit(() -> put("race", first)));
+        }
+        for (var f : puts) {
+          f.get();
+        }
+        long inCatalog = readSum("race");
+        start(20, Durability.STRONG, Optional.empty()); // what the store holds
+        assertThat(readSum("race")).as("round %d", round).isEqualTo(inCatalog);
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  @Test
+  void aPendingWeakCopyNeverOverwritesANewerFlight() {
+    start(10, Durability.WEAK, Optional.empty());
+    outage.down = true;
+    put("w", 1); // its copy waits for the store
+    put("w", 2); // replaces it in the tier; the first copy must never land after this one
+    outage.down = false;
+    assertThat(store.flushWeak(Duration.ofSeconds(20))).isZero();
+    start(10, Durability.WEAK, Optional.empty());
+    assertThat(readSum("w")).isEqualTo(expectedSum(2));
   }
 
   // ---- lifecycle --------------------------------------------------------------------------
