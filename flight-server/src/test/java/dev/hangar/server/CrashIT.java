@@ -16,7 +16,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.arrow.flight.FlightClient;
 import org.apache.arrow.flight.FlightDescriptor;
@@ -83,16 +82,7 @@ class CrashIT {
   }
 
   private static int awaitPort(Process p, Path log) throws Exception {
-    Pattern listening = Pattern.compile("Hangar listening on grpc://127\\.0\\.0\\.1:(\\d+)");
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (p.isAlive() && System.nanoTime() < deadline) {
-      Matcher m = listening.matcher(Files.readString(log));
-      if (m.find()) {
-        return Integer.parseInt(m.group(1));
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("the server did not start:\n" + Files.readString(log));
+    return LauncherIT.awaitPort(p, log, Pattern.compile("Hangar listening on grpc://127\\.0\\.0\\.1:(\\d+)"));
   }
 
   /** Runs the clients until {@code killAfterMillis}, then SIGKILLs the server; returns how many puts were acknowledged. */

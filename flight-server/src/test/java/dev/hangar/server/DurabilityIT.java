@@ -15,9 +15,8 @@ import org.apache.arrow.flight.FlightDescriptor;
 import org.apache.arrow.flight.FlightInfo;
 import org.apache.arrow.flight.FlightRuntimeException;
 import org.apache.arrow.flight.FlightStatusCode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -28,25 +27,15 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * directory: what a strong put leaves in the store, restart, lifecycle, and the errors.
  */
 class DurabilityIT {
-  static S3Server s3;
-  static int buckets;
+  @RegisterExtension static final S3Server.PerClass S3 = new S3Server.PerClass();
   @TempDir Path tmp;
+  S3Server s3;
   String bucket;
-
-  @BeforeAll
-  static void startS3() {
-    s3 = S3Server.inProcess();
-  }
-
-  @AfterAll
-  static void stopS3() {
-    s3.close();
-  }
 
   @BeforeEach
   void newBucket() {
-    bucket = "it-" + (++buckets);
-    s3.createBucket(bucket);
+    s3 = S3.server();
+    bucket = S3.newBucket("it");
   }
 
   /** s3/… and fs/… classes, strong and weak; everything else durability none. */

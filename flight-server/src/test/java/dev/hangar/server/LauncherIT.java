@@ -150,7 +150,8 @@ class LauncherIT {
     }
   }
 
-  private static int awaitPort(Process p, Path log, Pattern listening) throws Exception {
+  /** Waits until the server's log announces its port (the first group of {@code listening}). */
+  static int awaitPort(Process p, Path log, Pattern listening) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (p.isAlive() && System.nanoTime() < deadline) {
       Matcher m = listening.matcher(Files.readString(log));

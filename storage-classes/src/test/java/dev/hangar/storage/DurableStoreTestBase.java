@@ -26,7 +26,6 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.VectorUnloader;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
@@ -80,15 +79,7 @@ abstract class DurableStoreTestBase {
   }
 
   ArrowRecordBatch batch(long first) {
-    try (VectorSchemaRoot vsr = VectorSchemaRoot.create(SCHEMA, ingest)) {
-      BigIntVector v = (BigIntVector) vsr.getVector(0);
-      v.allocateNew(ROWS);
-      for (int i = 0; i < ROWS; i++) {
-        v.set(i, first + i);
-      }
-      vsr.setRowCount(ROWS);
-      return new VectorUnloader(vsr).getRecordBatch();
-    }
+    return FlightStoreTest.longs(ingest, ROWS, first);
   }
 
   /** Sum of all values of the flight: 4000 consecutive values from {@code first}. */

@@ -69,13 +69,18 @@ class FlightStoreTest {
   }
 
   private org.apache.arrow.vector.ipc.message.ArrowRecordBatch batch(long firstValue) {
-    try (VectorSchemaRoot vsr = VectorSchemaRoot.create(SCHEMA, ingest)) {
+    return longs(ingest, ROWS, firstValue);
+  }
+
+  /** A batch of one int64 column "v" holding {@code first}, {@code first + 1}, … */
+  static org.apache.arrow.vector.ipc.message.ArrowRecordBatch longs(BufferAllocator allocator, int rows, long first) {
+    try (VectorSchemaRoot vsr = VectorSchemaRoot.create(SCHEMA, allocator)) {
       BigIntVector v = (BigIntVector) vsr.getVector(0);
-      v.allocateNew(ROWS);
-      for (int i = 0; i < ROWS; i++) {
-        v.set(i, firstValue + i);
+      v.allocateNew(rows);
+      for (int i = 0; i < rows; i++) {
+        v.set(i, first + i);
       }
-      vsr.setRowCount(ROWS);
+      vsr.setRowCount(rows);
       return new VectorUnloader(vsr).getRecordBatch();
     }
   }

@@ -5,34 +5,21 @@ import dev.hangar.tiers.durable.DurableStore;
 import dev.hangar.tiers.durable.S3DurableStore;
 import dev.hangar.tiers.durable.S3Server;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class S3DurabilityTest extends DurableStoreTestBase {
-  static S3Server server;
-  static int buckets;
+  @RegisterExtension static final S3Server.PerClass S3 = new S3Server.PerClass();
   String bucket;
-
-  @BeforeAll
-  static void startS3() {
-    server = S3Server.inProcess();
-  }
-
-  @AfterAll
-  static void stopS3() {
-    server.close();
-  }
 
   @BeforeEach
   void bucket() {
-    bucket = "durability-" + (++buckets);
-    server.createBucket(bucket);
+    bucket = S3.newBucket("durability");
   }
 
   @Override
   DurableStoreConfig config() {
-    DurableStoreConfig.S3 c = server.store("s3-test", bucket);
+    DurableStoreConfig.S3 c = S3.server().store("s3-test", bucket);
     return new DurableStoreConfig.S3(c.id(), c.bucket(), c.endpoint(), c.region(), c.pathStyle(), c.credentials(), 2, 8,
         c.partSize(), Duration.ofSeconds(2));
   }

@@ -289,26 +289,21 @@ public final class S3DurableStore implements DurableStore {
 
   @Override
   public Optional<ObjectInfo> head(String key) {
-    try {
+    return unlessMissing(key, () -> {
       HeadObjectResponse r = s3.headObject(b -> b.bucket(bucket).key(key));
-      return Optional.of(new ObjectInfo(key, r.contentLength(), r.lastModified()));
-    } catch (NoSuchKeyException e) {
-      return Optional.empty();
-    } catch (S3Exception e) {
-      if (e.statusCode() == 404) {
-        return Optional.empty();
-      }
-      throw failure("cannot read " + key, e);
-    } catch (SdkException e) {
-      throw failure("cannot read " + key, e);
-    }
+      return new ObjectInfo(key, r.contentLength(), r.lastModified());
+    });
   }
 
   @Override
   public Optional<InputStream> read(String key) {
+    return unlessMissing(key, () -> new AbortingStream(s3.getObject(b -> b.bucket(bucket).key(key))));
+  }
+
+  /** Runs a request on {@code key}; empty if the object does not exist (HTTP 404). */
+  private <T> Optional<T> unlessMissing(String key, java.util.function.Supplier<T> request) {
     try {
-      ResponseInputStream<GetObjectResponse> in = s3.getObject(b -> b.bucket(bucket).key(key));
-      return Optional.of(new AbortingStream(in));
+      return Optional.of(request.get());
     } catch (NoSuchKeyException e) {
       return Optional.empty();
     } catch (S3Exception e) {

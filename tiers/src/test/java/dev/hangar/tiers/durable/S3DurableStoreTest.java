@@ -9,31 +9,18 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.services.s3.S3Client;
 
 class S3DurableStoreTest extends DurableStoreContract {
-  static S3Server server;
-  static int buckets;
+  @RegisterExtension static final S3Server.PerClass S3 = new S3Server.PerClass();
   String bucket;
-
-  @BeforeAll
-  static void startS3() {
-    server = S3Server.inProcess();
-  }
-
-  @AfterAll
-  static void stopS3() {
-    server.close();
-  }
 
   @Override
   protected DurableStore newStore() {
-    bucket = "contract-" + (++buckets);
-    server.createBucket(bucket);
-    return new S3DurableStore(server.store("s3-test", bucket));
+    bucket = S3.newBucket("contract");
+    return new S3DurableStore(S3.server().store("s3-test", bucket));
   }
 
   @Test
@@ -42,7 +29,7 @@ class S3DurableStoreTest extends DurableStoreContract {
     try (DurableStore.ObjectUpload up = store.create("n.arrow")) {
       up.stream().write(bytes(11 * 1024 * 1024, 10));
     } // closed without commit: aborted
-    try (S3Client s3 = server.client()) {
+    try (S3Client s3 = S3.server().client()) {
       assertThat(s3.listMultipartUploads(b -> b.bucket(bucket)).uploads()).isEmpty();
     }
     assertThat(store.list("")).extracting(DurableStore.ObjectInfo::key).containsExactly("m.arrow");
@@ -50,10 +37,10 @@ class S3DurableStoreTest extends DurableStoreContract {
 
   @Test
   void aMissingBucketIsAClearStartupError() {
-    try (S3DurableStore s = new S3DurableStore(server.store("s3-test", "no-such-bucket"))) {
+    try (S3DurableStore s = new S3DurableStore(S3.server().store("s3-test", "no-such-bucket"))) {
       assertThatThrownBy(s::check)
           .isInstanceOf(DurableStoreException.class)
-          .hasMessage("s3 store \"s3-test\" (bucket no-such-bucket at " + server.endpoint()
+          .hasMessage("s3 store \"s3-test\" (bucket no-such-bucket at " + S3.server().endpoint()
               + "): bucket no-such-bucket does not exist (create it first)");
     }
   }

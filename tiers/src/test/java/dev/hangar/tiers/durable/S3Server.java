@@ -182,6 +182,37 @@ public final class S3Server implements AutoCloseable {
         + "\n      secretAccessKey: " + SECRET + "\n";
   }
 
+  /**
+   * One in-process S3 server for a test class, with a fresh bucket per test: {@code @RegisterExtension
+   * static final S3Server.PerClass s3 = new S3Server.PerClass();} then {@code s3.newBucket("x")}.
+   */
+  public static final class PerClass implements org.junit.jupiter.api.extension.BeforeAllCallback,
+      org.junit.jupiter.api.extension.AfterAllCallback {
+    private S3Server server;
+    private int buckets;
+
+    @Override
+    public void beforeAll(org.junit.jupiter.api.extension.ExtensionContext context) {
+      server = inProcess();
+    }
+
+    @Override
+    public void afterAll(org.junit.jupiter.api.extension.ExtensionContext context) {
+      server.close();
+    }
+
+    public S3Server server() {
+      return server;
+    }
+
+    /** Creates a bucket no other test of the class uses, and returns its name. */
+    public String newBucket(String prefix) {
+      String bucket = prefix + "-" + (++buckets);
+      server.createBucket(bucket);
+      return bucket;
+    }
+  }
+
   @Override
   public void close() {
     if (proxy != null) {
