@@ -38,11 +38,11 @@ class DurabilityIT {
     bucket = S3.newBucket("it");
   }
 
-  /** s3/… and fs/… classes, strong and weak; everything else durability none. */
+  /** s3/… and fs/… classes, strong and weak; everything else durability none. At most 2 weak flights wait per store. */
   static String config(S3Server s3, String bucket, Path dir) {
     return "storage: {memory: {capacity: 64MiB}}\n"
-        + "durableStores:\n" + s3.storeYaml("s3", bucket)
-        + "  - {id: local, type: filesystem, path: " + dir + "}\n"
+        + "durableStores:\n" + s3.storeYaml("s3", bucket) + "    weakQueue: 2\n"
+        + "  - {id: local, type: filesystem, path: " + dir + ", weakQueue: 2}\n"
         + """
         storageClasses:
           - {prefix: "", tiers: [{storage: memory}]}

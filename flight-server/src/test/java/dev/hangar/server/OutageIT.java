@@ -75,6 +75,15 @@ class OutageIT {
       JsonNode weak = h.put(p + "/weak/w1", w1);
       assertThat(weak.get("durableCopy").asText()).isEqualTo("pending");
       assertThat(h.action("stats", "").get("weakPending").asInt()).isEqualTo(1);
+      h.put(p + "/weak/w2", TestData.wide(1, 10, 5));
+      // the queue (weakQueue: 2) is full: backpressure, before any data is taken
+      assertThatThrownBy(() -> h.put(p + "/weak/w3", TestData.wide(1, 10, 6)))
+          .isInstanceOfSatisfying(FlightRuntimeException.class, x -> {
+            assertThat(x.status().code()).isEqualTo(FlightStatusCode.RESOURCE_EXHAUSTED);
+            assertThat(x.getMessage()).isEqualTo("Cannot accept weak flight \"" + p + "/weak/w3\" now: 2 weak flights are already waiting"
+                + " for their durable copy in " + store + " (weakQueue 2); retry after a backoff, or check that the store is reachable");
+          });
+      assertThat(h.action("stats", "").get("storageClasses").get(p + "/weak/").get("flights").asInt()).isEqualTo(3); // w0, w1, w2
       // a path in no tier cannot be looked up while the store is down: the client is told why
       assertThatThrownBy(() -> h.client.getInfo(FlightDescriptor.path(p + "/strong/b")))
           .isInstanceOfSatisfying(FlightRuntimeException.class, x -> {
@@ -93,7 +102,8 @@ class OutageIT {
       assertThat(h.get(p + "/weak/w1")).isEqualTo(w1.expected(h.allocator));
       assertThatThrownBy(() -> h.get(p + "/strong/b"))
           .isInstanceOfSatisfying(FlightRuntimeException.class, x -> assertThat(x.status().code()).isEqualTo(FlightStatusCode.NOT_FOUND));
-      assertThat(h.list(p + "/")).containsExactly(p + "/strong/a", p + "/weak/w0", p + "/weak/w1");
+      assertThat(h.get(p + "/weak/w2")).isEqualTo(TestData.wide(1, 10, 5).expected(h.allocator));
+      assertThat(h.list(p + "/")).containsExactly(p + "/strong/a", p + "/weak/w0", p + "/weak/w1", p + "/weak/w2");
     }
   }
 }

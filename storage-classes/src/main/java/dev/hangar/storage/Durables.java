@@ -371,6 +371,15 @@ public final class Durables implements AutoCloseable {
 
   // ---- weak writes ------------------------------------------------------------------------
 
+  /** Refuses a put whose durable object the class's store could not name. */
+  void checkPath(StorageClass sc, String path) {
+    try {
+      storeOf(sc).checkKey(key(sc, path));
+    } catch (IllegalArgumentException e) {
+      throw new InvalidFlightPathException("Cannot store flight \"%s\" durably (%s): %s (use a shorter path)", path, sc, e.getMessage());
+    }
+  }
+
   /** Takes a place in the weak queue of {@code sc}'s store, or refuses the put. */
   void takeWeakSlot(StorageClass sc, String path) {
     String id = sc.config().durableStore().orElseThrow();

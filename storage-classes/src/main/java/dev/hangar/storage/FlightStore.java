@@ -137,6 +137,9 @@ public final class FlightStore implements AutoCloseable {
             path, Sizes.format(size), sc, describeTiers(sc));
       }
     }
+    if (isDurable(sc)) {
+      durables.checkPath(sc, path);
+    }
     boolean weak = sc.config().durability() == Durability.WEAK;
     if (weak) {
       try {

@@ -158,6 +158,21 @@ abstract class DurableStoreTestBase {
   }
 
   @Test
+  void aPathTheStoreCannotNameIsRefusedBeforeTheUpload() {
+    start(10, Durability.WEAK, Optional.empty());
+    // 1024 bytes, a valid flight path: too long an S3 key under a prefix, and its last segment
+    // plus ".arrow" too long a file name
+    String path = "p/" + "x".repeat(250) + "/" + "y".repeat(250) + "/" + "z".repeat(250) + "/" + "v".repeat(18) + "/" + "w".repeat(250);
+    assertThat(path.length()).isEqualTo(1024);
+    FlightPath.validate(path);
+    assertThatThrownBy(() -> store.beginPut(path, SCHEMA, OptionalLong.empty()))
+        .isInstanceOf(InvalidFlightPathException.class)
+        .hasMessageStartingWith("Cannot store flight \"" + path + "\" durably (storage class \"\"): ");
+    assertThat(store.stats().weakPending()).isZero();
+    assertThat(tier.capacity().used()).isZero();
+  }
+
+  @Test
   void aFailedStrongWriteFailsThePutAndLeavesNothing() {
     start(10, Durability.STRONG, Optional.empty());
     outage.down = true;
@@ -426,6 +441,11 @@ abstract class DurableStoreTestBase {
     public void check() {
       call();
       delegate.check();
+    }
+
+    @Override
+    public void checkKey(String key) {
+      delegate.checkKey(key);
     }
 
     @Override

@@ -24,6 +24,12 @@ public interface DurableStore extends AutoCloseable {
   /** Verifies at startup that the store exists and can be written; throws with the reason if not. */
   void check();
 
+  /**
+   * Throws {@link IllegalArgumentException}, saying why, if this store cannot hold an object named
+   * {@code key} (too long a name), so a put can be refused before it starts.
+   */
+  void checkKey(String key);
+
   /** Starts writing {@code key}; nothing is visible until {@link ObjectUpload#commit()}. */
   ObjectUpload create(String key);
 

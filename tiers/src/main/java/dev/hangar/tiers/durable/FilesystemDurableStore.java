@@ -33,6 +33,9 @@ import java.util.UUID;
 public final class FilesystemDurableStore implements DurableStore {
   /** Temporary files start with this, so listings and readers skip them. */
   static final String TEMP_PREFIX = ".hangar-";
+  static final String TEMP_SUFFIX = ".tmp";
+  /** The longest file name most filesystems take (ext4, xfs, btrfs, NFS). */
+  private static final int NAME_MAX = 255;
 
   private final String id;
   private final Path root;
@@ -56,7 +59,7 @@ public final class FilesystemDurableStore implements DurableStore {
   public void check() {
     try {
       Files.createDirectories(root);
-      Path probe = root.resolve(TEMP_PREFIX + "probe-" + UUID.randomUUID() + ".tmp");
+      Path probe = root.resolve(TEMP_PREFIX + "probe-" + UUID.randomUUID() + TEMP_SUFFIX);
       Files.write(probe, new byte[] {1});
       Files.delete(probe);
     } catch (IOException e) {
@@ -78,7 +81,7 @@ public final class FilesystemDurableStore implements DurableStore {
     requireRoot();
     try {
       Files.createDirectories(target.getParent());
-      Path temp = target.resolveSibling(TEMP_PREFIX + UUID.randomUUID() + ".tmp");
+      Path temp = target.resolveSibling(TEMP_PREFIX + UUID.randomUUID() + TEMP_SUFFIX);
       FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       return new FileUpload(target, temp, channel);
     } catch (IOException e) {
@@ -133,6 +136,23 @@ public final class FilesystemDurableStore implements DurableStore {
         Files.deleteIfExists(temp);
       } catch (IOException e) {
         throw failure("cannot remove " + temp, e);
+      }
+    }
+  }
+
+  /** Temporary files are named {@code .hangar-<uuid>.tmp}; objects' keys (flight files) end in {@code .arrow}. */
+  private static boolean isTemporary(Path file) {
+    String name = file.getFileName().toString();
+    return name.startsWith(TEMP_PREFIX) && name.endsWith(TEMP_SUFFIX);
+  }
+
+  @Override
+  public void checkKey(String key) {
+    for (String segment : key.split("/")) {
+      int bytes = segment.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      if (bytes > NAME_MAX) {
+        throw new IllegalArgumentException("\"" + segment + "\" is " + bytes + " bytes, and a file name in " + describe()
+            + " can have at most " + NAME_MAX);
       }
     }
   }
@@ -209,7 +229,7 @@ public final class FilesystemDurableStore implements DurableStore {
         @Override
         public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
           String key = root.relativize(file).toString().replace(java.io.File.separatorChar, '/');
-          if (attrs.isRegularFile() && !file.getFileName().toString().startsWith(TEMP_PREFIX) && key.startsWith(prefix)) {
+          if (attrs.isRegularFile() && !isTemporary(file) && key.startsWith(prefix)) {
             out.add(new ObjectInfo(key, attrs.size(), attrs.lastModifiedTime().toInstant()));
           }
           return FileVisitResult.CONTINUE;
@@ -252,7 +272,7 @@ public final class FilesystemDurableStore implements DurableStore {
       Files.walkFileTree(start, new SimpleFileVisitor<>() {
         @Override
         public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-          if (file.getFileName().toString().startsWith(TEMP_PREFIX) && attrs.lastModifiedTime().toInstant().isBefore(before)) {
+          if (isTemporary(file) && attrs.lastModifiedTime().toInstant().isBefore(before)) {
             out.add(file);
           }
           return FileVisitResult.CONTINUE;

@@ -131,6 +131,14 @@ public final class S3DurableStore implements DurableStore {
   }
 
   @Override
+  public void checkKey(String key) {
+    int bytes = key.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    if (bytes > 1024) {
+      throw new IllegalArgumentException("its object key would be " + bytes + " bytes, and S3 keys have at most 1024");
+    }
+  }
+
+  @Override
   public ObjectUpload create(String key) {
     return new Upload(key);
   }

@@ -50,6 +50,21 @@ class FilesystemDurableStoreTest extends DurableStoreContract {
   }
 
   @Test
+  void aFlightWhoseNameLooksTemporaryIsStillAnObject() throws IOException {
+    put("a/.hangar-x.tmp.arrow", bytes(10, 1));
+    assertThat(store.list("a/")).extracting(DurableStore.ObjectInfo::key).containsExactly("a/.hangar-x.tmp.arrow");
+    assertThat(store.removeAbandonedWrites("", java.time.Instant.now().plusSeconds(5))).isZero();
+  }
+
+  @Test
+  void namesLongerThanAFileNameAreRefusedUpFront() {
+    store.checkKey("a/" + "x".repeat(255));
+    assertThatThrownBy(() -> store.checkKey("a/" + "x".repeat(250) + ".arrow"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageEndingWith("is 256 bytes, and a file name in filesystem store \"local\" (" + dir.resolve("durable") + ") can have at most 255");
+  }
+
+  @Test
   void keysCannotEscapeTheRoot() {
     assertThatThrownBy(() -> store.create("../outside.arrow")).isInstanceOf(IllegalArgumentException.class);
   }
