@@ -17,11 +17,11 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * it. It holds no tier bytes; each cursor is one front-to-back read of the object, and its last
  * step checks the checksum (a corrupt object fails the read at the end).
  */
-final class DurableStreamFlight implements StoredFlight {
-  private final Durables durables;
-  private final StorageClass sc;
-  private final String path;
-  private final Durables.Described described;
+class DurableStreamFlight implements StoredFlight {
+  final Durables durables;
+  final StorageClass sc;
+  final String path;
+  final Durables.Described described;
 
   DurableStreamFlight(Durables durables, StorageClass sc, String path, Durables.Described described) {
     this.durables = durables;

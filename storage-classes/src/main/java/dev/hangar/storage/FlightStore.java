@@ -580,13 +580,13 @@ public final class FlightStore implements AutoCloseable {
 
   /**
    * Opens the current version of {@code path} for reading; close the lease when done. A durable
-   * flight in no tier is restored into the first tier of its class that admits it, or, when none
-   * has room, streamed straight from its durable store.
+   * flight in no tier is streamed from its durable store to this reader and, as it goes, restored
+   * into the first tier of its class that admits it (see {@link RestoringFlight}); a second reader
+   * arriving meanwhile, or any reader when no tier admits it, is streamed without caching.
    */
   public FlightLease open(String path) {
     FlightPath.validate(path);
     Optional<StorageClass> sc = classOf(path);
-    boolean restored = false;
     while (true) {
       FlightVersion v = catalog.get(path);
       Instant now = clock.instant();
@@ -594,15 +594,10 @@ public final class FlightStore implements AutoCloseable {
         if (v != null && catalog.remove(path, v)) {
           expired(v);
         }
-        if (sc.isPresent() && isDurable(sc.get()) && !restored) {
-          FlightLease streamed = durables.locked(path, () -> restore(sc.get(), path));
-          if (streamed != null) {
-            return streamed;
-          }
-          restored = true;
-          continue; // restored into a tier (or someone else put it meanwhile): open it from there
-        }
         sc.ifPresent(c -> c.misses.increment());
+        if (sc.isPresent() && isDurable(sc.get())) {
+          return openDurable(sc.get(), path, now);
+        }
         throw notFound(path);
       }
       if (v.tryAcquire()) {
@@ -612,74 +607,71 @@ public final class FlightStore implements AutoCloseable {
           owner.tier(v.tierIndex() - 1).promoteAfter().ifPresent(p -> v.recordAccess(now, p.accesses()));
         }
         queues.get(v.copy().storageType()).touch(v);
-        if (!restored) { // a restore counted a miss
-          typeHits.get(v.copy().storageType()).increment();
-          owner.hits.increment();
-        }
+        typeHits.get(v.copy().storageType()).increment();
+        owner.hits.increment();
         return new FlightLease(v, summarize(v));
       }
       Thread.onSpinWait(); // the version is leaving the catalog; look again
     }
   }
 
-  /**
-   * Under the path's lock: restores the durable flight at {@code path} into a tier and returns
-   * null (the caller opens it there), or returns a lease that streams it from the store when no
-   * tier has room. Throws {@link FlightNotFoundException} if there is no live durable copy.
-   */
-  private FlightLease restore(StorageClass sc, String path) {
-    FlightVersion current = catalog.get(path);
-    Instant now = clock.instant();
-    if (current != null && !current.isExpired(now)) {
-      return null; // put or restored by someone else while we waited for the lock
-    }
-    Durables.Described d = durables.describe(sc, path).orElse(null);
-    if (d == null || d.meta().isExpired(now)) {
-      sc.misses.increment();
-      throw notFound(path);
-    }
-    for (int i = 0; i < sc.config().tiers().size(); i++) {
+  /** Paths being restored now: a second reader of one streams from the store instead of restoring it again. */
+  private final java.util.Set<String> restoring = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** A lease on the durable copy of {@code path}, restoring it into a tier while it is read if it can. */
+  private FlightLease openDurable(StorageClass sc, String path, Instant now) {
+    Durables.Described d = durables.describe(sc, path).filter(x -> !x.meta().isExpired(now)).orElseThrow(() -> notFound(path));
+    int target = -1;
+    for (int i = 0; i < sc.config().tiers().size() && target < 0; i++) {
       TierConfig t = sc.tier(i);
-      Tier tier = tiers.get(t.storage());
-      if (d.meta().bodyBytes() > t.maxFlightSize() || d.meta().bodyBytes() > tier.capacity().limit()) {
-        continue;
-      }
-      StoredFlight copy = readInto(sc, path, tier);
-      if (copy != null) {
-        sc.misses.increment();
-        sc.restores.increment();
-        install(path, sc, i, copy, d.meta().committedAt(), d.meta().expiresAt(), DurableState.landed(), false);
-        return null;
+      if (d.meta().bodyBytes() <= t.maxFlightSize() && d.meta().bodyBytes() <= tiers.get(t.storage()).capacity().limit()) {
+        target = i;
       }
     }
-    // No tier has room (everything left is being read or is pinned): serve it from the store.
-    sc.misses.increment();
-    sc.durableReads.increment();
-    DurableStreamFlight stream = new DurableStreamFlight(durables, sc, path, d);
-    FlightVersion v = new FlightVersion(path, sc, -1, 0, stream, d.meta().committedAt(), d.meta().expiresAt(), 0, DurableState.landed());
+    StoredFlight flight;
+    if (target >= 0 && restoring.add(path)) {
+      int tierIndex = target;
+      flight = new RestoringFlight(durables, sc, path, d, tiers.get(sc.tier(target).storage()),
+          (cap, bytes) -> reserve(cap, bytes, path),
+          copy -> installRestored(sc, path, tierIndex, d, copy),
+          () -> restoring.remove(path));
+    } else {
+      sc.durableReads.increment();
+      flight = new DurableStreamFlight(durables, sc, path, d);
+    }
+    FlightVersion v = new FlightVersion(path, sc, -1, 0, flight, d.meta().committedAt(), d.meta().expiresAt(), 0, DurableState.landed());
     v.tryAcquire();
-    v.leaveCatalog(); // never mapped: freed (a no-op) when the reader is done
+    v.leaveCatalog(); // never mapped itself: the restored copy, if any, is installed as its own version
     return new FlightLease(v, summarize(sc, d));
   }
 
-  /** Reads the durable copy of {@code path} into {@code tier}; null if the tier has no room. */
-  private StoredFlight readInto(StorageClass sc, String path, Tier tier) {
-    try (dev.hangar.tiers.durable.DurableFileReader reader = durables.open(sc, path)) {
-      dev.hangar.tiers.FlightWriter writer = tier.newWriter(path, reader.schema(), (cap, bytes) -> reserve(cap, bytes, path));
-      try {
-        for (org.apache.arrow.vector.ipc.message.ArrowRecordBatch b = reader.next(); b != null; b = reader.next()) {
-          writer.append(b);
+  /**
+   * Makes a restored copy the flight at {@code path}, under the path's lock, unless the path moved
+   * on while it was read (a put committed, or the durable object was replaced or deleted): then
+   * the copy is freed.
+   */
+  private void installRestored(StorageClass sc, String path, int tierIndex, Durables.Described restored, StoredFlight copy) {
+    try {
+      boolean installed = durables.locked(path, () -> {
+        FlightVersion current = catalog.get(path);
+        if (current != null && !current.isExpired(clock.instant())) {
+          return false;
         }
-        return writer.commit(); // reader.next() returned null: the checksum matched
-      } catch (InsufficientCapacityException e) {
-        writer.abort();
-        return null;
-      } catch (RuntimeException | java.io.IOException e) {
-        writer.abort();
-        throw e;
+        Optional<Durables.Described> now = durables.describe(sc, path);
+        if (now.isEmpty() || !now.get().meta().checksum().equals(restored.meta().checksum())
+            || !now.get().meta().committedAt().equals(restored.meta().committedAt())) {
+          return false;
+        }
+        install(path, sc, tierIndex, copy, restored.meta().committedAt(), restored.meta().expiresAt(), DurableState.landed(), false);
+        sc.restores.increment();
+        return true;
+      });
+      if (!installed) {
+        copy.free();
       }
-    } catch (java.io.IOException e) {
-      throw durables.corrupt(sc, path, e);
+    } catch (RuntimeException e) {
+      copy.free();
+      org.slf4j.LoggerFactory.getLogger(FlightStore.class).warn("Restored copy of \"{}\" not kept: {}", path, e.getMessage());
     }
   }
 

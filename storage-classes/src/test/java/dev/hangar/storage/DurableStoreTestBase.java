@@ -244,6 +244,69 @@ abstract class DurableStoreTestBase {
     assertThat(tier.capacity().used()).isZero();
   }
 
+  /** Reads up to {@code batches} batches of an open lease; returns the sum of their values. */
+  long readSome(BatchCursor cursor, int batches) {
+    long sum = 0;
+    try (VectorSchemaRoot vsr = VectorSchemaRoot.create(SCHEMA, ingest)) {
+      for (int b = 0; b < batches && cursor.loadNext(vsr); b++) {
+        BigIntVector v = (BigIntVector) vsr.getVector(0);
+        for (int i = 0; i < vsr.getRowCount(); i++) {
+          sum += v.get(i);
+        }
+      }
+    }
+    return sum;
+  }
+
+  @Test
+  void aReaderThatStopsEarlyLeavesNoRestoredCopy() {
+    start(10, Durability.STRONG, Optional.empty());
+    put("r", 1);
+    start(10, Durability.STRONG, Optional.empty());
+    try (FlightLease lease = store.open("r"); BatchCursor cursor = lease.cursor()) {
+      readSome(cursor, 2);
+      assertThat(tier.capacity().used()).isPositive(); // restoring as it goes
+    }
+    assertThat(tier.capacity().used()).isZero();
+    assertThat(store.info("r").location()).isEqualTo("durable");
+    assertThat(readSum("r")).isEqualTo(expectedSum(1));
+    assertThat(store.info("r").location()).isEqualTo("memory");
+    assertThat(stats().restores()).isEqualTo(1);
+  }
+
+  @Test
+  void aPutThatCommitsDuringARestoreWins() {
+    start(10, Durability.STRONG, Optional.empty());
+    put("k", 1);
+    start(10, Durability.STRONG, Optional.empty());
+    try (FlightLease lease = store.open("k"); BatchCursor cursor = lease.cursor()) {
+      long sum = readSome(cursor, 1);
+      put("k", 500); // commits while the old version is being restored
+      sum += readSome(cursor, 10);
+      assertThat(sum).as("the reader finishes on the version it started").isEqualTo(expectedSum(1));
+    }
+    assertThat(stats().restores()).isZero(); // the restored copy was stale: dropped
+    assertThat(readSum("k")).isEqualTo(expectedSum(500));
+    start(10, Durability.STRONG, Optional.empty());
+    assertThat(readSum("k")).isEqualTo(expectedSum(500));
+  }
+
+  @Test
+  void aSecondReaderDuringARestoreStreamsFromTheStore() {
+    start(10, Durability.STRONG, Optional.empty());
+    put("two", 3);
+    start(10, Durability.STRONG, Optional.empty());
+    try (FlightLease first = store.open("two"); BatchCursor c1 = first.cursor()) {
+      long sum = readSome(c1, 1);
+      assertThat(readSum("two")).isEqualTo(expectedSum(3)); // while the first restores
+      sum += readSome(c1, 10);
+      assertThat(sum).isEqualTo(expectedSum(3));
+    }
+    assertThat(stats().restores()).isEqualTo(1);
+    assertThat(stats().durableReads()).isEqualTo(1);
+    assertThat(store.info("two").location()).isEqualTo("memory");
+  }
+
   @Test
   void overwriteReplacesTheDurableCopy() {
     start(10, Durability.STRONG, Optional.empty());

@@ -1,0 +1,109 @@
+package dev.hangar.storage;
+
+import dev.hangar.tiers.BatchCursor;
+import dev.hangar.tiers.FlightWriter;
+import dev.hangar.tiers.StoredFlight;
+import dev.hangar.tiers.Tier;
+import dev.hangar.tiers.durable.DurableFileReader;
+import java.io.IOException;
+import java.util.function.Consumer;
+import org.apache.arrow.vector.VectorLoader;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+
+/**
+ * A durable flight read from its store by one reader and, batch by batch as that reader goes,
+ * written into a tier: the reader does not wait for the restore, and the object is read once. Each
+ * batch is loaded into the reader's root first (which keeps its buffers), then handed to the tier
+ * writer. When the last batch is read and the checksum matched, the tier copy goes to {@code
+ * restored} (which installs it, or frees it if the path moved on meanwhile). If the tier runs out of
+ * room, the reader cancels, or the object is corrupt, the tier copy is dropped and nothing is
+ * installed; the reader still gets every batch (or the error).
+ */
+final class RestoringFlight extends DurableStreamFlight {
+  private final Tier tier;
+  private final Tier.Reserver reserver;
+  private final Consumer<StoredFlight> restored;
+  private final Runnable done;
+
+  RestoringFlight(Durables durables, StorageClass sc, String path, Durables.Described described, Tier tier, Tier.Reserver reserver,
+      Consumer<StoredFlight> restored, Runnable done) {
+    super(durables, sc, path, described);
+    this.tier = tier;
+    this.reserver = reserver;
+    this.restored = restored;
+    this.done = done;
+  }
+
+  @Override
+  public BatchCursor cursor() {
+    DurableFileReader reader;
+    try {
+      reader = durables.open(sc, path);
+    } catch (RuntimeException e) {
+      done.run();
+      throw e;
+    }
+    return new BatchCursor() {
+      private FlightWriter writer = tier.newWriter(path, reader.schema(), reserver);
+      private boolean closed;
+
+      @Override
+      public boolean loadNext(VectorSchemaRoot root) {
+        ArrowRecordBatch batch;
+        try {
+          batch = reader.next();
+        } catch (IOException e) {
+          dropCopy();
+          throw durables.corrupt(sc, path, e);
+        } catch (RuntimeException e) {
+          dropCopy();
+          throw e;
+        }
+        if (batch == null) { // the checksum matched
+          if (writer != null) {
+            FlightWriter w = writer;
+            writer = null;
+            restored.accept(w.commit());
+          }
+          return false;
+        }
+        new VectorLoader(root).load(batch); // the root keeps its own references
+        if (writer == null) {
+          batch.close();
+        } else {
+          try {
+            writer.append(batch); // takes the batch over (and closes it if it fails)
+          } catch (StorageException e) {
+            writer.abort(); // no room left in the tier: go on streaming without caching
+            writer = null;
+          }
+        }
+        return true;
+      }
+
+      private void dropCopy() {
+        if (writer != null) {
+          writer.abort();
+          writer = null;
+        }
+      }
+
+      @Override
+      public void close() {
+        if (closed) {
+          return;
+        }
+        closed = true;
+        try {
+          dropCopy(); // a reader that stopped early leaves nothing behind
+          reader.close();
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        } finally {
+          done.run();
+        }
+      }
+    };
+  }
+}
