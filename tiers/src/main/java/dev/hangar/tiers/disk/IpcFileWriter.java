@@ -1,5 +1,6 @@
 package dev.hangar.tiers.disk;
 
+import dev.hangar.tiers.ArrowFiles;
 import dev.hangar.tiers.FlightWriter;
 import dev.hangar.tiers.StoredFlight;
 import dev.hangar.tiers.Tier;
@@ -27,7 +28,6 @@ import org.apache.arrow.vector.types.pojo.Schema;
 final class IpcFileWriter implements FlightWriter {
   /** Reserved beyond a batch's metadata and body for alignment; trued up after the write. */
   private static final int SLACK = 64;
-  private static final byte[] MAGIC = "ARROW1".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   private final DiskTier tier;
   private final Path file;
@@ -53,9 +53,7 @@ final class IpcFileWriter implements FlightWriter {
     try {
       channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       out = new WriteChannel(channel);
-      out.write(MAGIC);
-      out.align(); // the file format pads the leading magic to 8 bytes
-      MessageSerializer.serialize(out, schema);
+      ArrowFiles.writeStart(out, schema);
       trueUp();
     } catch (IOException | RuntimeException e) {
       abort();
@@ -115,10 +113,7 @@ final class IpcFileWriter implements FlightWriter {
     }
     try {
       reserve(WriteChannel.serialize(new ArrowFooter(schema, List.of(), blocks)).remaining() + 16L + SLACK);
-      long footerStart = out.getCurrentPosition();
-      out.write(new ArrowFooter(schema, List.of(), blocks), false);
-      out.writeIntLittleEndian((int) (out.getCurrentPosition() - footerStart));
-      out.write(MAGIC);
+      ArrowFiles.writeEnd(out, new ArrowFooter(schema, List.of(), blocks));
       trueUp();
       channel.close();
       Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);

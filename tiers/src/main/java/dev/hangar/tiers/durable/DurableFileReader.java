@@ -1,5 +1,6 @@
 package dev.hangar.tiers.durable;
 
+import dev.hangar.tiers.ArrowFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -38,7 +39,7 @@ public final class DurableFileReader implements AutoCloseable {
     this.in = new ReadChannel(channel);
     byte[] magic = new byte[8];
     readFully(magic);
-    if (!Arrays.equals(Arrays.copyOf(magic, 6), DurableFileWriter.MAGIC)) {
+    if (!Arrays.equals(Arrays.copyOf(magic, 6), ArrowFiles.MAGIC)) {
       throw new IOException("not an Arrow IPC file (no ARROW1 magic)");
     }
     MessageMetadataResult first = MessageSerializer.readMessage(in);
@@ -120,7 +121,7 @@ public final class DurableFileReader implements AutoCloseable {
   /** The footer's length, from the 10 bytes at the end of {@code tail}. */
   public static int footerLength(byte[] tail) throws IOException {
     int n = tail.length;
-    if (n < 10 || !Arrays.equals(Arrays.copyOfRange(tail, n - 6, n), DurableFileWriter.MAGIC)) {
+    if (n < 10 || !Arrays.equals(Arrays.copyOfRange(tail, n - 6, n), ArrowFiles.MAGIC)) {
       throw new IOException("not an Arrow IPC file (no trailing ARROW1 magic)");
     }
     int footerLength = ByteBuffer.wrap(tail, n - 10, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();

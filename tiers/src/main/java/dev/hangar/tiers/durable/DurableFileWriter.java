@@ -1,10 +1,10 @@
 package dev.hangar.tiers.durable;
 
+import dev.hangar.tiers.ArrowFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,8 +26,6 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * Batches are copied out (not taken over), in chunks, so the caller keeps its data.
  */
 public final class DurableFileWriter {
-  static final byte[] MAGIC = "ARROW1".getBytes(StandardCharsets.US_ASCII);
-
   private final Schema schema;
   private final CrcChannel channel;
   private final WriteChannel out;
@@ -39,9 +37,7 @@ public final class DurableFileWriter {
     this.schema = schema;
     this.channel = new CrcChannel(stream);
     this.out = new WriteChannel(channel);
-    out.write(MAGIC);
-    out.align();
-    MessageSerializer.serialize(out, schema);
+    ArrowFiles.writeStart(out, schema);
   }
 
   public void append(ArrowRecordBatch batch) throws IOException {
@@ -58,10 +54,7 @@ public final class DurableFileWriter {
     String checksum = "crc32c:" + HexFormat.of().toHexDigits((int) channel.crc.getValue());
     channel.counting = false;
     DurableMetadata meta = new DurableMetadata(path, rows, bodyBytes, blocks.size(), committedAt, ttl, expiresAt, checksum);
-    long footerStart = out.getCurrentPosition();
-    out.write(new ArrowFooter(schema, List.of(), blocks, meta.toMap()), false);
-    out.writeIntLittleEndian((int) (out.getCurrentPosition() - footerStart));
-    out.write(MAGIC);
+    ArrowFiles.writeEnd(out, new ArrowFooter(schema, List.of(), blocks, meta.toMap()));
     channel.flush();
     return meta;
   }
@@ -85,20 +78,24 @@ public final class DurableFileWriter {
     @Override
     public int write(ByteBuffer src) throws IOException {
       int n = src.remaining();
-      if (counting) {
-        crc.update(src.duplicate());
-      }
       if (src.hasArray()) {
-        stream.write(src.array(), src.arrayOffset() + src.position(), n);
+        write(src.array(), src.arrayOffset() + src.position(), n);
         src.position(src.limit());
         return n;
       }
-      while (src.hasRemaining()) {
+      while (src.hasRemaining()) { // off-heap: copy out in chunks, checksumming the copy while it is hot
         int len = Math.min(CHUNK, src.remaining());
         src.get(chunk, 0, len);
-        stream.write(chunk, 0, len);
+        write(chunk, 0, len);
       }
       return n;
+    }
+
+    private void write(byte[] bytes, int offset, int length) throws IOException {
+      if (counting) {
+        crc.update(bytes, offset, length);
+      }
+      stream.write(bytes, offset, length);
     }
 
     void flush() throws IOException {
