@@ -174,6 +174,27 @@ class DurabilityIT {
   }
 
   @Test
+  void aCorruptDurableCopyIsAnInternalErrorNamingTheObjectAndNothingIsCached() throws Exception {
+    try (Hangar h = Hangar.start(yaml())) {
+      h.put("fs/strong/c", TestData.wide(2, 1000, 1));
+    }
+    Path file = tmp.resolve("durable/fs/strong/c.arrow");
+    byte[] bytes = Files.readAllBytes(file);
+    bytes[bytes.length / 2] ^= 0x01; // inside the batches' bodies
+    Files.write(file, bytes);
+    try (Hangar h = Hangar.start(yaml())) {
+      assertThatThrownBy(() -> h.get("fs/strong/c"))
+          .isInstanceOfSatisfying(FlightRuntimeException.class, x -> {
+            assertThat(x.status().code()).isEqualTo(FlightStatusCode.INTERNAL);
+            assertThat(x.getMessage()).startsWith("Cannot read flight \"fs/strong/c\": its durable copy fs/strong/c.arrow in filesystem store"
+                + " \"local\" (" + tmp.resolve("durable") + ") is unusable (checksum mismatch");
+          });
+      assertThat(h.action("describe", "fs/strong/c").get("tier").asText()).isEqualTo("durable"); // not cached
+      assertThat(h.action("stats", "").get("storageClasses").get("fs/strong/").get("restores").asInt()).isZero();
+    }
+  }
+
+  @Test
   void aMissingBucketStopsTheStartWithTheStoreNamed() {
     String yaml = config(s3, "no-such-bucket", tmp.resolve("durable"));
     assertThatThrownBy(() -> HangarServer.start(HangarConfig.parse(yaml, "test", Map.of()).withPort(0)))

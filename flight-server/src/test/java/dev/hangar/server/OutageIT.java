@@ -91,6 +91,14 @@ class OutageIT {
             assertThat(x.getMessage()).contains(store);
           });
 
+      // a delete that cannot reach the store deletes nothing
+      assertThatThrownBy(() -> h.action("delete", p + "/strong/a"))
+          .isInstanceOfSatisfying(FlightRuntimeException.class, x -> {
+            assertThat(x.status().code()).isEqualTo(FlightStatusCode.UNAVAILABLE);
+            assertThat(x.getMessage()).startsWith("Cannot delete flight \"" + p + "/strong/a\": " + store);
+          });
+      assertThat(h.get(p + "/strong/a")).isEqualTo(a.expected(h.allocator));
+
       restart.run();
       DurabilityIT.awaitLanded(h);
       assertThat(h.action("describe", p + "/weak/w1").get("durableCopy").asText()).isEqualTo("stored");
