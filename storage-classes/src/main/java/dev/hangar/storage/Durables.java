@@ -105,10 +105,6 @@ public final class Durables implements AutoCloseable {
     }
   }
 
-  public Map<String, DurableStore> stores() {
-    return stores;
-  }
-
   DurableStore storeOf(StorageClass sc) {
     return stores.get(sc.config().durableStore().orElseThrow());
   }
