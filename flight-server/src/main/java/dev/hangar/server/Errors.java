@@ -3,12 +3,14 @@ package dev.hangar.server;
 import dev.hangar.storage.DurableBackpressureException;
 import dev.hangar.storage.DurableDataException;
 import dev.hangar.storage.DurableStoreUnavailableException;
+import dev.hangar.storage.EphemeralLimitException;
 import dev.hangar.storage.FlightNotFoundException;
 import dev.hangar.storage.FlightTooLargeException;
 import dev.hangar.storage.InsufficientCapacityException;
 import dev.hangar.storage.InvalidFlightPathException;
 import dev.hangar.storage.InvalidUploadException;
 import dev.hangar.storage.NoStorageClassException;
+import dev.hangar.limits.QuotaExceededException;
 import java.util.UUID;
 import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.FlightRuntimeException;
@@ -40,7 +42,8 @@ final class Errors {
     } else if (t instanceof FlightNotFoundException) {
       status = CallStatus.NOT_FOUND;
     } else if (t instanceof InsufficientCapacityException || t instanceof FlightTooLargeException
-        || t instanceof DurableBackpressureException) {
+        || t instanceof DurableBackpressureException || t instanceof QuotaExceededException
+        || t instanceof EphemeralLimitException) {
       status = CallStatus.RESOURCE_EXHAUSTED;
     } else if (t instanceof DurableStoreUnavailableException) {
       status = CallStatus.UNAVAILABLE;

@@ -50,7 +50,7 @@ final class HangarProducer implements FlightProducer {
       List.of(
           new ActionType("delete", "Delete the flight at the path given as the UTF-8 body; returns JSON describing it"),
           new ActionType("delete-prefix", "Delete every flight whose path starts with the UTF-8 body (non-empty); returns JSON with the count"),
-          new ActionType("stats", "JSON: bytes, capacity and flights per storage type; flights, bytes, hits, misses, puts, evictions per storage class"),
+          new ActionType("stats", "JSON: bytes, capacity and flights per storage type; flights, bytes, hits, misses, puts, evictions per storage class; usage and limits per limit-policy scope"),
           new ActionType("describe", "JSON: where the flight at the path given as the UTF-8 body lives now, and its size and times"),
           new ActionType(org.apache.arrow.flight.FlightConstants.RENEW_FLIGHT_ENDPOINT.getType(),
               "Standard Flight action: extends the endpoint's expiration by its class's TTL from now; returns the FlightEndpoint"));
@@ -377,7 +377,10 @@ final class HangarProducer implements FlightProducer {
     return m;
   }
 
-  /** {"storageTypes": {"memory": {...}}, "storageClasses": {"cache/": {...}}}: each entry is its stats record. */
+  /**
+   * {"storageTypes": {"memory": {...}}, "storageClasses": {"cache/": {...}}, "weakPending": n,
+   * "limitScopes": [{...}]}: each entry is its stats record.
+   */
   private static Map<String, Object> stats(StoreStats stats) {
     Map<String, Object> types = new LinkedHashMap<>();
     stats.storageTypes().forEach(t -> types.put(t.storage(), t));
@@ -387,6 +390,7 @@ final class HangarProducer implements FlightProducer {
     out.put("storageTypes", types);
     out.put("storageClasses", classes);
     out.put("weakPending", stats.weakPending());
+    out.put("limitScopes", stats.limitScopes());
     return out;
   }
 

@@ -93,10 +93,16 @@ public final class HangarServer implements AutoCloseable {
       this.durableAllocator = flightAllocator.newChildAllocator("durable", 0, Long.MAX_VALUE);
       built.add(0, durableAllocator);
       Map<String, DurableStore> stores = openDurableStores(config, built);
-      this.store = new FlightStore(config.storageClasses(), tiers, new Durables(config.durableStores(), stores, durableAllocator), clock);
+      this.store = new FlightStore(config.storageClasses(), tiers, new Durables(config.durableStores(), stores, durableAllocator),
+          config.limitPolicies(), clock);
       built.removeAll(tiers.values()); // the store closes them, and the durable stores
       built.removeAll(stores.values());
       built.add(0, store);
+      if (!config.limitPolicies().isEmpty()) {
+        long t0 = System.nanoTime();
+        int counted = store.recoverUsage(); // durable flights count towards their quotas before the first put
+        LOG.info("Limit policies: {} durable flight(s) counted in {} ms", counted, (System.nanoTime() - t0) / 1_000_000);
+      }
       this.streams = Executors.newCachedThreadPool(daemonThreads("hangar-doget"));
       this.sweeper = Executors.newSingleThreadScheduledExecutor(daemonThreads("hangar-sweeper"));
       sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);

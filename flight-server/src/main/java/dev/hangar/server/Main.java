@@ -75,6 +75,10 @@ public final class Main {
           c.tiers().stream().map(t -> t.storage().key()).toList(),
           c.ttl().map(t -> ", ttl " + dev.hangar.config.Durations.format(t)).orElse(""));
     }
+    List<dev.hangar.config.LimitPolicyConfig> policies = config.limitPolicies();
+    for (int i = 0; i < policies.size(); i++) {
+      System.out.printf("  limitPolicies[%d]: %s over %s%n", i, policies.get(i).type(), policies.get(i).storageClasses());
+    }
     List<String> unsupported = Unsupported.find(config);
     if (!unsupported.isEmpty()) {
       System.out.println("Note: this build cannot serve this config yet (`serve` will refuse it):");

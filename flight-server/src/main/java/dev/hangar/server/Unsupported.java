@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * Settings the config schema accepts but this build does not act on yet. The server refuses to
- * start with any of them rather than silently ignore a promise (quotas, replicas) the
+ * start with any of them rather than silently ignore a promise (replicas) the
  * operator wrote down.
  */
 final class Unsupported {
@@ -23,9 +23,6 @@ final class Unsupported {
       if (c.replicas() != 1) {
         out.add(path + ".replicas: " + c.replicas() + " needs multi-node mode, which this build does not have (use 1)");
       }
-    }
-    if (!config.limitPolicies().isEmpty()) {
-      out.add("limitPolicies: quotas are not enforced by this build yet (remove them; they would not be honoured)");
     }
     return out;
   }

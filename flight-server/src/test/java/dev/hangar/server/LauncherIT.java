@@ -49,9 +49,8 @@ class LauncherIT {
     Result r = run(Map.of(), "check-config", "config/examples/hangar-full.yaml");
     assertThat(r.code()).as(r.output()).isZero();
     assertThat(r.output()).contains("config/examples/hangar-full.yaml is valid: 3 storage class(es), 2 durable store(s), 3 limit polic(ies)")
-        .contains("Note: this build cannot serve this config yet")
-        .contains("limitPolicies: quotas are not enforced by this build yet")
-        .doesNotContain("needs durable stores");
+        .contains("limitPolicies[2]: hierarchical over [cache/]")
+        .doesNotContain("Note:");
     Result durable = run(Map.of(), "check-config", "config/examples/durable.yaml");
     assertThat(durable.code()).as(durable.output()).isZero();
     assertThat(durable.output()).contains("3 storage class(es), 2 durable store(s)").doesNotContain("Note:");
@@ -85,10 +84,16 @@ class LauncherIT {
 
   @Test
   void serveRefusesWhatThisBuildCannotHonour() throws Exception {
-    Result r = run(Map.of(), "serve", "--config", "config/examples/hangar-full.yaml");
+    Path replicas = tmp.resolve("replicas.yaml");
+    Files.writeString(replicas, """
+        storage: {memory: {capacity: 64MiB}}
+        storageClasses:
+          - {prefix: "", replicas: 2, tiers: [{storage: memory}]}
+        """);
+    Result r = run(Map.of(), "serve", "--config", replicas.toString());
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.output()).contains("Cannot use config (cannot serve it)")
-        .contains("limitPolicies: quotas are not enforced by this build yet");
+        .contains("storageClasses[0].replicas: 2 needs multi-node mode, which this build does not have (use 1)");
     Result small = run(Map.of("HANGAR_MAX_DIRECT_MEMORY", "512m", "HANGAR_PORT", "0"), "serve");
     assertThat(small.code()).isEqualTo(1);
     assertThat(small.output()).contains("storage.memory.capacity: 1GiB does not fit the JVM's direct memory limit of 512MiB");

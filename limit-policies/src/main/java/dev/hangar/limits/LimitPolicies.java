@@ -19,6 +19,11 @@ public final class LimitPolicies {
     this.configs = List.copyOf(configs);
   }
 
+  /** The policies, in config order ({@link Scope#policy()} indexes this list). */
+  public List<LimitPolicyConfig> configs() {
+    return configs;
+  }
+
   public boolean isEmpty() {
     return configs.isEmpty();
   }

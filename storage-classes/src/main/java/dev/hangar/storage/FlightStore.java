@@ -1,6 +1,7 @@
 package dev.hangar.storage;
 
 import dev.hangar.config.Durability;
+import dev.hangar.config.LimitPolicyConfig;
 import dev.hangar.config.Sizes;
 import dev.hangar.config.StorageClassConfig;
 import dev.hangar.config.StorageType;
@@ -9,6 +10,9 @@ import dev.hangar.storage.catalog.DurableState;
 import dev.hangar.storage.catalog.FlightVersion;
 import dev.hangar.storage.eviction.EvictionQueue;
 import dev.hangar.storage.routing.PrefixRouter;
+import dev.hangar.limits.QuotaExceededException;
+import dev.hangar.limits.Scope;
+import dev.hangar.limits.UsageLedger;
 import dev.hangar.tiers.Capacity;
 import dev.hangar.tiers.StoredFlight;
 import dev.hangar.tiers.Tier;
@@ -54,6 +58,7 @@ public final class FlightStore implements AutoCloseable {
   private final Clock clock;
   private final AtomicLong versions = new AtomicLong();
   private final Durables durables;
+  private final Quotas quotas;
   /** Wall-clock start of this node (object stores time-stamp in wall-clock time). */
   private final Instant startedAt = Instant.now();
 
@@ -69,9 +74,19 @@ public final class FlightStore implements AutoCloseable {
    * @param durables the durable stores the classes name (the store closes them when it closes)
    */
   public FlightStore(List<StorageClassConfig> classes, Map<StorageType, Tier> tiers, Durables durables, Clock clock) {
+    this(classes, tiers, durables, List.of(), clock);
+  }
+
+  /**
+   * @param limitPolicies quotas over the classes (each names only prefixes of {@code classes});
+   *     after a restart, call {@link #recoverUsage()} before serving so durable flights count
+   */
+  public FlightStore(List<StorageClassConfig> classes, Map<StorageType, Tier> tiers, Durables durables,
+      List<LimitPolicyConfig> limitPolicies, Clock clock) {
     this.tiers = Collections.unmodifiableMap(new EnumMap<>(tiers));
     this.clock = clock;
     this.durables = durables;
+    this.quotas = new Quotas(limitPolicies);
     durables.checkClasses(classes);
     List<StorageClass> built = new ArrayList<>();
     Map<String, StorageClass> byPrefix = new LinkedHashMap<>();
@@ -140,11 +155,19 @@ public final class FlightStore implements AutoCloseable {
     if (isDurable(sc)) {
       durables.checkPath(sc, path);
     }
+    UsageLedger.Reservation quota;
+    try {
+      quota = quotas.reserve(sc, path, expectedBytes.orElse(0));
+    } catch (QuotaExceededException e) {
+      sc.rejectedPuts.increment();
+      throw e;
+    }
     boolean weak = sc.config().durability() == Durability.WEAK;
     if (weak) {
       try {
         durables.takeWeakSlot(sc, path);
       } catch (DurableBackpressureException e) {
+        Quotas.release(quota, quotas.ledger());
         sc.rejectedPuts.increment();
         throw e;
       }
@@ -154,8 +177,9 @@ public final class FlightStore implements AutoCloseable {
       if (sc.config().durability() == Durability.STRONG) {
         sink = durables.openSink(sc, path, schema);
       }
-      return new Upload(this, path, sc, tierIndex, schema, weak, sink);
+      return new Upload(this, path, sc, tierIndex, schema, weak, sink, quota);
     } catch (RuntimeException e) {
+      Quotas.release(quota, quotas.ledger());
       if (sink != null) {
         sink.close();
       }
@@ -170,12 +194,92 @@ public final class FlightStore implements AutoCloseable {
     }
   }
 
-  /** An upload ended without commit: gives back its place in the weak queue. */
-  void uploadAborted(StorageClass sc, boolean weakSlot) {
+  /** An upload ended without commit: gives back its place in the weak queue and its reserved quota. */
+  void uploadAborted(StorageClass sc, boolean weakSlot, UsageLedger.Reservation quota) {
     sc.rejectedPuts.increment();
+    Quotas.release(quota, quotas.ledger());
     if (weakSlot) {
       durables.releaseWeakSlot(sc);
     }
+  }
+
+  /** A commit failed (it counted the rejection): gives back the weak-queue place and the reserved quota. */
+  void commitFailed(boolean weakSlot, StorageClass sc, UsageLedger.Reservation quota) {
+    Quotas.release(quota, quotas.ledger());
+    if (weakSlot) {
+      sc.rejectedPuts.increment();
+      durables.releaseWeakSlot(sc);
+    }
+  }
+
+  /**
+   * Charges {@code bytes} that arrived for an upload or a restore to its limit-policy scopes: a
+   * {@code total} or {@code flights} quota it breaks fails it ({@link QuotaExceededException}); a
+   * full {@code ephemeral} limit first evicts other flights of that scope (lowest priority, least
+   * recently used first, never one being read or a weak flight whose copy has not landed), and
+   * fails ({@link EphemeralLimitException}) only if that cannot make room.
+   */
+  void chargeQuota(UsageLedger.Reservation r, long bytes) {
+    if (r == null) {
+      return;
+    }
+    while (true) {
+      Scope full;
+      try {
+        full = quotas.ledger().grow(r, bytes);
+      } catch (QuotaExceededException e) {
+        quotas.rejected(e.scope());
+        throw e;
+      }
+      if (full == null) {
+        return;
+      }
+      if (!evictInScope(full, bytes)) {
+        quotas.rejected(full);
+        throw Quotas.ephemeralFull(full, r.path(), quotas.ledger().reservedEphemeral(r), bytes, quotas.ledger().usage(full));
+      }
+    }
+  }
+
+  /**
+   * Drops flights of {@code scope} from this node's tiers until {@code bytes} more fit its {@code
+   * ephemeral} limit (or nothing more can go); false if it freed nothing. A durable flight keeps its
+   * durable copy (and its {@code total}); any other is gone.
+   */
+  private boolean evictInScope(Scope scope, long bytes) {
+    List<FlightVersion> candidates = new ArrayList<>();
+    for (String prefix : quotas.prefixesOf(scope)) {
+      for (FlightVersion v : range(prefix).values()) {
+        if (!v.pinned() && quotas.scopesOf((StorageClass) v.owner(), v.path()).contains(scope)) {
+          candidates.add(v);
+        }
+      }
+    }
+    candidates.sort(java.util.Comparator.comparingInt(FlightVersion::priority).thenComparing(FlightVersion::lastAccess));
+    long limit = scope.limits().ephemeral().getAsLong();
+    boolean freed = false;
+    for (FlightVersion v : candidates) {
+      if (quotas.ledger().usage(scope).ephemeral() + bytes <= limit) {
+        break;
+      }
+      EvictionQueue queue = queues.get(v.copy().storageType());
+      synchronized (queue) {
+        if (!v.tryEvict()) {
+          continue; // being read, or gone meanwhile
+        }
+        queue.remove(v);
+        typeEvictions.get(v.copy().storageType()).increment();
+        StorageClass owner = (StorageClass) v.owner();
+        owner.evictions.increment();
+        if (catalog.remove(v.path(), v)) {
+          quotas.dropped(owner, v.path(), v.id());
+        }
+        forget(v);
+      }
+      quotas.evicted(scope);
+      freed = true;
+    }
+    return freed;
   }
 
   private String describeTiers(StorageClass sc) {
@@ -202,7 +306,9 @@ public final class FlightStore implements AutoCloseable {
         typeEvictions.get(capacity.type()).increment();
         StorageClass owner = (StorageClass) victim.owner();
         owner.evictions.increment();
-        catalog.remove(victim.path(), victim);
+        if (catalog.remove(victim.path(), victim)) {
+          quotas.dropped(owner, victim.path(), victim.id());
+        }
         forget(victim);
       }
     }
@@ -369,10 +475,24 @@ public final class FlightStore implements AutoCloseable {
    * fails ({@link DurableStoreUnavailableException}, the copy freed, nothing visible) if it cannot;
    * {@code weak} commits at once, pinned, and queues the durable write; {@code none} just commits.
    */
-  FlightSummary commit(String path, StorageClass sc, int tierIndex, StoredFlight copy, Durables.Sink sink) {
+  FlightSummary commit(String path, StorageClass sc, int tierIndex, StoredFlight copy, Durables.Sink sink,
+      UsageLedger.Reservation quota) {
+    if (quota != null) {
+      try {
+        quotas.ledger().settle(quota, copy.bodyBytes()); // after this the ledger's commit cannot fail
+      } catch (QuotaExceededException e) {
+        quotas.rejected(e.scope());
+        sc.rejectedPuts.increment();
+        if (sink != null) {
+          sink.close();
+        }
+        copy.free();
+        throw e;
+      }
+    }
     switch (sc.config().durability()) {
       case NONE:
-        return install(path, sc, tierIndex, copy, clock.instant(), null, true);
+        return install(path, sc, tierIndex, copy, clock.instant(), null, quota);
       case STRONG:
         // The object and the catalog change under the path's lock, so the store ends with the
         // flight committed last even when two strong puts to one path race.
@@ -388,11 +508,11 @@ public final class FlightStore implements AutoCloseable {
             throw e;
           }
           sc.durableWrites.increment();
-          return install(path, sc, tierIndex, copy, now, DurableState.landed(), true);
+          return install(path, sc, tierIndex, copy, now, DurableState.landed(), quota);
         });
       case WEAK:
         return durables.locked(path, () -> {
-          FlightSummary s = install(path, sc, tierIndex, copy, clock.instant(), DurableState.pending(), true);
+          FlightSummary s = install(path, sc, tierIndex, copy, clock.instant(), DurableState.pending(), quota);
           long id = s.version();
           durables.submitWeak(sc, new WeakWrite(sc, path, id));
           return s;
@@ -459,16 +579,26 @@ public final class FlightStore implements AutoCloseable {
     }
   }
 
-  /** Makes {@code copy} the flight at {@code path}; the previous version, if any, leaves. */
+  /** Makes a put's {@code copy} the flight at {@code path}; the previous version, if any, leaves. */
   private FlightSummary install(String path, StorageClass sc, int tierIndex, StoredFlight copy, Instant committedAt,
-      DurableState durable, boolean put) {
-    return install(path, sc, tierIndex, copy, committedAt, sc.config().ttl().map(committedAt::plus), durable, put);
+      DurableState durable, UsageLedger.Reservation quota) {
+    return install(path, sc, tierIndex, copy, committedAt, sc.config().ttl().map(committedAt::plus), durable, true, quota);
   }
 
+  /**
+   * Makes {@code copy} the flight at {@code path}: a put's ({@code put}) or a restored one. The
+   * ledger learns the new version before the catalog maps it, so a report that it left (eviction)
+   * always finds it counted.
+   */
   private FlightSummary install(String path, StorageClass sc, int tierIndex, StoredFlight copy, Instant committedAt,
-      Optional<Instant> expiresAt, DurableState durable, boolean put) {
+      Optional<Instant> expiresAt, DurableState durable, boolean put, UsageLedger.Reservation quota) {
     FlightVersion v = new FlightVersion(path, sc, tierIndex, sc.tier(tierIndex).priority(), copy, committedAt, expiresAt,
         versions.incrementAndGet(), durable);
+    if (quota != null && put) {
+      quotas.ledger().commit(quota, copy.bodyBytes(), v.id(), expiresAt);
+    } else if (quota != null) {
+      quotas.ledger().restored(quota, copy.bodyBytes(), v.id(), expiresAt);
+    }
     sc.flights.incrementAndGet();
     sc.bytes.addAndGet(copy.bytes());
     if (put) {
@@ -512,6 +642,7 @@ public final class FlightStore implements AutoCloseable {
     }
     Durables.Described d = durables.describe(sc, path).filter(x -> !x.meta().isExpired(now)).orElseThrow(() -> notFound(path));
     durables.delete(sc, path);
+    quotas.gone(path, 0);
     sc.deletions.increment();
     if (v != null && catalog.remove(path, v)) {
       expired(v);
@@ -529,6 +660,7 @@ public final class FlightStore implements AutoCloseable {
     }
     FlightSummary summary = summarize(v);
     ((StorageClass) v.owner()).deletions.increment();
+    quotas.gone(path, v.id());
     retire(v);
     return summary;
   }
@@ -567,6 +699,7 @@ public final class FlightStore implements AutoCloseable {
         if (!v.isExpired(clock.instant())) {
           ((StorageClass) v.owner()).deletions.increment();
           n++;
+          quotas.gone(v.path(), v.id());
           retire(v);
         } else {
           expired(v);
@@ -631,10 +764,15 @@ public final class FlightStore implements AutoCloseable {
     StoredFlight flight;
     if (target >= 0 && restoring.add(path)) {
       int tierIndex = target;
+      UsageLedger.Reservation quota = quotas.reserveRestore(sc, path);
       flight = new RestoringFlight(durables, sc, path, d, tiers.get(sc.tier(target).storage()),
           (cap, bytes) -> reserve(cap, bytes, path),
-          copy -> installRestored(sc, path, tierIndex, d, copy),
-          () -> restoring.remove(path));
+          bytes -> chargeQuota(quota, bytes),
+          copy -> installRestored(sc, path, tierIndex, d, copy, quota),
+          () -> {
+            Quotas.release(quota, quotas.ledger()); // a no-op once installed
+            restoring.remove(path);
+          });
     } else {
       sc.durableReads.increment();
       flight = new DurableStreamFlight(durables, sc, path, d);
@@ -650,7 +788,8 @@ public final class FlightStore implements AutoCloseable {
    * on while it was read (a put committed, or the durable object was replaced or deleted): then
    * the copy is freed.
    */
-  private void installRestored(StorageClass sc, String path, int tierIndex, Durables.Described restored, StoredFlight copy) {
+  private void installRestored(StorageClass sc, String path, int tierIndex, Durables.Described restored, StoredFlight copy,
+      UsageLedger.Reservation quota) {
     try {
       boolean installed = durables.locked(path, () -> {
         FlightVersion current = catalog.get(path);
@@ -662,7 +801,7 @@ public final class FlightStore implements AutoCloseable {
             || !now.get().meta().committedAt().equals(restored.meta().committedAt())) {
           return false;
         }
-        install(path, sc, tierIndex, copy, restored.meta().committedAt(), restored.meta().expiresAt(), DurableState.landed(), false);
+        install(path, sc, tierIndex, copy, restored.meta().committedAt(), restored.meta().expiresAt(), DurableState.landed(), false, quota);
         sc.restores.increment();
         return true;
       });
@@ -750,6 +889,9 @@ public final class FlightStore implements AutoCloseable {
         }
       }
     }
+    if (!quotas.isEmpty()) {
+      quotas.ledger().expire(now); // flights only in a durable store stop counting when they expire
+    }
     return n;
   }
 
@@ -806,6 +948,7 @@ public final class FlightStore implements AutoCloseable {
         Optional<Durables.Described> d = durables.describe(sc, path);
         if (d.isPresent() && d.get().meta().isExpired(now)) {
           durables.delete(sc, path);
+          quotas.gone(path, 0);
           sc.durableExpirations.increment();
           return true;
         }
@@ -816,6 +959,106 @@ public final class FlightStore implements AutoCloseable {
           path, e.getMessage());
       return false;
     }
+  }
+
+  /**
+   * Counts the flights already in durable stores towards the limit policies of their classes (call
+   * it once after a restart, before serving): one LIST of each durable class a policy governs. Such
+   * a flight counts its object's size (its Arrow data plus schema, batch headers and footer, a little
+   * more than its body bytes) until it is read back into a tier or rewritten, and stops counting at
+   * its object's time plus the class's TTL. Returns how many flights it counted.
+   *
+   * @throws DurableStoreUnavailableException if a store cannot be listed
+   */
+  public int recoverUsage() {
+    if (quotas.isEmpty()) {
+      return 0;
+    }
+    Instant now = clock.instant();
+    int n = 0;
+    for (StorageClass sc : classes) {
+      if (!isDurable(sc) || !quotas.governs(sc)) {
+        continue;
+      }
+      for (Map.Entry<String, dev.hangar.tiers.durable.DurableStore.ObjectInfo> e : durables.list(sc, sc.prefix()).entrySet()) {
+        Optional<Instant> expires = sc.config().ttl().map(e.getValue().lastModified()::plus);
+        if (classOf(e.getKey()).orElse(null) == sc && (expires.isEmpty() || now.isBefore(expires.get()))) {
+          quotas.recover(sc, e.getKey(), e.getValue().size(), expires);
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** The usage ledger of the limit policies (tests check it against the flights). */
+  public UsageLedger usageLedger() {
+    return quotas.ledger();
+  }
+
+  /**
+   * Checks the limit-policy ledger against the catalog; empty if all holds. With no upload or
+   * restore running: every scope's usage is the sum of what its flights hold; always: no scope is
+   * above a {@code total}, {@code flights} or {@code ephemeral} limit, every live flight in a tier
+   * is counted with its body bytes in {@code ephemeral} and {@code total}, and every flight counted
+   * as in a tier is that version in the catalog. (Tests call it after every step; it takes the
+   * ledger's monitor, so do not call it on a hot path.)
+   */
+  public List<String> quotaProblems() {
+    List<String> out = new ArrayList<>();
+    UsageLedger ledger = quotas.ledger();
+    Map<String, UsageLedger.Held> held = ledger.flights();
+    Map<Scope, UsageLedger.Usage> usage = ledger.snapshot();
+    if (ledger.openReservations() == 0) {
+      Map<Scope, long[]> sums = new java.util.HashMap<>();
+      held.values().forEach(h -> h.scopes().forEach(sc -> {
+        long[] sum = sums.computeIfAbsent(sc, x -> new long[3]);
+        sum[0] += h.ephemeral();
+        sum[1] += h.total();
+        sum[2]++;
+      }));
+      java.util.Set<Scope> all = new java.util.HashSet<>(sums.keySet());
+      all.addAll(usage.keySet());
+      for (Scope sc : all) {
+        long[] sum = sums.getOrDefault(sc, new long[3]);
+        UsageLedger.Usage u = usage.getOrDefault(sc, new UsageLedger.Usage(0, 0, 0));
+        if (u.ephemeral() != sum[0] || u.total() != sum[1] || u.flights() != sum[2]) {
+          out.add(sc + ": usage " + u + " but its flights hold ephemeral " + sum[0] + ", total " + sum[1] + ", flights " + sum[2]);
+        }
+      }
+    }
+    usage.forEach((sc, u) -> {
+      dev.hangar.config.LimitPolicyConfig.Limits l = sc.limits();
+      if (l.total().isPresent() && u.total() > l.total().getAsLong()
+          || l.flights().isPresent() && u.flights() > l.flights().getAsLong()
+          || l.ephemeral().isPresent() && u.ephemeral() > l.ephemeral().getAsLong()) {
+        out.add(sc + ": usage " + u + " is above its limits " + l);
+      }
+    });
+    Instant now = clock.instant();
+    java.util.Set<Long> live = new java.util.HashSet<>();
+    for (FlightVersion v : catalog.values()) {
+      live.add(v.id());
+      List<Scope> scopes = quotas.scopesOf((StorageClass) v.owner(), v.path());
+      UsageLedger.Held h = held.get(v.path());
+      if (scopes.isEmpty() || v.isExpired(now)) {
+        continue;
+      }
+      if (h == null || h.tierVersion() != v.id() || h.ephemeral() != v.copy().bodyBytes() || h.total() != v.copy().bodyBytes()) {
+        out.add("flight \"" + v.path() + "\" (version " + v.id() + ", " + v.copy().bodyBytes() + " body bytes) is counted as " + h);
+      }
+    }
+    held.forEach((path, h) -> {
+      if (h.tierVersion() != 0 && !live.contains(h.tierVersion())) {
+        out.add("flight \"" + path + "\" is counted in a tier as version " + h.tierVersion() + ", which the catalog does not hold");
+      }
+    });
+    return out;
+  }
+
+  /** The limit-policy scopes that govern {@code path}, outer levels first; empty if none does. */
+  public List<Scope> scopesOf(String path) {
+    return classOf(path).map(sc -> quotas.scopesOf(sc, path)).orElse(List.of());
   }
 
   /** Waits up to {@code deadline} for weak flights' durable copies to land; returns how many did not. */
@@ -855,7 +1098,7 @@ public final class FlightStore implements AutoCloseable {
           sc.durableFailures.sum(),
           sc.durableExpirations.sum()));
     }
-    return new StoreStats(types, cls, durables.pendingWeakWrites());
+    return new StoreStats(types, cls, durables.pendingWeakWrites(), quotas.stats());
   }
 
   // ---- internals ------------------------------------------------------------------------
@@ -868,6 +1111,7 @@ public final class FlightStore implements AutoCloseable {
   }
 
   private void expired(FlightVersion v) {
+    quotas.gone(v.path(), v.id());
     ((StorageClass) v.owner()).expirations.increment();
     typeOut.get(v.copy().storageType())[3].increment();
     retire(v);

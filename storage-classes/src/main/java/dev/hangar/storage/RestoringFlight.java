@@ -7,6 +7,7 @@ import dev.hangar.tiers.Tier;
 import dev.hangar.tiers.durable.DurableFileReader;
 import java.io.IOException;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import org.apache.arrow.vector.VectorLoader;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
@@ -23,14 +24,22 @@ import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 final class RestoringFlight extends DurableStreamFlight {
   private final Tier tier;
   private final Tier.Reserver reserver;
+  private final LongConsumer charge;
   private final Consumer<StoredFlight> restored;
   private final Runnable done;
 
+  /**
+   * @param reserver makes room in the tier's storage type
+   * @param charge charges each batch's body bytes to the flight's limit-policy scopes (evicting in
+   *     them if it must); a {@link StorageException} from it ends the caching, not the read
+   * @param done runs once the read is over, whatever happened
+   */
   RestoringFlight(Durables durables, StorageClass sc, String path, Durables.Described described, Tier tier, Tier.Reserver reserver,
-      Consumer<StoredFlight> restored, Runnable done) {
+      LongConsumer charge, Consumer<StoredFlight> restored, Runnable done) {
     super(durables, sc, path, described);
     this.tier = tier;
     this.reserver = reserver;
+    this.charge = charge;
     this.restored = restored;
     this.done = done;
   }
@@ -73,6 +82,12 @@ final class RestoringFlight extends DurableStreamFlight {
           batch.close();
         } else {
           try {
+            try {
+              charge.accept(batch.computeBodyLength());
+            } catch (StorageException e) {
+              batch.close();
+              throw e;
+            }
             writer.append(batch); // takes the batch over (and closes it if it fails)
           } catch (StorageException e) {
             writer.abort(); // no room left in the tier: go on streaming without caching

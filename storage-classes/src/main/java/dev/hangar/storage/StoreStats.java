@@ -3,10 +3,19 @@ package dev.hangar.storage;
 import java.util.List;
 
 /**
- * A snapshot of the counters per storage type and per storage class; {@code weakPending} counts weak
- * flights whose durable copy has not landed yet.
+ * A snapshot of the counters per storage type, per storage class and per limit-policy scope; {@code
+ * weakPending} counts weak flights whose durable copy has not landed yet.
  */
-public record StoreStats(List<TypeStats> storageTypes, List<ClassStats> storageClasses, int weakPending) {
+public record StoreStats(List<TypeStats> storageTypes, List<ClassStats> storageClasses, int weakPending, List<ScopeStats> limitScopes) {
+
+  /**
+   * One scope of a limit policy that holds something (or turned puts away, or evicted): usage in
+   * Arrow body bytes, and the limit of each kind (null where the scope sets none). {@code
+   * evictions} counts flights evicted to keep the scope under its {@code ephemeral} limit, {@code
+   * rejectedPuts} puts refused by one of its quotas.
+   */
+  public record ScopeStats(String policy, String scope, long ephemeral, Long ephemeralLimit, long total, Long totalLimit,
+      long flights, Long flightsLimit, long evictions, long rejectedPuts) {}
 
   /** One storage type: capacity, bytes reserved (flights, uploads in progress, replaced copies still read). */
   /**

@@ -3,6 +3,7 @@ package dev.hangar.storage;
 import dev.hangar.config.Sizes;
 import dev.hangar.config.TierConfig;
 import dev.hangar.config.UploadSpill;
+import dev.hangar.limits.UsageLedger;
 import dev.hangar.tiers.Capacity;
 import dev.hangar.tiers.FlightWriter;
 import dev.hangar.tiers.StoredFlight;
@@ -24,10 +25,11 @@ public final class Upload implements AutoCloseable {
   private FlightWriter writer;
   private final boolean weakSlot;
   private final Durables.Sink sink; // strong classes: the durable copy, written as batches arrive
+  private final UsageLedger.Reservation quota; // null if no limit policy governs the path
   private boolean finished;
 
   Upload(FlightStore store, String path, StorageClass storageClass, int tierIndex, Schema schema, boolean weakSlot,
-      Durables.Sink sink) {
+      Durables.Sink sink, UsageLedger.Reservation quota) {
     this.store = store;
     this.path = path;
     this.storageClass = storageClass;
@@ -35,6 +37,7 @@ public final class Upload implements AutoCloseable {
     this.schema = schema;
     this.weakSlot = weakSlot;
     this.sink = sink;
+    this.quota = quota;
     this.writer = tier().newWriter(path, schema, this::reserve);
   }
 
@@ -65,8 +68,9 @@ public final class Upload implements AutoCloseable {
 
   /**
    * Takes ownership of {@code batch}. If it would outgrow the current tier, what has arrived moves
-   * to the class's next tier first ({@code uploadSpill: spill}), or the put fails. On failure the
-   * batch is closed and the upload must be aborted.
+   * to the class's next tier first ({@code uploadSpill: spill}), or the put fails; if it would
+   * break a limit policy's quota the put fails ({@link dev.hangar.limits.QuotaExceededException}).
+   * On failure the batch is closed and the upload must be aborted.
    */
   public void append(ArrowRecordBatch batch) {
     try {
@@ -92,6 +96,7 @@ public final class Upload implements AutoCloseable {
         }
         spill();
       }
+      store.chargeQuota(quota, batch.computeBodyLength());
       if (sink != null) {
         sink.append(batch); // copies it out; fails the put at once if the store is down
       }
@@ -136,15 +141,13 @@ public final class Upload implements AutoCloseable {
       if (sink != null) {
         sink.close();
       }
-      store.uploadAborted(storageClass, weakSlot);
+      store.uploadAborted(storageClass, weakSlot, quota);
       throw e;
     }
     try {
-      return store.commit(path, storageClass, tierIndex, copy, sink);
+      return store.commit(path, storageClass, tierIndex, copy, sink, quota);
     } catch (RuntimeException e) {
-      if (weakSlot) {
-        store.uploadAborted(storageClass, true);
-      }
+      store.commitFailed(weakSlot, storageClass, quota);
       throw e;
     }
   }
@@ -157,7 +160,7 @@ public final class Upload implements AutoCloseable {
       if (sink != null) {
         sink.close();
       }
-      store.uploadAborted(storageClass, weakSlot);
+      store.uploadAborted(storageClass, weakSlot, quota);
     }
   }
 
