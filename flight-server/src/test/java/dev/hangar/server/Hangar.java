@@ -56,10 +56,10 @@ final class Hangar implements AutoCloseable {
   }
 
   /** Puts {@code batches} under {@code path}; returns the PutResult JSON. */
-  JsonNode put(String path, TestData.Batches batches) throws Exception {
+  JsonNode put(String path, TestData.Batches batches, org.apache.arrow.flight.CallOption... options) throws Exception {
     try (VectorSchemaRoot root = VectorSchemaRoot.create(batches.schema(), allocator)) {
       SyncPutListener results = new SyncPutListener();
-      FlightClient.ClientStreamListener listener = client.startPut(FlightDescriptor.path(path), root, results);
+      FlightClient.ClientStreamListener listener = client.startPut(FlightDescriptor.path(path), root, results, options);
       for (int i = 0; i < batches.count(); i++) {
         batches.fill(root, i);
         listener.putNext();
@@ -128,6 +128,8 @@ final class Hangar implements AutoCloseable {
       awaitIdle();
       long classBytes = server.store().stats().storageClasses().stream().mapToLong(c -> c.bytes()).sum();
       assertThat(memoryUsed()).as("memory used = sum of committed flights").isEqualTo(classBytes);
+      assertThat(server.store().quotaProblems()).as("limit-policy usage = what the flights hold").isEmpty();
+      assertThat(server.store().usageLedger().openReservations()).as("quota reservations left open").isZero();
     } finally {
       client.close();
       server.close();

@@ -56,9 +56,11 @@ public final class UsageLedger {
     private final String path;
     private final List<Scope> scopes;
     private final boolean put;
-    private long ephemeral;
-    private long total;
+    private long announced;
+    private long ephemeral; // bytes arrived (a put's are also what it has written so far)
+    private long total; // total charged: what the put needs beyond the flight it replaces
     private long flights;
+    private boolean settled;
     private boolean open = true;
 
     private Reservation(String path, List<Scope> scopes, boolean put) {
@@ -85,14 +87,17 @@ public final class UsageLedger {
   // ---- uploads --------------------------------------------------------------------------
 
   /**
-   * Reserves {@code total} bytes for a put to {@code path}, and one flight unless the path holds
-   * one already (an overwrite does not need a second). Throws, charging nothing, if a quota would
-   * be exceeded.
+   * Reserves room for a put of {@code announced} bytes (0 if unknown) to {@code path}. An overwrite
+   * is charged only for what it needs beyond the flight it replaces (whose bytes keep counting until
+   * the new one commits) and needs no second flight. Throws, charging nothing, if a quota would be
+   * exceeded.
    */
-  public synchronized Reservation reserve(String path, List<Scope> scopes, long total) {
+  public synchronized Reservation reserve(String path, List<Scope> scopes, long announced) {
     Reservation r = new Reservation(path, List.copyOf(scopes), true);
     long flights = held.containsKey(path) ? 0 : 1;
+    long total = Math.max(0, announced - credit(path));
     apply(r.scopes, 0, total, flights, path, 0);
+    r.announced = announced;
     r.total = total;
     r.flights = flights;
     puts.computeIfAbsent(path, p -> new ArrayList<>()).add(r);
@@ -107,14 +112,15 @@ public final class UsageLedger {
   }
 
   /**
-   * Grows {@code r} by {@code bytes} that arrived in a tier: {@code ephemeral} by {@code bytes} and,
-   * for a put, {@code total} as far as what arrived exceeds what was reserved. Throws {@link
+   * Grows {@code r} by {@code bytes} that arrived in a tier: {@code ephemeral} by {@code bytes}
+   * (old and new copies of an overwritten flight both occupy tiers) and, for a put, {@code total}
+   * as far as what arrived exceeds what was announced and the flight it replaces. Throws {@link
    * QuotaExceededException} if that breaks a quota; returns the first scope whose {@code ephemeral}
    * limit has no room for {@code bytes}, charging nothing, or null once charged.
    */
   public synchronized Scope grow(Reservation r, long bytes) {
     requireOpen(r);
-    long totalDelta = r.put ? Math.max(0, r.ephemeral + bytes - r.total) : 0;
+    long totalDelta = r.put ? Math.max(0, Math.max(r.announced, r.ephemeral + bytes) - credit(r.path) - r.total) : 0;
     check(r.scopes, totalDelta, 0, r.path, r.total);
     for (Scope s : r.scopes) {
       if (s.limits().ephemeral().isPresent()
@@ -134,14 +140,21 @@ public final class UsageLedger {
   }
 
   /**
-   * Makes a put's reservation exactly {@code size} bytes of {@code total} (the flight's final
-   * size), before anything outside the ledger commits: growing is checked, so after this {@link
-   * #commit} cannot fail.
+   * Makes a put's reservation exactly what committing a flight of {@code size} bytes needs, before
+   * anything outside the ledger commits (a durable object): its size beyond the flight it replaces,
+   * and a flight slot if the path holds none now. Growing is checked, so after this {@link #commit}
+   * cannot fail; if the replaced flight goes away before the commit, its bytes and slot pass to this
+   * reservation instead of being freed.
    */
   public synchronized void settle(Reservation r, long size) {
     requireOpen(r);
-    apply(r.scopes, 0, size - r.total, 0, r.path, r.total);
-    r.total = size;
+    long total = Math.max(0, size - credit(r.path));
+    long flights = held.containsKey(r.path) ? 0 : 1;
+    check(r.scopes, total - r.total, flights - r.flights, r.path, r.total);
+    force(r.scopes, 0, total - r.total, flights - r.flights);
+    r.total = total;
+    r.flights = flights;
+    r.settled = true;
   }
 
   /**
@@ -179,9 +192,6 @@ public final class UsageLedger {
     }
     close(r);
     force(r.scopes, -r.ephemeral, -r.total, -r.flights);
-    if (r.flights > 0) {
-      handOff(r.path);
-    }
   }
 
   // ---- flights --------------------------------------------------------------------------
@@ -255,24 +265,31 @@ public final class UsageLedger {
 
   // ---- internals ------------------------------------------------------------------------
 
+  /**
+   * Stops counting {@code path}'s flight. A settled put to the path (committing now) takes over its
+   * bytes and slot, which its settlement counted on; otherwise they are freed.
+   */
   private void remove(String path, Held h) {
     held.remove(path);
-    force(h.scopes, -h.ephemeral, -h.total, -1);
-    handOff(path);
-  }
-
-  /**
-   * If {@code path} holds no flight but puts to it are open and none of them holds a flight slot,
-   * the first gets one: it was admitted as an overwrite, and the flight it overwrites went away.
-   */
-  private void handOff(String path) {
-    List<Reservation> open = puts.get(path);
-    if (open == null || held.containsKey(path) || open.stream().anyMatch(r -> r.flights > 0)) {
+    Reservation heir = null;
+    for (Reservation r : puts.getOrDefault(path, List.of())) {
+      if (r.settled) {
+        heir = r;
+      }
+    }
+    if (heir == null) {
+      force(h.scopes, -h.ephemeral, -h.total, -1);
       return;
     }
-    Reservation heir = open.get(0);
-    force(heir.scopes, 0, 0, 1);
+    force(h.scopes, -h.ephemeral, 0, heir.flights == 0 ? 0 : -1);
+    heir.total += h.total;
     heir.flights = 1;
+  }
+
+  /** What a put to {@code path} may count on: the bytes of the flight it replaces. */
+  private long credit(String path) {
+    Held h = held.get(path);
+    return h == null ? 0 : h.total;
   }
 
   private void close(Reservation r) {
@@ -296,15 +313,22 @@ public final class UsageLedger {
     force(scopes, ephemeral, total, flights);
   }
 
-  /** @param own what the put being checked holds already (it is part of the usage) */
+  /**
+   * @param what the path being put
+   * @param own what the put being checked holds already (it is part of the usage)
+   */
   private void check(List<Scope> scopes, long total, long flights, String what, long own) {
     for (Scope s : scopes) {
       Usage u = usage.getOrDefault(s, Usage.ZERO);
       if (total > 0 && s.limits().total().isPresent() && u.total() + total > s.limits().total().getAsLong()) {
         String ownPart = own > 0 ? " (" + Sizes.format(own) + " of it this put's so far)" : "";
+        long replaced = credit(what);
+        String replacedPart = replaced > 0 ? " (beyond the " + Sizes.format(replaced) + " of the flight it replaces)" : "";
         throw new QuotaExceededException(s, String.format(Locale.ROOT,
-            "Cannot store flight \"%s\": %s allows total %s; %s is in use%s and this put needs %s more (delete flights under %s, or raise the limit)",
-            what, s, Sizes.format(s.limits().total().getAsLong()), Sizes.format(u.total()), ownPart, Sizes.format(total), s.key()));
+            "Cannot store flight \"%s\": %s allows total %s; %s is in use%s and this put needs %s more%s (delete flights under %s,"
+                + " or raise the limit)",
+            what, s, Sizes.format(s.limits().total().getAsLong()), Sizes.format(u.total()), ownPart, Sizes.format(total), replacedPart,
+            s.key()));
       }
       if (flights > 0 && s.limits().flights().isPresent() && u.flights() + flights > s.limits().flights().getAsLong()) {
         throw new QuotaExceededException(s, String.format(Locale.ROOT,

@@ -81,34 +81,47 @@ class UsageLedgerTest {
   }
 
   @Test
-  void anOverwriteNeedsNoSecondFlightAndReleasesTheOldSizeAtCommit() {
-    put("cache/tenant1/dataSource1/a", GIB);
-    put("cache/tenant1/dataSource1/b", GIB);
-    long v = put("cache/tenant1/dataSource1/a", 2 * GIB); // at the flights quota: an overwrite still fits
-    assertThat(usage("cache/tenant1/dataSource1/a", 1)).isEqualTo(new UsageLedger.Usage(3 * GIB, 3 * GIB, 2));
-    // while a second overwrite uploads, old and new both count; the old size goes at commit
-    UsageLedger.Reservation r = ledger.reserve("cache/tenant1/dataSource1/a", scopes("cache/tenant1/dataSource1/a"), 0);
+  void anOverwriteIsChargedOnlyBeyondTheFlightItReplacesAndNeedsNoSecondFlight() {
+    String a = "cache/tenant1/dataSource1/a";
+    put(a, GIB);
+    put("cache/tenant1/dataSource1/b", 4 * GIB);
+    long v = put(a, 2 * GIB); // at the flights quota, 1GiB from the 6GiB total: an overwrite to 2GiB fits
+    assertThat(usage(a, 1)).isEqualTo(new UsageLedger.Usage(6 * GIB, 6 * GIB, 2));
+    assertThatThrownBy(() -> put(a, 3 * GIB)) // 4 + 3 > 6
+        .hasMessageContaining("allows total 6GiB; 6GiB is in use and this put needs 1GiB more (beyond the 2GiB of the flight it replaces)");
+    // while a smaller overwrite uploads, both copies occupy tiers; the old size counts until it commits
+    UsageLedger.Reservation r = ledger.reserve(a, scopes(a), 0);
     grow(r, GIB);
-    assertThat(usage("cache/tenant1/dataSource1/a", 1)).isEqualTo(new UsageLedger.Usage(4 * GIB, 4 * GIB, 2));
+    assertThat(usage(a, 1)).isEqualTo(new UsageLedger.Usage(7 * GIB, 6 * GIB, 2));
     ledger.settle(r, GIB);
     ledger.commit(r, GIB, ++versions, Optional.empty());
-    assertThat(usage("cache/tenant1/dataSource1/a", 1)).isEqualTo(new UsageLedger.Usage(2 * GIB, 2 * GIB, 2));
-    ledger.gone("cache/tenant1/dataSource1/a", v); // a late report about the replaced version changes nothing
-    assertThat(usage("cache/tenant1/dataSource1/a", 1)).isEqualTo(new UsageLedger.Usage(2 * GIB, 2 * GIB, 2));
+    assertThat(usage(a, 1)).isEqualTo(new UsageLedger.Usage(5 * GIB, 5 * GIB, 2));
+    ledger.gone(a, v); // a late report about the replaced version changes nothing
+    assertThat(usage(a, 1)).isEqualTo(new UsageLedger.Usage(5 * GIB, 5 * GIB, 2));
+    assertThat(ledger.openReservations()).isZero();
   }
 
   @Test
-  void anOverwriteWhoseOldFlightGoesMeanwhileInheritsItsSlot() {
+  void whenTheReplacedFlightGoesTheOverwriteNeedsItsOwnRoomUnlessItIsAlreadyCommitting() {
     String a = "cache/tenant1/dataSource1/a";
     long v = put(a, 1);
     put("cache/tenant1/dataSource1/b", 1);
     UsageLedger.Reservation r = ledger.reserve(a, scopes(a), 0); // an overwrite: no second flight
-    ledger.gone(a, v); // the old flight expires while the new one uploads
-    assertThatThrownBy(() -> put("cache/tenant1/dataSource1/c", 1)).hasMessageContaining("allows 2 flights and holds 2");
+    ledger.gone(a, v); // the old flight expires while the new one uploads: its slot is free at once
+    put("cache/tenant1/dataSource1/c", 1);
     grow(r, 5);
-    ledger.settle(r, 5);
-    ledger.commit(r, 5, ++versions, Optional.empty());
-    assertThat(usage(a, 1)).isEqualTo(new UsageLedger.Usage(6, 6, 2));
+    assertThatThrownBy(() -> ledger.settle(r, 5)).hasMessageContaining("allows 2 flights and holds 2");
+    ledger.release(r);
+    // settled (committing a durable copy, say) when the old flight goes: its bytes and slot pass to the put
+    String b = "cache/tenant1/dataSource1/b";
+    UsageLedger.Reservation s = ledger.reserve(b, scopes(b), 0);
+    grow(s, 3);
+    ledger.settle(s, 3); // b (1) and c (1), and 2 beyond b's old size
+    assertThat(usage(b, 1)).isEqualTo(new UsageLedger.Usage(5, 4, 2));
+    ledger.gone(b, versions - 1); // its old 1 byte stays counted, now as part of the put
+    assertThat(usage(b, 1)).isEqualTo(new UsageLedger.Usage(4, 4, 2));
+    ledger.commit(s, 3, ++versions, Optional.empty());
+    assertThat(usage(b, 1)).isEqualTo(new UsageLedger.Usage(4, 4, 2));
   }
 
   @Test

@@ -33,8 +33,8 @@ import org.junit.jupiter.api.Test;
  * Random puts (with no, exact, too small and too large announced sizes), overwrites, deletes,
  * prefix deletes and TTL expiry under random hierarchical, segmented and standard quotas, each
  * outcome compared with a reference model: a put is admitted iff, in every scope of its path, what
- * the other flights and the path's current flight hold plus the larger of its announced and real
- * size fits {@code total}, and a new path fits {@code flights}. After every step each scope's usage
+ * the other flights hold plus the larger of its announced and real size fits {@code total}, and a
+ * new path fits {@code flights}. After every step each scope's usage
  * must equal the model's sum and the ledger must match the catalog.
  */
 class LimitPolicyModelTest {
@@ -177,11 +177,15 @@ class LimitPolicyModelTest {
       }
     }
 
-    /** The model's answer: every scope of the path has room for {@code bytes} more, and a new path for one more flight. */
+    /**
+     * The model's answer: in every scope of the path, the other flights plus {@code bytes} fit (an
+     * overwrite needs room only beyond the flight it replaces), and a new path fits one more flight.
+     */
     private boolean fits(String path, long bytes) {
+      long replaced = model.containsKey(path) ? model.get(path).units * unit : 0;
       for (Scope s : store.scopesOf(path)) {
         long[] used = used(s);
-        if (s.limits().total().isPresent() && used[0] + bytes > s.limits().total().getAsLong()) {
+        if (s.limits().total().isPresent() && used[0] - replaced + bytes > s.limits().total().getAsLong()) {
           return false;
         }
         if (!model.containsKey(path) && s.limits().flights().isPresent() && used[1] + 1 > s.limits().flights().getAsLong()) {

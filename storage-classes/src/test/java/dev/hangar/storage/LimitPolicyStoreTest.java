@@ -186,16 +186,19 @@ class LimitPolicyStoreTest {
     assertThat(store.tiers().get(StorageType.MEMORY).capacity().used()).isEqualTo(before);
     put("cache/c", 1); // exactly to the limit
     store.delete("cache/a");
-    assertThatThrownBy(() -> put("cache/c", 3)) // an overwrite: the old size counts until the new one commits (3 + 3 > 5)
-        .isInstanceOf(QuotaExceededException.class);
-    put("cache/c", 2);
-    assertThat(usage("cache/")).isEqualTo(units(4, 4, 2));
+    put("cache/c", 3); // an overwrite needs room only beyond the flight it replaces: 2 + 3 <= 5
+    assertThat(usage("cache/")).isEqualTo(units(5, 5, 2));
+    assertThatThrownBy(() -> put("cache/c", 4)) // 2 + 4 > 5
+        .hasMessageEndingWith("this put needs %s more (beyond the %s of the flight it replaces) (delete flights under cache/, or raise"
+            + " the limit)", size(1), size(3));
+    assertThat(usage("cache/")).isEqualTo(units(5, 5, 2));
     assertThat(store.stats().limitScopes()).singleElement().satisfies(s -> {
       assertThat(s.scope()).isEqualTo("cache/");
-      assertThat(s.total()).isEqualTo(4 * unit);
+      assertThat(s.total()).isEqualTo(5 * unit);
       assertThat(s.totalLimit()).isEqualTo(5 * unit);
       assertThat(s.ephemeralLimit()).isNull();
       assertThat(s.rejectedPuts()).isEqualTo(2);
+      assertThat(s.flights()).isEqualTo(2);
     });
   }
 
