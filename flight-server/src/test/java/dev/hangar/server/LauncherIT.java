@@ -54,6 +54,11 @@ class LauncherIT {
     Result durable = run(Map.of(), "check-config", "config/examples/durable.yaml");
     assertThat(durable.code()).as(durable.output()).isZero();
     assertThat(durable.output()).contains("3 storage class(es), 2 durable store(s)").doesNotContain("Note:");
+    Result limits = run(Map.of(), "check-config", "config/examples/limits.yaml");
+    assertThat(limits.code()).as(limits.output()).isZero();
+    assertThat(limits.output()).contains("2 storage class(es), 1 durable store(s), 2 limit polic(ies)")
+        .contains("limitPolicies[0]: hierarchical over [tenants/]").contains("limitPolicies[1]: segmented over [cache/]")
+        .doesNotContain("Note:");
     Result minimal = run(Map.of(), "check-config", "config/examples/memory-only.yaml");
     assertThat(minimal.code()).isZero();
     assertThat(minimal.output()).doesNotContain("Note:");
