@@ -278,37 +278,62 @@ public final class Durables implements AutoCloseable {
     } catch (DurableStoreException e) {
       throw new DurableStoreUnavailableException("Cannot look up flight \"%s\": %s", path, e.getMessage());
     }
-    return info.map(i -> describe(sc, path, i));
+    return info.flatMap(i -> describe(sc, path, i));
   }
 
-  /** Describes a listed object; the footer is read once per object version and then cached. */
-  Described describe(StorageClass sc, String path, DurableStore.ObjectInfo info) {
-    Described cached = described.get(info.key());
-    if (cached != null && cached.size() == info.size() && cached.lastModified().equals(info.lastModified())) {
-      return cached;
-    }
+  /**
+   * Describes a listed object; the footer is read once per object version and then cached. Empty if
+   * the object was deleted since it was listed. A read that fails because the object was replaced
+   * meanwhile (its size or time changed) is tried again on the new version.
+   */
+  Optional<Described> describe(StorageClass sc, String path, DurableStore.ObjectInfo listed) {
     DurableStore store = storeOf(sc);
-    try {
-      int length = (int) Math.min(info.size(), TAIL);
-      byte[] tail = store.readRange(info.key(), info.size() - length, length);
-      DurableFileReader.Footer footer = DurableFileReader.parseFooter(tail, length);
-      if (footer == null) {
-        int needed = DurableFileReader.footerLength(tail) + 10;
-        if (needed > info.size()) {
-          throw new IOException("footer length " + needed + " exceeds the object's size " + info.size());
-        }
-        tail = store.readRange(info.key(), info.size() - needed, needed);
-        footer = DurableFileReader.parseFooter(tail, needed);
+    DurableStore.ObjectInfo info = listed;
+    for (int attempt = 1; ; attempt++) {
+      Described cached = described.get(info.key());
+      if (cached != null && cached.size() == info.size() && cached.lastModified().equals(info.lastModified())) {
+        return Optional.of(cached);
       }
-      Described d = new Described(info.key(), info.size(), info.lastModified(), footer.schema(), footer.metadata());
-      described.put(info.key(), d);
-      return d;
-    } catch (DurableStoreException e) {
-      throw new DurableStoreUnavailableException("Cannot read flight \"%s\": %s", path, e.getMessage());
-    } catch (IOException | RuntimeException e) {
-      throw new DurableDataException("Cannot read flight \"%s\": its durable copy %s in %s is not a readable Hangar flight file (%s)",
-          path, info.key(), store.describe(), e.getMessage());
+      RuntimeException failure;
+      try {
+        Described d = readFooter(store, info);
+        described.put(info.key(), d);
+        return Optional.of(d);
+      } catch (DurableStoreException e) {
+        failure = new DurableStoreUnavailableException("Cannot read flight \"%s\": %s", path, e.getMessage());
+      } catch (IOException | RuntimeException e) {
+        failure = new DurableDataException("Cannot read flight \"%s\": its durable copy %s in %s is not a readable Hangar flight file (%s)",
+            path, info.key(), store.describe(), e.getMessage());
+      }
+      Optional<DurableStore.ObjectInfo> now;
+      try {
+        now = store.head(info.key());
+      } catch (DurableStoreException e) {
+        throw failure;
+      }
+      if (now.isEmpty()) {
+        return Optional.empty(); // deleted between the listing and the read
+      }
+      if (attempt == 3 || now.get().size() == info.size() && now.get().lastModified().equals(info.lastModified())) {
+        throw failure; // the same object: really unreadable
+      }
+      info = now.get(); // overwritten meanwhile: read the new one
     }
+  }
+
+  private static Described readFooter(DurableStore store, DurableStore.ObjectInfo info) throws IOException {
+    int length = (int) Math.min(info.size(), TAIL);
+    byte[] tail = store.readRange(info.key(), info.size() - length, length);
+    DurableFileReader.Footer footer = DurableFileReader.parseFooter(tail, length);
+    if (footer == null) {
+      int needed = DurableFileReader.footerLength(tail) + 10;
+      if (needed > info.size()) {
+        throw new IOException("footer length " + needed + " exceeds the object's size " + info.size());
+      }
+      tail = store.readRange(info.key(), info.size() - needed, needed);
+      footer = DurableFileReader.parseFooter(tail, needed);
+    }
+    return new Described(info.key(), info.size(), info.lastModified(), footer.schema(), footer.metadata());
   }
 
   /** Opens the durable object of {@code path} for a front-to-back read. */

@@ -637,8 +637,16 @@ public final class FlightStore implements AutoCloseable {
     FlightVersion v = catalog.get(path);
     Instant now = clock.instant();
     if (v != null && !v.isExpired(now)) {
+      FlightSummary summary = summarize(v);
       durables.delete(sc, path);
-      return deleteLocal(path);
+      sc.deletions.increment();
+      FlightVersion removed = catalog.remove(path); // null if eviction dropped it meanwhile: the durable copy was all that was left
+      if (removed != null) {
+        quotas.gone(path, removed.id());
+        retire(removed);
+      }
+      quotas.gone(path, 0); // counted as only durable if it was evicted meanwhile
+      return summary;
     }
     Durables.Described d = durables.describe(sc, path).filter(x -> !x.meta().isExpired(now)).orElseThrow(() -> notFound(path));
     durables.delete(sc, path);
@@ -855,10 +863,9 @@ public final class FlightStore implements AutoCloseable {
         if (v != null && v.isExpired(now)) {
           continue;
         }
-        Durables.Described d = durables.describe(sc, path, e.getValue());
-        if (!d.meta().isExpired(now)) {
-          out.put(path, summarize(sc, d));
-        }
+        durables.describe(sc, path, e.getValue())
+            .filter(d -> !d.meta().isExpired(now))
+            .ifPresent(d -> out.put(path, summarize(sc, d)));
       }
     }
     return new ArrayList<>(out.values());

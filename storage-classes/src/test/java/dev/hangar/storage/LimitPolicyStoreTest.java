@@ -415,6 +415,72 @@ class LimitPolicyStoreTest {
   }
 
   @Test
+  void concurrentPutsOverwritesDeletesReadsEvictionsAndExpiryKeepTheLedgerExact() throws Exception {
+    java.nio.file.Files.createDirectories(dir.resolve("durable"));
+    start("""
+        storage: {memory: {capacity: 24W}}
+        durableStores: [{id: local, type: filesystem, path: "${DIR}/durable"}]
+        storageClasses:
+          - {prefix: c/, ttl: 2m, tiers: [{storage: memory}]}
+          - {prefix: d/, durability: strong, durableStore: local, tiers: [{storage: memory}]}
+        limitPolicies:
+          - {type: segmented, storageClasses: [c/, d/], segment: 1, ephemeral: 6U, total: 10U, flights: 4}
+          - {type: standard, storageClasses: [c/, d/], total: 30U}
+        """);
+    ExecutorService pool = Executors.newFixedThreadPool(6);
+    java.util.concurrent.atomic.AtomicInteger stored = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+    try {
+      List<Future<?>> workers = new ArrayList<>();
+      for (int t = 0; t < 6; t++) {
+        long seed = t;
+        workers.add(pool.submit(() -> {
+          java.util.Random random = new java.util.Random(seed);
+          for (int i = 0; i < 150; i++) {
+            String path = (random.nextBoolean() ? "c/" : "d/") + "s" + random.nextInt(3) + "/f" + random.nextInt(4);
+            int op = random.nextInt(10);
+            try {
+              if (op < 5) {
+                int units = 1 + random.nextInt(3);
+                put(path, units, random.nextBoolean() ? OptionalLong.of(units * unit) : OptionalLong.empty());
+                stored.incrementAndGet();
+              } else if (op < 7) {
+                store.delete(path);
+              } else if (op < 9) {
+                try (FlightLease read = store.open(path); BatchCursor cursor = read.flight().cursor();
+                    VectorSchemaRoot vsr = VectorSchemaRoot.create(SCHEMA, ingest)) {
+                  while (cursor.loadNext(vsr)) {
+                    // read (or restore) it whole
+                  }
+                }
+              } else {
+                clock.advance(Duration.ofSeconds(20));
+                store.expireDue();
+              }
+            } catch (QuotaExceededException | EphemeralLimitException | InsufficientCapacityException e) {
+              refused.incrementAndGet();
+            } catch (FlightNotFoundException e) {
+              // deleted, evicted (c/) or expired meanwhile
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> w : workers) {
+        w.get(120, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(stored.get()).isPositive();
+    assertThat(refused.get()).isPositive();
+    assertThat(store.quotaProblems()).isEmpty(); // and again after this test
+    // every counted flight is visible, and every visible flight counted
+    Map<String, UsageLedger.Held> held = store.usageLedger().flights();
+    assertThat(held.keySet()).containsExactlyInAnyOrderElementsOf(paths());
+  }
+
+  @Test
   void durableFlightsKeepTheirTotalOutOfTiersAndAcrossARestart() throws Exception {
     String yaml = """
         storage: {memory: {capacity: 64MiB}}
