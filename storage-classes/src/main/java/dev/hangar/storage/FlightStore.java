@@ -243,43 +243,55 @@ public final class FlightStore implements AutoCloseable {
 
   /**
    * Drops flights of {@code scope} from this node's tiers until {@code bytes} more fit its {@code
-   * ephemeral} limit (or nothing more can go); false if it freed nothing. A durable flight keeps its
-   * durable copy (and its {@code total}); any other is gone.
+   * ephemeral} limit (or nothing more can go). A durable flight keeps its durable copy (and its
+   * {@code total}); any other is gone. Returns whether asking the ledger again may succeed: it
+   * evicted something, or the scope has room now (other puts evicting in it made some); false only
+   * when the scope is full of flights that cannot go.
    */
   private boolean evictInScope(Scope scope, long bytes) {
-    List<FlightVersion> candidates = new ArrayList<>();
-    for (String prefix : quotas.prefixesOf(scope)) {
-      for (FlightVersion v : range(prefix).values()) {
-        if (!v.pinned() && quotas.scopesOf((StorageClass) v.owner(), v.path()).contains(scope)) {
-          candidates.add(v);
-        }
-      }
-    }
-    candidates.sort(java.util.Comparator.comparingInt(FlightVersion::priority).thenComparing(FlightVersion::lastAccess));
     long limit = scope.limits().ephemeral().getAsLong();
-    boolean freed = false;
-    for (FlightVersion v : candidates) {
-      if (quotas.ledger().usage(scope).ephemeral() + bytes <= limit) {
-        break;
-      }
-      EvictionQueue queue = queues.get(v.copy().storageType());
-      synchronized (queue) {
-        if (!v.tryEvict()) {
-          continue; // being read, or gone meanwhile
+    for (int scan = 0; scan < 100; scan++) {
+      List<FlightVersion> candidates = new ArrayList<>();
+      for (String prefix : quotas.prefixesOf(scope)) {
+        for (FlightVersion v : range(prefix).values()) {
+          if (!v.pinned() && quotas.scopesOf((StorageClass) v.owner(), v.path()).contains(scope)) {
+            candidates.add(v);
+          }
         }
-        queue.remove(v);
-        typeEvictions.get(v.copy().storageType()).increment();
-        StorageClass owner = (StorageClass) v.owner();
-        owner.evictions.increment();
-        if (catalog.remove(v.path(), v)) {
-          quotas.dropped(owner, v.path(), v.id());
-        }
-        forget(v);
       }
-      quotas.evicted(scope);
-      freed = true;
+      candidates.sort(java.util.Comparator.comparingInt(FlightVersion::priority).thenComparing(FlightVersion::lastAccess));
+      boolean freed = false;
+      boolean raced = false; // a candidate left the catalog meanwhile (another put evicted or replaced it)
+      for (FlightVersion v : candidates) {
+        if (quotas.ledger().usage(scope).ephemeral() + bytes <= limit) {
+          return true;
+        }
+        EvictionQueue queue = queues.get(v.copy().storageType());
+        synchronized (queue) {
+          if (!v.tryEvict()) {
+            raced |= catalog.get(v.path()) != v;
+            continue; // being read, or gone meanwhile
+          }
+          queue.remove(v);
+          typeEvictions.get(v.copy().storageType()).increment();
+          StorageClass owner = (StorageClass) v.owner();
+          owner.evictions.increment();
+          if (catalog.remove(v.path(), v)) {
+            quotas.dropped(owner, v.path(), v.id());
+          }
+          forget(v);
+        }
+        quotas.evicted(scope);
+        freed = true;
+      }
+      if (freed || quotas.ledger().usage(scope).ephemeral() + bytes <= limit) {
+        return true;
+      }
+      if (!raced) {
+        return false; // every flight left in the scope is being read, written or waiting for its durable copy
+      }
     }
-    return freed;
+    return false;
   }
 
   private String describeTiers(StorageClass sc) {

@@ -481,6 +481,37 @@ class LimitPolicyStoreTest {
   }
 
   @Test
+  void concurrentPutsIntoAFullEphemeralScopeEvictEachOtherAndAllSucceed() throws Exception {
+    start(MEMORY + """
+        storageClasses: [{prefix: "", tiers: [{storage: memory}]}]
+        limitPolicies: [{type: segmented, storageClasses: [""], segment: 1, ephemeral: 10U}]
+        """);
+    for (int i = 0; i < 10; i++) {
+      put("s/resident/" + i, 1);
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<?>> workers = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        int thread = t;
+        workers.add(pool.submit(() -> {
+          for (int i = 0; i < 40; i++) {
+            put("s/new/" + thread + "-" + i, 1); // nothing is read: eviction must always make room
+          }
+          return null;
+        }));
+      }
+      for (Future<?> w : workers) {
+        w.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(usage("s").ephemeral()).isLessThanOrEqualTo(10 * unit);
+    assertThat(paths()).hasSize(10);
+  }
+
+  @Test
   void durableFlightsKeepTheirTotalOutOfTiersAndAcrossARestart() throws Exception {
     String yaml = """
         storage: {memory: {capacity: 64MiB}}
