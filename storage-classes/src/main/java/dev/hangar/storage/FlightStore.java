@@ -251,18 +251,20 @@ public final class FlightStore implements AutoCloseable {
   private boolean evictInScope(Scope scope, long bytes) {
     long limit = scope.limits().ephemeral().getAsLong();
     for (int scan = 0; scan < 100; scan++) {
-      List<FlightVersion> candidates = new ArrayList<>();
+      List<Candidate> found = new ArrayList<>();
       for (String prefix : quotas.prefixesOf(scope)) {
         for (FlightVersion v : range(prefix).values()) {
-          if (!v.pinned() && quotas.scopesOf((StorageClass) v.owner(), v.path()).contains(scope)) {
-            candidates.add(v);
+          if (!v.pinned() && quotas.governs(scope, (StorageClass) v.owner())) {
+            found.add(new Candidate(v, v.priority(), v.lastAccess()));
           }
         }
       }
-      candidates.sort(java.util.Comparator.comparingInt(FlightVersion::priority).thenComparing(FlightVersion::lastAccess));
+      // a heap (built in linear time): usually one or two flights must go, not the whole scope sorted
+      java.util.PriorityQueue<Candidate> candidates = new java.util.PriorityQueue<>(found);
       boolean freed = false;
       boolean raced = false; // a candidate left the catalog meanwhile (another put evicted or replaced it)
-      for (FlightVersion v : candidates) {
+      for (Candidate c; (c = candidates.poll()) != null; ) {
+        FlightVersion v = c.version();
         if (quotas.ledger().usage(scope).ephemeral() + bytes <= limit) {
           return true;
         }
@@ -301,6 +303,21 @@ public final class FlightStore implements AutoCloseable {
       parts.add(t.storage() + ": " + max + ", capacity " + Sizes.format(tiers.get(t.storage()).capacity().limit()));
     }
     return String.join("; ", parts);
+  }
+
+  /**
+   * A flight that may be evicted from a scope, in eviction order: lowest priority, then least
+   * recently used, then (used at the same instant) the oldest version.
+   */
+  private record Candidate(FlightVersion version, int priority, Instant lastAccess) implements Comparable<Candidate> {
+    @Override
+    public int compareTo(Candidate o) {
+      int c = Integer.compare(priority, o.priority);
+      if (c == 0) {
+        c = lastAccess.compareTo(o.lastAccess);
+      }
+      return c != 0 ? c : Long.compare(version.id(), o.version.id());
+    }
   }
 
   /** Reserves {@code bytes} in a storage type for {@code path}, evicting others if it must. */

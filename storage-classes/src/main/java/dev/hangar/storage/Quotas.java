@@ -117,6 +117,15 @@ final class Quotas {
     }
   }
 
+  /**
+   * Whether a flight of class {@code sc} found under one of {@link #prefixesOf}({@code scope}) is
+   * in the scope: its class must be one the scope's policy lists (a more specific class under the
+   * same prefix is not). Cheaper than resolving the flight's scopes.
+   */
+  boolean governs(Scope scope, StorageClass sc) {
+    return policies.configs().get(scope.policy()).storageClasses().contains(sc.prefix());
+  }
+
   /** Path prefixes under which the flights of {@code scope} live (a standard policy: its classes). */
   List<String> prefixesOf(Scope scope) {
     LimitPolicyConfig policy = policies.configs().get(scope.policy());
