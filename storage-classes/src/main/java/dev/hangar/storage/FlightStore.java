@@ -167,7 +167,7 @@ public final class FlightStore implements AutoCloseable {
       try {
         durables.takeWeakSlot(sc, path);
       } catch (DurableBackpressureException e) {
-        Quotas.release(quota, quotas.ledger());
+        quotas.release(quota);
         sc.rejectedPuts.increment();
         throw e;
       }
@@ -179,7 +179,7 @@ public final class FlightStore implements AutoCloseable {
       }
       return new Upload(this, path, sc, tierIndex, schema, weak, sink, quota);
     } catch (RuntimeException e) {
-      Quotas.release(quota, quotas.ledger());
+      quotas.release(quota);
       if (sink != null) {
         sink.close();
       }
@@ -197,7 +197,7 @@ public final class FlightStore implements AutoCloseable {
   /** An upload ended without commit: gives back its place in the weak queue and its reserved quota. */
   void uploadAborted(StorageClass sc, boolean weakSlot, UsageLedger.Reservation quota) {
     sc.rejectedPuts.increment();
-    Quotas.release(quota, quotas.ledger());
+    quotas.release(quota);
     if (weakSlot) {
       durables.releaseWeakSlot(sc);
     }
@@ -205,7 +205,7 @@ public final class FlightStore implements AutoCloseable {
 
   /** A commit failed (it counted the rejection): gives back the weak-queue place and the reserved quota. */
   void commitFailed(boolean weakSlot, StorageClass sc, UsageLedger.Reservation quota) {
-    Quotas.release(quota, quotas.ledger());
+    quotas.release(quota);
     if (weakSlot) {
       sc.rejectedPuts.increment();
       durables.releaseWeakSlot(sc);
@@ -275,13 +275,7 @@ public final class FlightStore implements AutoCloseable {
             continue; // being read, or gone meanwhile
           }
           queue.remove(v);
-          typeEvictions.get(v.copy().storageType()).increment();
-          StorageClass owner = (StorageClass) v.owner();
-          owner.evictions.increment();
-          if (catalog.remove(v.path(), v)) {
-            quotas.dropped(owner, v.path(), v.id());
-          }
-          forget(v);
+          evicted(v, v.copy().storageType());
         }
         quotas.evicted(scope);
         freed = true;
@@ -332,15 +326,23 @@ public final class FlightStore implements AutoCloseable {
                   + " flight left in it is being read or written)",
               path, capacity.type(), Sizes.format(bytes), Sizes.format(capacity.limit()), Sizes.format(capacity.used()));
         }
-        typeEvictions.get(capacity.type()).increment();
-        StorageClass owner = (StorageClass) victim.owner();
-        owner.evictions.increment();
-        if (catalog.remove(victim.path(), victim)) {
-          quotas.dropped(owner, victim.path(), victim.id());
-        }
-        forget(victim);
+        evicted(victim, capacity.type());
       }
     }
+  }
+
+  /**
+   * Accounts for a version eviction took (its copy freed or moved): counters, the catalog entry if
+   * it still maps the path to it (it does not if the copy moved), and the limit-policy ledger.
+   */
+  private void evicted(FlightVersion v, StorageType type) {
+    typeEvictions.get(type).increment();
+    StorageClass owner = (StorageClass) v.owner();
+    owner.evictions.increment();
+    if (catalog.remove(v.path(), v)) {
+      quotas.dropped(owner, v.path(), v.id());
+    }
+    forget(v);
   }
 
   /**
@@ -807,7 +809,7 @@ public final class FlightStore implements AutoCloseable {
           bytes -> chargeQuota(quota, bytes),
           copy -> installRestored(sc, path, tierIndex, d, copy, quota),
           () -> {
-            Quotas.release(quota, quotas.ledger()); // a no-op once installed
+            quotas.release(quota); // a no-op once installed
             restoring.remove(path);
           });
     } else {

@@ -84,7 +84,8 @@ final class Quotas {
     evictions.computeIfAbsent(scope, s -> new LongAdder()).increment();
   }
 
-  static void release(UsageLedger.Reservation r, UsageLedger ledger) {
+  /** Gives back what {@code r} holds; a no-op for null (no policy) or a reservation already used up. */
+  void release(UsageLedger.Reservation r) {
     if (r != null) {
       ledger.release(r);
     }
