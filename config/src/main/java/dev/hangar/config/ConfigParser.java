@@ -37,7 +37,10 @@ final class ConfigParser {
   private static final Pattern ENV = Pattern.compile("\\$\\$|\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
 
   private static final Set<String> TOP_KEYS =
-      keys("server", "storage", "durableStores", "storageClasses", "limitPolicies");
+      keys("server", "storage", "durableStores", "storageClasses", "limitPolicies", "sql");
+  private static final Set<String> SQL_KEYS =
+      keys("enabled", "threads", "memoryLimit", "queryTimeout", "maxConcurrentQueries", "maxQueuedQueries", "queueTimeout",
+          "idleTimeout");
   private static final Set<String> SERVER_KEYS = keys("host", "port");
   private static final Set<String> STORAGE_KEYS = keys("memory", "disk_mapped", "disk");
   private static final Set<String> MEMORY_KEYS = keys("capacity");
@@ -100,10 +103,11 @@ final class ConfigParser {
     List<DurableStoreConfig> stores = durableStores(top.get("durableStores"));
     List<StorageClassConfig> classes = storageClasses(top.get("storageClasses"), storage, stores);
     List<LimitPolicyConfig> policies = limitPolicies(top.get("limitPolicies"), classes);
+    SqlConfig sql = sql(top.get("sql"));
     if (!errors.isEmpty()) {
       throw new ConfigException(source, errors);
     }
-    return new HangarConfig(server, storage, stores, classes, policies);
+    return new HangarConfig(server, storage, stores, classes, policies, sql);
   }
 
   // ---- sections -------------------------------------------------------------------------
@@ -123,6 +127,36 @@ final class ConfigParser {
     }
     int port = integer("server.port", m.get("port"), 0, 65535, ServerConfig.DEFAULT_PORT);
     return new ServerConfig(host, port);
+  }
+
+  private SqlConfig sql(Object value) {
+    SqlConfig d = SqlConfig.defaults();
+    Map<String, Object> m = value == null ? null : mapping("sql", "sql", value, SQL_KEYS);
+    if (m == null) {
+      return d;
+    }
+    boolean enabled = bool("sql.enabled", m.get("enabled"), true);
+    int threads = integer("sql.threads", m.get("threads"), 1, 1024, d.threads());
+    long memory = optionalSize("sql.memoryLimit", m.get("memoryLimit")).orElse(d.memoryLimit());
+    if (memory < 1 << 20) {
+      error("sql.memoryLimit", Sizes.format(memory) + " is too small for DuckDB (use at least 1MiB, e.g. 2GiB)");
+      memory = d.memoryLimit();
+    }
+    Duration queryTimeout = positiveDuration("sql.queryTimeout", m.get("queryTimeout"), d.queryTimeout());
+    int concurrent = integer("sql.maxConcurrentQueries", m.get("maxConcurrentQueries"), 1, 1024, d.maxConcurrentQueries());
+    int queued = integer("sql.maxQueuedQueries", m.get("maxQueuedQueries"), 0, 100_000, d.maxQueuedQueries());
+    Duration queueTimeout = optionalDuration("sql.queueTimeout", m.get("queueTimeout")).orElse(d.queueTimeout());
+    Duration idle = positiveDuration("sql.idleTimeout", m.get("idleTimeout"), d.idleTimeout());
+    return new SqlConfig(enabled, threads, memory, queryTimeout, concurrent, queued, queueTimeout, idle);
+  }
+
+  private Duration positiveDuration(String path, Object value, Duration fallback) {
+    Duration d = optionalDuration(path, value).orElse(fallback);
+    if (d.isZero()) {
+      error(path, "must be longer than 0 (e.g. 30s, 5m)");
+      return fallback;
+    }
+    return d;
   }
 
   private StorageConfig storage(Object value) {

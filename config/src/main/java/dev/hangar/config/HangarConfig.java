@@ -17,7 +17,8 @@ public record HangarConfig(
     StorageConfig storage,
     List<DurableStoreConfig> durableStores,
     List<StorageClassConfig> storageClasses,
-    List<LimitPolicyConfig> limitPolicies) {
+    List<LimitPolicyConfig> limitPolicies,
+    SqlConfig sql) {
 
   /** The classpath resource holding the embedded default config. */
   public static final String DEFAULT_RESOURCE = "/dev/hangar/config/hangar-default.yaml";
@@ -69,6 +70,11 @@ public record HangarConfig(
 
   /** The same config listening on another port (0 picks a free one). */
   public HangarConfig withPort(int port) {
-    return new HangarConfig(server.withPort(port), storage, durableStores, storageClasses, limitPolicies);
+    return new HangarConfig(server.withPort(port), storage, durableStores, storageClasses, limitPolicies, sql);
+  }
+
+  /** The same config with another {@code sql:} section; used by tests. */
+  public HangarConfig withSql(SqlConfig newSql) {
+    return new HangarConfig(server, storage, durableStores, storageClasses, limitPolicies, newSql);
   }
 }

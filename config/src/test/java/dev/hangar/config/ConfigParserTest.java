@@ -122,7 +122,7 @@ class ConfigParserTest {
   @Test
   void unknownTopLevelKey() {
     assertThat(errors(MINIMAL + "limits: []\n"))
-        .containsExactly("limits: is not a known key (valid here: durableStores, limitPolicies, server, storage, storageClasses)");
+        .containsExactly("limits: is not a known key (valid here: durableStores, limitPolicies, server, sql, storage, storageClasses)");
   }
 
   @Test
@@ -240,6 +240,37 @@ class ConfigParserTest {
             "limitPolicies[3].overrides.t1.total: \"-1GiB\" is not a size (use bytes or a binary unit, e.g. 512, 64KiB, 256MiB, 2GiB, 1TiB)",
             "limitPolicies[3].overrides.t1.children.d1: is deeper than the 1 level(s) named in levels",
             "limitPolicies[4].type: \"quota\" is not a limit policy type (use standard, segmented or hierarchical)");
+  }
+
+  @Test
+  void sqlSectionDefaultsAndValues() {
+    SqlConfig d = parse(MINIMAL).sql();
+    assertThat(d.enabled()).isTrue();
+    assertThat(d.threads()).isEqualTo(Runtime.getRuntime().availableProcessors());
+    assertThat(d.memoryLimit()).isEqualTo(1L << 30);
+    assertThat(d.maxConcurrentQueries()).isGreaterThanOrEqualTo(2);
+    SqlConfig c = parse(MINIMAL + """
+        sql: {enabled: false, threads: 3, memoryLimit: 256MiB, queryTimeout: 45s, maxConcurrentQueries: 2,
+              maxQueuedQueries: 0, queueTimeout: 0s, idleTimeout: 2m}
+        """).sql();
+    assertThat(c).isEqualTo(new SqlConfig(false, 3, 256L << 20, Duration.ofSeconds(45), 2, 0, Duration.ZERO, Duration.ofMinutes(2)));
+  }
+
+  @Test
+  void sqlMistakes() {
+    assertThat(errors(MINIMAL + """
+        sql: {enabled: yes please, threads: 0, memoryLimit: 1KiB, queryTimeout: 0s, maxConcurrentQueries: 0,
+              maxQueuedQueries: -1, queueTimeout: soon, idleTime: 5m}
+        """))
+        .containsExactly(
+            "sql.idleTime: is not a known key (did you mean idleTimeout? valid here: enabled, idleTimeout, maxConcurrentQueries, maxQueuedQueries, memoryLimit, queryTimeout, queueTimeout, threads)",
+            "sql.enabled: must be true or false, got string \"yes please\"",
+            "sql.threads: 0 is out of range (use 1..1024)",
+            "sql.memoryLimit: 1KiB is too small for DuckDB (use at least 1MiB, e.g. 2GiB)",
+            "sql.queryTimeout: must be longer than 0 (e.g. 30s, 5m)",
+            "sql.maxConcurrentQueries: 0 is out of range (use 1..1024)",
+            "sql.maxQueuedQueries: -1 is out of range (use 0..100000)",
+            "sql.queueTimeout: \"soon\" is not a duration (use a whole number and a unit: 250ms, 30s, 15m, 2h, 7d)");
   }
 
   @Test

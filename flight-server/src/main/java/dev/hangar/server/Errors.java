@@ -37,14 +37,19 @@ final class Errors {
     if (t instanceof InvalidFlightPathException
         || t instanceof InvalidUploadException
         || t instanceof NoStorageClassException
-        || t instanceof BadRequestException) {
+        || t instanceof BadRequestException
+        || t instanceof dev.hangar.server.sql.SqlRejectedException) {
       status = CallStatus.INVALID_ARGUMENT;
     } else if (t instanceof FlightNotFoundException) {
       status = CallStatus.NOT_FOUND;
     } else if (t instanceof InsufficientCapacityException || t instanceof FlightTooLargeException
         || t instanceof DurableBackpressureException || t instanceof QuotaExceededException
-        || t instanceof EphemeralLimitException) {
+        || t instanceof EphemeralLimitException || t instanceof dev.hangar.server.sql.SqlBusyException) {
       status = CallStatus.RESOURCE_EXHAUSTED;
+    } else if (t instanceof dev.hangar.server.sql.QueryTimeoutException) {
+      status = CallStatus.TIMED_OUT;
+    } else if (t instanceof dev.hangar.server.sql.SqlCancelledException) {
+      status = CallStatus.CANCELLED;
     } else if (t instanceof DurableStoreUnavailableException) {
       status = CallStatus.UNAVAILABLE;
     } else if (t instanceof DurableDataException) {

@@ -44,6 +44,7 @@ import org.slf4j.LoggerFactory;
  */
 final class HangarProducer implements FlightProducer {
   static final String HEADER_FLIGHT_SIZE = "x-hangar-flight-size";
+  static final String QUERY_TO_FLIGHT = "query-to-flight";
 
   /** The actions DoAction accepts, as ListActions describes them. */
   static final List<ActionType> ACTIONS =
@@ -53,7 +54,20 @@ final class HangarProducer implements FlightProducer {
           new ActionType("stats", "JSON: bytes, capacity and flights per storage type; flights, bytes, hits, misses, puts, evictions per storage class; usage and limits per limit-policy scope"),
           new ActionType("describe", "JSON: where the flight at the path given as the UTF-8 body lives now, and its size and times"),
           new ActionType(org.apache.arrow.flight.FlightConstants.RENEW_FLIGHT_ENDPOINT.getType(),
-              "Standard Flight action: extends the endpoint's expiration by its class's TTL from now; returns the FlightEndpoint"));
+              "Standard Flight action: extends the endpoint's expiration by its class's TTL from now; returns the FlightEndpoint"),
+          new ActionType(QUERY_TO_FLIGHT,
+              "Runs a SQL query and stores its result as a flight: JSON body {\"sql\": \"SELECT ...\", \"path\": \"cache/t1/report\"};"
+                  + " returns the stored flight as DoPut describes it"));
+
+  /** Flight SQL's actions, which go to {@link FlightSqlService}. */
+  private static final java.util.Set<String> SQL_ACTIONS = sqlActionTypes();
+
+  private static java.util.Set<String> sqlActionTypes() {
+    java.util.Set<String> types = new java.util.HashSet<>();
+    org.apache.arrow.flight.sql.FlightSqlUtils.FLIGHT_SQL_ACTIONS.forEach(a -> types.add(a.getType()));
+    types.add(org.apache.arrow.flight.FlightConstants.CANCEL_FLIGHT_INFO.getType());
+    return java.util.Set.copyOf(types);
+  }
 
   private static final Logger LOG = LoggerFactory.getLogger(HangarProducer.class);
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -63,9 +77,14 @@ final class HangarProducer implements FlightProducer {
   private final ExecutorService streams;
   private final long stallTimeoutMillis;
   private final CallTracker calls;
+  private final FlightSqlService sql; // null when sql.enabled is false
+  private final dev.hangar.server.sql.SqlEngine engine;
 
-  HangarProducer(FlightStore store, BufferAllocator serveAllocator, ExecutorService streams, long stallTimeoutMillis, CallTracker calls) {
+  HangarProducer(FlightStore store, BufferAllocator serveAllocator, ExecutorService streams, long stallTimeoutMillis, CallTracker calls,
+      FlightSqlService sql, dev.hangar.server.sql.SqlEngine engine) {
     this.store = store;
+    this.sql = sql;
+    this.engine = engine;
     this.calls = calls;
     this.serveAllocator = serveAllocator;
     this.streams = streams;
@@ -76,6 +95,14 @@ final class HangarProducer implements FlightProducer {
 
   @Override
   public void getStream(CallContext context, Ticket ticket, ServerStreamListener listener) {
+    if (FlightSqlService.isSqlTicket(ticket.getBytes())) {
+      try {
+        sql("DoGet").getStream(context, ticket, listener);
+      } catch (RuntimeException e) {
+        listener.error(Errors.toFlight(e, "DoGet"));
+      }
+      return;
+    }
     calls.enter(); // exited when the stream ends, on our executor
     FlightLease lease;
     try {
@@ -138,7 +165,9 @@ final class HangarProducer implements FlightProducer {
       Upload upload = null;
       try {
         FlightDescriptor descriptor = stream.getDescriptor();
-        if (!descriptor.isCommand()) {
+        if (descriptor.isCommand() && sql != null) {
+          sql.acceptPut(context, stream, ack).run();
+        } else if (!descriptor.isCommand()) {
           String path = FlightPath.of(descriptor.getPath());
           OptionalLong expected = expectedSize(context);
           VectorSchemaRoot root = stream.getRoot();
@@ -155,7 +184,8 @@ final class HangarProducer implements FlightProducer {
           sendJson(ack, putResult(summary));
           ack.onCompleted();
         } else {
-          throw new Errors.BadRequestException("Cannot store a flight under a command descriptor: DoPut needs a path descriptor (e.g. FlightDescriptor.path(\"cache\", \"t1\", \"sales\"))");
+          throw new Errors.BadRequestException("Cannot store a flight under a command descriptor: DoPut needs a path descriptor"
+              + " (e.g. FlightDescriptor.path(\"cache\", \"t1\", \"sales\")), and SQL is disabled on this node (sql.enabled: false)");
         }
       } catch (Throwable t) { // an OutOfMemoryError too: never leave half a flight behind
         if (upload != null) {
@@ -237,6 +267,9 @@ final class HangarProducer implements FlightProducer {
   public FlightInfo getFlightInfo(CallContext context, FlightDescriptor descriptor) {
     calls.enter();
     try {
+      if (descriptor.isCommand() && sql != null) {
+        return sql.getFlightInfo(context, descriptor);
+      }
       return flightInfo(store.info(pathOf(descriptor, "GetFlightInfo")));
     } catch (RuntimeException e) {
       throw Errors.toFlight(e, "GetFlightInfo");
@@ -249,6 +282,9 @@ final class HangarProducer implements FlightProducer {
   public SchemaResult getSchema(CallContext context, FlightDescriptor descriptor) {
     calls.enter();
     try {
+      if (descriptor.isCommand() && sql != null) {
+        return sql.getSchema(context, descriptor);
+      }
       return new SchemaResult(store.info(pathOf(descriptor, "GetSchema")).schema());
     } catch (RuntimeException e) {
       throw Errors.toFlight(e, "GetSchema");
@@ -275,7 +311,7 @@ final class HangarProducer implements FlightProducer {
 
   private static String pathOf(FlightDescriptor descriptor, String rpc) {
     if (descriptor.isCommand()) {
-      throw new Errors.BadRequestException(rpc + " needs a path descriptor naming a flight; command descriptors are not supported");
+      throw new Errors.BadRequestException(rpc + " needs a path descriptor naming a flight: SQL commands are disabled on this node (sql.enabled: false)");
     }
     return FlightPath.of(descriptor.getPath());
   }
@@ -298,6 +334,10 @@ final class HangarProducer implements FlightProducer {
   @Override
   public void listActions(CallContext context, StreamListener<ActionType> listener) {
     ACTIONS.forEach(listener::onNext);
+    if (sql != null) {
+      org.apache.arrow.flight.sql.FlightSqlUtils.FLIGHT_SQL_ACTIONS.forEach(listener::onNext);
+      listener.onNext(org.apache.arrow.flight.FlightConstants.CANCEL_FLIGHT_INFO);
+    }
     listener.onCompleted();
   }
 
@@ -306,6 +346,10 @@ final class HangarProducer implements FlightProducer {
     calls.enter();
     try {
       byte[] body = action.getBody() == null ? new byte[0] : action.getBody();
+      if (SQL_ACTIONS.contains(action.getType())) {
+        sql("DoAction " + action.getType()).doAction(context, action, listener);
+        return;
+      }
       if (action.getType().equals(org.apache.arrow.flight.FlightConstants.RENEW_FLIGHT_ENDPOINT.getType())) {
         listener.onNext(new Result(renew(body)));
         listener.onCompleted();
@@ -327,6 +371,7 @@ final class HangarProducer implements FlightProducer {
               yield m;
             }
             case "stats" -> stats(store.stats());
+            case QUERY_TO_FLIGHT -> queryToFlight(body);
             default -> throw new Errors.BadRequestException("Unknown action \"" + action.getType() + "\" (available: "
                 + String.join(", ", ACTIONS.stream().map(ActionType::getType).toList()) + ")");
           };
@@ -337,6 +382,29 @@ final class HangarProducer implements FlightProducer {
     } finally {
       calls.exit();
     }
+  }
+
+  private FlightSqlService sql(String what) {
+    if (sql == null) {
+      throw new Errors.BadRequestException("Cannot serve " + what + ": SQL is disabled on this node (sql.enabled: false)");
+    }
+    return sql;
+  }
+
+  private Map<String, Object> queryToFlight(byte[] body) {
+    sql(QUERY_TO_FLIGHT);
+    com.fasterxml.jackson.databind.JsonNode request;
+    try {
+      request = JSON.readTree(body);
+    } catch (java.io.IOException e) {
+      request = null;
+    }
+    if (request == null || !request.path("sql").isTextual() || !request.path("path").isTextual()) {
+      throw new Errors.BadRequestException("Invalid query-to-flight body: send JSON {\"sql\": \"SELECT ...\", \"path\": \"cache/t1/report\"}");
+    }
+    String path = FlightPath.of(List.of(request.get("path").asText()));
+    Map<String, Object> m = putResult(engine.storeResult(request.get("sql").asText(), path));
+    return m;
   }
 
   private byte[] renew(byte[] body) {

@@ -48,6 +48,9 @@ import org.slf4j.LoggerFactory;
  * if any Arrow buffer leaked.
  */
 public final class HangarServer implements AutoCloseable {
+  /** This build's version, as Flight SQL's SqlInfo reports it. */
+  public static final String VERSION = "0.1.0-SNAPSHOT";
+
   /** Allocations are rounded up to this (a page), not to powers of two: see PLATFORM.md on rounding. */
   static final long ROUNDING_SEGMENT = 4096;
 
@@ -69,6 +72,9 @@ public final class HangarServer implements AutoCloseable {
   private final ExecutorService streams;
   private final ScheduledExecutorService sweeper;
   private final FlightServer server;
+  private final BufferAllocator sqlAllocator;
+  private final dev.hangar.server.sql.SqlEngine sqlEngine; // null when sql.enabled is false
+  private final FlightSqlService sql;
   private final CallTracker calls = new CallTracker();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -109,7 +115,20 @@ public final class HangarServer implements AutoCloseable {
       if (!stores.isEmpty()) {
         sweeper.scheduleWithFixedDelay(this::sweepDurable, 10, DURABLE_SWEEP.toSeconds(), TimeUnit.SECONDS);
       }
-      HangarProducer producer = new HangarProducer(store, flightAllocator, streams, STALL_TIMEOUT.toMillis(), calls);
+      this.sqlAllocator = flightAllocator.newChildAllocator("sql", 0, Long.MAX_VALUE);
+      built.add(0, sqlAllocator);
+      if (config.sql().enabled()) {
+        this.sqlEngine = dev.hangar.server.sql.SqlEngine.open(config.sql(), store, sqlAllocator);
+        built.add(0, sqlEngine);
+        this.sql = new FlightSqlService(sqlEngine, store, sqlAllocator, streams, STALL_TIMEOUT.toMillis(), calls);
+        built.add(0, sql);
+        Duration idle = config.sql().idleTimeout();
+        sweeper.scheduleWithFixedDelay(() -> expireIdleSql(idle), 1, 1, TimeUnit.SECONDS);
+      } else {
+        this.sqlEngine = null;
+        this.sql = null;
+      }
+      HangarProducer producer = new HangarProducer(store, flightAllocator, streams, STALL_TIMEOUT.toMillis(), calls, sql, sqlEngine);
       Location location = Location.forGrpcInsecure(config.server().host(), config.server().port());
       this.server =
           FlightServer.builder(flightAllocator, location, producer)
@@ -228,6 +247,32 @@ public final class HangarServer implements AutoCloseable {
     }
   }
 
+  private void expireIdleSql(Duration idle) {
+    try {
+      int n = sql.expireIdle(idle);
+      if (n > 0) {
+        LOG.info("Dropped {} SQL result(s) or prepared statement(s) unused for {} (sql.idleTimeout)", n, idle);
+      }
+    } catch (RuntimeException e) {
+      LOG.error("Expiring idle SQL results failed", e);
+    }
+  }
+
+  /** Queries holding a slot (running or waiting to be fetched); 0 when SQL is off or idle. */
+  public int sqlQueriesRunning() {
+    return sqlEngine == null ? 0 : sqlEngine.running();
+  }
+
+  /** Results and prepared statements the SQL service keeps for clients. */
+  public int sqlPending() {
+    return sql == null ? 0 : sql.pendingResults() + sql.openPreparedStatements();
+  }
+
+  /** Bytes held by SQL results on their way out; zero when no query runs. */
+  public long sqlAllocatedBytes() {
+    return sqlAllocator.getAllocatedMemory();
+  }
+
   private void sweep() {
     try {
       int n = store.expireDue();
@@ -272,7 +317,7 @@ public final class HangarServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    AutoCloseables.closeNoChecked(() -> AutoCloseables.close(server, store, durableAllocator, flightAllocator, root));
+    AutoCloseables.closeNoChecked(() -> AutoCloseables.close(server, sql, sqlEngine, sqlAllocator, store, durableAllocator, flightAllocator, root));
   }
 
   @Override

@@ -16,9 +16,17 @@ final class StreamReadiness {
   private volatile boolean cancelled;
 
   static StreamReadiness register(ServerStreamListener listener) {
+    return register(listener, () -> {});
+  }
+
+  /** As {@link #register(ServerStreamListener)}, also running {@code onCancel} when the client cancels. */
+  static StreamReadiness register(ServerStreamListener listener, Runnable onCancel) {
     StreamReadiness r = new StreamReadiness();
     listener.setOnReadyHandler(r::signal);
-    listener.setOnCancelHandler(r::cancel);
+    listener.setOnCancelHandler(() -> {
+      r.cancel();
+      onCancel.run();
+    });
     return r;
   }
 

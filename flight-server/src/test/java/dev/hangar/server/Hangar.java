@@ -107,9 +107,12 @@ final class Hangar implements AutoCloseable {
    */
   void awaitIdle() throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while ((server.runningCalls() != 0 || server.workingAllocatedBytes() != 0) && System.nanoTime() < deadline) {
+    while ((server.runningCalls() != 0 || server.workingAllocatedBytes() != 0 || server.sqlQueriesRunning() != 0
+        || server.sqlAllocatedBytes() != 0) && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
+    assertThat(server.sqlQueriesRunning()).as("SQL queries still holding a slot").isZero();
+    assertThat(server.sqlAllocatedBytes()).as("SQL result memory after queries end").isZero();
     assertThat(server.runningCalls()).as("calls still running").isZero();
     assertThat(server.workingAllocatedBytes()).as("server working memory after calls end").isZero();
   }

@@ -1,0 +1,578 @@
+package dev.hangar.server;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Message;
+import dev.hangar.server.sql.RunningQuery;
+import dev.hangar.server.sql.SqlEngine;
+import dev.hangar.storage.FlightStore;
+import dev.hangar.storage.FlightSummary;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.regex.Pattern;
+import org.apache.arrow.flight.CallStatus;
+import org.apache.arrow.flight.CancelFlightInfoRequest;
+import org.apache.arrow.flight.CancelStatus;
+import org.apache.arrow.flight.FlightDescriptor;
+import org.apache.arrow.flight.FlightEndpoint;
+import org.apache.arrow.flight.FlightInfo;
+import org.apache.arrow.flight.FlightStream;
+import org.apache.arrow.flight.PutResult;
+import org.apache.arrow.flight.Result;
+import org.apache.arrow.flight.SchemaResult;
+import org.apache.arrow.flight.Ticket;
+import org.apache.arrow.flight.sql.FlightSqlProducer;
+import org.apache.arrow.flight.sql.NoOpFlightSqlProducer;
+import org.apache.arrow.flight.sql.SqlInfoBuilder;
+import org.apache.arrow.flight.sql.impl.FlightSql;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.VarBinaryVector;
+import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ipc.WriteChannel;
+import org.apache.arrow.vector.ipc.message.MessageSerializer;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Arrow Flight SQL on Hangar's port: statements and prepared statements run by {@link SqlEngine},
+ * and a catalog in which every flight is a table ({@code memory.main."cache/t1/sales"}).
+ *
+ * <p>A query runs when its FlightInfo is asked for (so the schema is exact); its result waits,
+ * holding its query slot and flight leases, until the ticket is fetched with DoGet, cancelled, or
+ * left unfetched for {@code sql.idleTimeout}. Prepared statements are kept until closed or idle for
+ * as long. Flight SQL has no disconnect signal, so those time limits are what frees what a
+ * vanished client left.
+ */
+final class FlightSqlService extends NoOpFlightSqlProducer {
+  static final String CATALOG = "memory";
+  static final String SCHEMA = "main";
+  static final String TABLE_TYPE = "TABLE";
+
+  private static final Logger LOG = LoggerFactory.getLogger(FlightSqlService.class);
+
+  private final SqlEngine engine;
+  private final FlightStore store;
+  private final BufferAllocator allocator;
+  private final ExecutorService streams;
+  private final long stallTimeoutMillis;
+  private final CallTracker calls;
+  private final SqlInfoBuilder sqlInfo;
+  private final Map<ByteString, Pending> results = new ConcurrentHashMap<>();
+  private final Map<ByteString, Prepared> prepared = new ConcurrentHashMap<>();
+
+  /** A result waiting for its DoGet. */
+  private record Pending(RunningQuery query, long createdNanos) {}
+
+  /** A prepared statement: its SQL, schemas and the parameters bound last. */
+  private static final class Prepared {
+    final String sql;
+    final SqlEngine.Described described;
+    volatile List<Object> parameters = List.of();
+    volatile long usedNanos = System.nanoTime();
+
+    Prepared(String sql, SqlEngine.Described described) {
+      this.sql = sql;
+      this.described = described;
+    }
+  }
+
+  FlightSqlService(SqlEngine engine, FlightStore store, BufferAllocator allocator, ExecutorService streams, long stallTimeoutMillis,
+      CallTracker calls) {
+    this.engine = engine;
+    this.store = store;
+    this.allocator = allocator;
+    this.streams = streams;
+    this.stallTimeoutMillis = stallTimeoutMillis;
+    this.calls = calls;
+    this.sqlInfo = new SqlInfoBuilder()
+        .withFlightSqlServerName("Hangar")
+        .withFlightSqlServerVersion(HangarServer.VERSION)
+        .withFlightSqlServerArrowVersion(org.apache.arrow.flight.FlightClient.class.getPackage().getImplementationVersion() == null
+            ? "18.3.0" : org.apache.arrow.flight.FlightClient.class.getPackage().getImplementationVersion())
+        .withFlightSqlServerReadOnly(true)
+        .withFlightSqlServerSql(true)
+        .withFlightSqlServerSubstrait(false)
+        .withFlightSqlServerTransaction(FlightSql.SqlSupportedTransaction.SQL_SUPPORTED_TRANSACTION_NONE)
+        .withFlightSqlServerCancel(true)
+        .withFlightSqlServerBulkIngestion(false)
+        .withFlightSqlServerStatementTimeout((int) Math.min(Integer.MAX_VALUE, engine.config().queryTimeout().toSeconds()))
+        .withFlightSqlServerTransactionTimeout(0)
+        .withSqlIdentifierQuoteChar("\"")
+        .withSqlSearchStringEscape("\\")
+        .withSqlExtraNameCharacters("/")
+        .withSqlCatalogTerm("catalog")
+        .withSqlSchemaTerm("schema")
+        .withSqlDdlCatalog(false)
+        .withSqlDdlSchema(false)
+        .withSqlDdlTable(false)
+        .withSqlTransactionsSupported(false)
+        .withSqlSupportsColumnAliasing(true)
+        .withSqlNullPlusNullIsNull(true)
+        .withSqlSupportsTableCorrelationNames(true)
+        .withSqlSupportsExpressionsInOrderBy(true)
+        .withSqlSupportsOrderByUnrelated(true)
+        .withSqlCorrelatedSubqueriesSupported(true)
+        .withSqlIdentifierCase(FlightSql.SqlSupportedCaseSensitivity.SQL_CASE_SENSITIVITY_CASE_INSENSITIVE)
+        .withSqlQuotedIdentifierCase(FlightSql.SqlSupportedCaseSensitivity.SQL_CASE_SENSITIVITY_CASE_INSENSITIVE);
+  }
+
+  // ---- statements ----------------------------------------------------------------------
+
+  @Override
+  public FlightInfo getFlightInfoStatement(FlightSql.CommandStatementQuery command, CallContext context, FlightDescriptor descriptor) {
+    return pendingInfo(engine.execute(command.getQuery(), List.of()), descriptor);
+  }
+
+  @Override
+  public SchemaResult getSchemaStatement(FlightSql.CommandStatementQuery command, CallContext context, FlightDescriptor descriptor) {
+    return new SchemaResult(engine.describe(command.getQuery()).dataset());
+  }
+
+  @Override
+  public void getStreamStatement(FlightSql.TicketStatementQuery ticket, CallContext context, ServerStreamListener listener) {
+    Pending p = results.remove(ticket.getStatementHandle());
+    if (p == null) {
+      listener.error(CallStatus.NOT_FOUND.withDescription("Cannot fetch the result: it was already fetched, cancelled, or"
+          + " left unfetched longer than sql.idleTimeout (" + dev.hangar.config.Durations.format(engine.config().idleTimeout())
+          + "); run the query again").toRuntimeException());
+      return;
+    }
+    stream(p.query(), listener);
+  }
+
+  private FlightInfo pendingInfo(RunningQuery q, FlightDescriptor descriptor) {
+    ByteString handle = newHandle();
+    results.put(handle, new Pending(q, System.nanoTime()));
+    Ticket ticket = new Ticket(Any.pack(FlightSql.TicketStatementQuery.newBuilder().setStatementHandle(handle).build()).toByteArray());
+    return FlightInfo.builder(q.schema(), descriptor, List.of(new FlightEndpoint(ticket))).setOrdered(true).build();
+  }
+
+  /** Streams {@code q} to the client from Hangar's executor, with backpressure, then closes it. */
+  private void stream(RunningQuery q, ServerStreamListener listener) {
+    calls.enter();
+    StreamReadiness readiness = StreamReadiness.register(listener, () -> q.interrupt("Cancelled by the client"));
+    try {
+      streams.execute(() -> {
+        try (q) {
+          listener.start(q.root());
+          while (q.next()) {
+            if (!readiness.awaitReady(listener, stallTimeoutMillis)) {
+              LOG.debug("SQL result cancelled by the client: {}", q.sql());
+              return;
+            }
+            listener.putNext();
+          }
+          listener.completed();
+        } catch (StreamReadiness.ClientStalledException e) {
+          listener.error(CallStatus.TIMED_OUT.withDescription("Cannot finish the query's result: " + e.getMessage()).toRuntimeException());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          listener.error(CallStatus.UNAVAILABLE.withDescription("Cannot finish the query: the server is shutting down").toRuntimeException());
+        } catch (Throwable t) {
+          if (!listener.isCancelled()) {
+            listener.error(Errors.toFlight(t, "the query"));
+          }
+        } finally {
+          calls.exit();
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      q.close();
+      calls.exit();
+      listener.error(CallStatus.UNAVAILABLE.withDescription("Cannot run the query: the server is shutting down").toRuntimeException());
+    }
+  }
+
+  // ---- prepared statements -------------------------------------------------------------
+
+  @Override
+  public void createPreparedStatement(FlightSql.ActionCreatePreparedStatementRequest request, CallContext context,
+      StreamListener<Result> listener) {
+    SqlEngine.Described d = engine.describe(request.getQuery());
+    ByteString handle = newHandle();
+    prepared.put(handle, new Prepared(request.getQuery(), d));
+    FlightSql.ActionCreatePreparedStatementResult result = FlightSql.ActionCreatePreparedStatementResult.newBuilder()
+        .setPreparedStatementHandle(handle)
+        .setDatasetSchema(ByteString.copyFrom(serialize(d.dataset())))
+        .setParameterSchema(ByteString.copyFrom(serialize(d.parameters())))
+        .build();
+    listener.onNext(new Result(Any.pack(result).toByteArray()));
+    listener.onCompleted();
+  }
+
+  @Override
+  public void closePreparedStatement(FlightSql.ActionClosePreparedStatementRequest request, CallContext context,
+      StreamListener<Result> listener) {
+    prepared.remove(request.getPreparedStatementHandle());
+    listener.onCompleted();
+  }
+
+  private Prepared prepared(ByteString handle) {
+    Prepared p = prepared.get(handle);
+    if (p == null) {
+      throw CallStatus.NOT_FOUND.withDescription("Unknown prepared statement: it was closed, or unused longer than sql.idleTimeout ("
+          + dev.hangar.config.Durations.format(engine.config().idleTimeout()) + "); prepare it again").toRuntimeException();
+    }
+    p.usedNanos = System.nanoTime();
+    return p;
+  }
+
+  @Override
+  public Runnable acceptPutPreparedStatementQuery(FlightSql.CommandPreparedStatementQuery command, CallContext context,
+      FlightStream stream, StreamListener<PutResult> ack) {
+    return () -> {
+      try {
+        Prepared p = prepared(command.getPreparedStatementHandle());
+        List<List<Object>> rows = new ArrayList<>();
+        while (stream.next()) {
+          VectorSchemaRoot root = stream.getRoot();
+          for (int r = 0; r < root.getRowCount(); r++) {
+            rows.add(dev.hangar.server.sql.SqlEngine.parameterRow(root, r));
+          }
+        }
+        if (rows.size() > 1) {
+          throw new Errors.BadRequestException("Cannot bind " + rows.size() + " rows of parameters to a query: bind one row per execution");
+        }
+        int expected = p.described.parameters().getFields().size();
+        List<Object> values = rows.isEmpty() ? List.of() : rows.get(0);
+        if (values.size() != expected) {
+          throw new Errors.BadRequestException("Cannot bind " + values.size() + " parameter(s): the statement has " + expected);
+        }
+        p.parameters = values;
+        FlightSql.DoPutPreparedStatementResult result = FlightSql.DoPutPreparedStatementResult.newBuilder()
+            .setPreparedStatementHandle(command.getPreparedStatementHandle()).build();
+        byte[] bytes = result.toByteArray();
+        ArrowBuf buf = allocator.buffer(bytes.length);
+        buf.writeBytes(bytes);
+        try (PutResult put = PutResult.metadata(buf)) {
+          ack.onNext(put);
+        }
+        ack.onCompleted();
+      } catch (Throwable t) {
+        ack.onError(Errors.toFlight(t, "binding parameters"));
+      }
+    };
+  }
+
+  @Override
+  public FlightInfo getFlightInfoPreparedStatement(FlightSql.CommandPreparedStatementQuery command, CallContext context,
+      FlightDescriptor descriptor) {
+    Prepared p = prepared(command.getPreparedStatementHandle());
+    return pendingInfo(engine.execute(p.sql, p.parameters), descriptor);
+  }
+
+  @Override
+  public SchemaResult getSchemaPreparedStatement(FlightSql.CommandPreparedStatementQuery command, CallContext context,
+      FlightDescriptor descriptor) {
+    return new SchemaResult(prepared(command.getPreparedStatementHandle()).described.dataset());
+  }
+
+  @Override
+  public void getStreamPreparedStatement(FlightSql.CommandPreparedStatementQuery command, CallContext context,
+      ServerStreamListener listener) {
+    Prepared p = prepared(command.getPreparedStatementHandle());
+    stream(engine.execute(p.sql, p.parameters), listener);
+  }
+
+  @Override
+  public Runnable acceptPutStatement(FlightSql.CommandStatementUpdate command, CallContext context, FlightStream stream,
+      StreamListener<PutResult> ack) {
+    return readOnly(ack);
+  }
+
+  @Override
+  public Runnable acceptPutPreparedStatementUpdate(FlightSql.CommandPreparedStatementUpdate command, CallContext context,
+      FlightStream stream, StreamListener<PutResult> ack) {
+    return readOnly(ack);
+  }
+
+  private static Runnable readOnly(StreamListener<PutResult> ack) {
+    return () -> ack.onError(CallStatus.INVALID_ARGUMENT.withDescription("Hangar's SQL is read-only: flights are written with DoPut,"
+        + " and a query's result is stored as a flight with the query-to-flight action").toRuntimeException());
+  }
+
+  // ---- cancellation and expiry ---------------------------------------------------------
+
+  @Override
+  public void cancelFlightInfo(CancelFlightInfoRequest request, CallContext context, StreamListener<CancelStatus> listener) {
+    listener.onNext(cancel(request.getInfo()));
+    listener.onCompleted();
+  }
+
+  @Override
+  @SuppressWarnings("deprecation")
+  public void cancelQuery(FlightInfo info, CallContext context, StreamListener<org.apache.arrow.flight.sql.CancelResult> listener) {
+    CancelStatus s = cancel(info);
+    listener.onNext(s == CancelStatus.CANCELLED ? org.apache.arrow.flight.sql.CancelResult.CANCELLED
+        : org.apache.arrow.flight.sql.CancelResult.NOT_CANCELLABLE);
+    listener.onCompleted();
+  }
+
+  private CancelStatus cancel(FlightInfo info) {
+    CancelStatus status = CancelStatus.NOT_CANCELLABLE;
+    for (FlightEndpoint e : info.getEndpoints()) {
+      try {
+        Any any = Any.parseFrom(e.getTicket().getBytes());
+        if (any.is(FlightSql.TicketStatementQuery.class)) {
+          Pending p = results.remove(any.unpack(FlightSql.TicketStatementQuery.class).getStatementHandle());
+          if (p != null) {
+            p.query().interrupt("Cancelled by the client");
+            p.query().close();
+            status = CancelStatus.CANCELLED;
+          }
+        }
+      } catch (IOException ignored) {
+        // not one of our tickets: nothing to cancel
+      }
+    }
+    return status;
+  }
+
+  /** Closes results nobody fetched and forgets prepared statements nobody used within {@code idle}. */
+  int expireIdle(Duration idle) {
+    long now = System.nanoTime();
+    int n = 0;
+    for (Map.Entry<ByteString, Pending> e : results.entrySet()) {
+      if (now - e.getValue().createdNanos() > idle.toNanos() && results.remove(e.getKey(), e.getValue())) {
+        e.getValue().query().close();
+        n++;
+      }
+    }
+    for (Map.Entry<ByteString, Prepared> e : prepared.entrySet()) {
+      if (now - e.getValue().usedNanos > idle.toNanos() && prepared.remove(e.getKey(), e.getValue())) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Results waiting for their DoGet, and prepared statements open. */
+  int pendingResults() {
+    return results.size();
+  }
+
+  int openPreparedStatements() {
+    return prepared.size();
+  }
+
+  @Override
+  public void close() {
+    results.values().forEach(p -> p.query().close());
+    results.clear();
+    prepared.clear();
+  }
+
+  // ---- catalog -------------------------------------------------------------------------
+
+  @Override
+  public FlightInfo getFlightInfoSqlInfo(FlightSql.CommandGetSqlInfo command, CallContext context, FlightDescriptor descriptor) {
+    return metadataInfo(command, descriptor, Schemas.GET_SQL_INFO_SCHEMA);
+  }
+
+  @Override
+  public void getStreamSqlInfo(FlightSql.CommandGetSqlInfo command, CallContext context, ServerStreamListener listener) {
+    sqlInfo.send(command.getInfoList(), listener);
+  }
+
+  @Override
+  public FlightInfo getFlightInfoCatalogs(FlightSql.CommandGetCatalogs request, CallContext context, FlightDescriptor descriptor) {
+    return metadataInfo(request, descriptor, Schemas.GET_CATALOGS_SCHEMA);
+  }
+
+  @Override
+  public void getStreamCatalogs(CallContext context, ServerStreamListener listener) {
+    sendRows(listener, Schemas.GET_CATALOGS_SCHEMA, java.util.Collections.<Object[]>singletonList(new Object[] {CATALOG}));
+  }
+
+  @Override
+  public FlightInfo getFlightInfoSchemas(FlightSql.CommandGetDbSchemas request, CallContext context, FlightDescriptor descriptor) {
+    return metadataInfo(request, descriptor, Schemas.GET_SCHEMAS_SCHEMA);
+  }
+
+  @Override
+  public void getStreamSchemas(FlightSql.CommandGetDbSchemas command, CallContext context, ServerStreamListener listener) {
+    boolean match = (!command.hasCatalog() || command.getCatalog().equals(CATALOG))
+        && (!command.hasDbSchemaFilterPattern() || like(command.getDbSchemaFilterPattern()).matcher(SCHEMA).matches());
+    sendRows(listener, Schemas.GET_SCHEMAS_SCHEMA, match ? java.util.Collections.<Object[]>singletonList(new Object[] {CATALOG, SCHEMA}) : List.of());
+  }
+
+  @Override
+  public FlightInfo getFlightInfoTables(FlightSql.CommandGetTables request, CallContext context, FlightDescriptor descriptor) {
+    return metadataInfo(request, descriptor,
+        request.getIncludeSchema() ? Schemas.GET_TABLES_SCHEMA : Schemas.GET_TABLES_SCHEMA_NO_SCHEMA);
+  }
+
+  @Override
+  public void getStreamTables(FlightSql.CommandGetTables command, CallContext context, ServerStreamListener listener) {
+    boolean here = (!command.hasCatalog() || command.getCatalog().equals(CATALOG))
+        && (!command.hasDbSchemaFilterPattern() || like(command.getDbSchemaFilterPattern()).matcher(SCHEMA).matches())
+        && (command.getTableTypesCount() == 0 || command.getTableTypesList().contains(TABLE_TYPE));
+    List<Object[]> rows = new ArrayList<>();
+    if (here) {
+      Pattern name = command.hasTableNameFilterPattern() ? like(command.getTableNameFilterPattern()) : null;
+      for (FlightSummary s : store.list("")) {
+        if (name == null || name.matcher(s.path()).matches()) {
+          rows.add(command.getIncludeSchema()
+              ? new Object[] {CATALOG, SCHEMA, s.path(), TABLE_TYPE, serialize(s.schema())}
+              : new Object[] {CATALOG, SCHEMA, s.path(), TABLE_TYPE});
+        }
+      }
+    }
+    sendRows(listener, command.getIncludeSchema() ? Schemas.GET_TABLES_SCHEMA : Schemas.GET_TABLES_SCHEMA_NO_SCHEMA, rows);
+  }
+
+  @Override
+  public FlightInfo getFlightInfoTableTypes(FlightSql.CommandGetTableTypes request, CallContext context, FlightDescriptor descriptor) {
+    return metadataInfo(request, descriptor, Schemas.GET_TABLE_TYPES_SCHEMA);
+  }
+
+  @Override
+  public void getStreamTableTypes(CallContext context, ServerStreamListener listener) {
+    sendRows(listener, Schemas.GET_TABLE_TYPES_SCHEMA, java.util.Collections.<Object[]>singletonList(new Object[] {TABLE_TYPE}));
+  }
+
+  // Flights have no keys: the key lookups JDBC tools make answer empty, with the right schemas.
+
+  @Override
+  public FlightInfo getFlightInfoPrimaryKeys(FlightSql.CommandGetPrimaryKeys request, CallContext context, FlightDescriptor descriptor) {
+    return metadataInfo(request, descriptor, Schemas.GET_PRIMARY_KEYS_SCHEMA);
+  }
+
+  @Override
+  public void getStreamPrimaryKeys(FlightSql.CommandGetPrimaryKeys command, CallContext context, ServerStreamListener listener) {
+    sendEmpty(listener, Schemas.GET_PRIMARY_KEYS_SCHEMA);
+  }
+
+  @Override
+  public FlightInfo getFlightInfoExportedKeys(FlightSql.CommandGetExportedKeys request, CallContext context, FlightDescriptor descriptor) {
+    return metadataInfo(request, descriptor, Schemas.GET_EXPORTED_KEYS_SCHEMA);
+  }
+
+  @Override
+  public void getStreamExportedKeys(FlightSql.CommandGetExportedKeys command, CallContext context, ServerStreamListener listener) {
+    sendEmpty(listener, Schemas.GET_EXPORTED_KEYS_SCHEMA);
+  }
+
+  @Override
+  public FlightInfo getFlightInfoImportedKeys(FlightSql.CommandGetImportedKeys request, CallContext context, FlightDescriptor descriptor) {
+    return metadataInfo(request, descriptor, Schemas.GET_IMPORTED_KEYS_SCHEMA);
+  }
+
+  @Override
+  public void getStreamImportedKeys(FlightSql.CommandGetImportedKeys command, CallContext context, ServerStreamListener listener) {
+    sendEmpty(listener, Schemas.GET_IMPORTED_KEYS_SCHEMA);
+  }
+
+  @Override
+  public FlightInfo getFlightInfoCrossReference(FlightSql.CommandGetCrossReference request, CallContext context,
+      FlightDescriptor descriptor) {
+    return metadataInfo(request, descriptor, Schemas.GET_CROSS_REFERENCE_SCHEMA);
+  }
+
+  @Override
+  public void getStreamCrossReference(FlightSql.CommandGetCrossReference command, CallContext context, ServerStreamListener listener) {
+    sendEmpty(listener, Schemas.GET_CROSS_REFERENCE_SCHEMA);
+  }
+
+  @Override
+  public FlightInfo getFlightInfoTypeInfo(FlightSql.CommandGetXdbcTypeInfo request, CallContext context, FlightDescriptor descriptor) {
+    return metadataInfo(request, descriptor, Schemas.GET_TYPE_INFO_SCHEMA);
+  }
+
+  @Override
+  public void getStreamTypeInfo(FlightSql.CommandGetXdbcTypeInfo request, CallContext context, ServerStreamListener listener) {
+    sendEmpty(listener, Schemas.GET_TYPE_INFO_SCHEMA);
+  }
+
+  private static FlightInfo metadataInfo(Message command, FlightDescriptor descriptor, Schema schema) {
+    Ticket ticket = new Ticket(Any.pack(command).toByteArray());
+    return FlightInfo.builder(schema, descriptor, List.of(new FlightEndpoint(ticket))).build();
+  }
+
+  private void sendEmpty(ServerStreamListener listener, Schema schema) {
+    sendRows(listener, schema, List.of());
+  }
+
+  /** A small metadata result (strings and binaries only), sent from the call's thread. */
+  private void sendRows(ServerStreamListener listener, Schema schema, List<Object[]> rows) {
+    try (VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator)) {
+      root.allocateNew();
+      for (int r = 0; r < rows.size(); r++) {
+        Object[] row = rows.get(r);
+        for (int c = 0; c < row.length; c++) {
+          Object v = row[c];
+          if (root.getVector(c) instanceof VarCharVector s) {
+            s.setSafe(r, ((String) v).getBytes(StandardCharsets.UTF_8));
+          } else {
+            ((VarBinaryVector) root.getVector(c)).setSafe(r, (byte[]) v);
+          }
+        }
+      }
+      root.setRowCount(rows.size());
+      listener.start(root);
+      if (!rows.isEmpty()) {
+        listener.putNext();
+      }
+      listener.completed();
+    }
+  }
+
+  /** A SQL LIKE pattern ({@code %}, {@code _}, {@code \} escapes) as a regular expression. */
+  static Pattern like(String pattern) {
+    StringBuilder re = new StringBuilder();
+    for (int i = 0; i < pattern.length(); i++) {
+      char c = pattern.charAt(i);
+      if (c == '\\' && i + 1 < pattern.length()) {
+        re.append(Pattern.quote(String.valueOf(pattern.charAt(++i))));
+      } else if (c == '%') {
+        re.append(".*");
+      } else if (c == '_') {
+        re.append('.');
+      } else {
+        re.append(Pattern.quote(String.valueOf(c)));
+      }
+    }
+    return Pattern.compile(re.toString(), Pattern.DOTALL);
+  }
+
+  static byte[] serialize(Schema schema) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      MessageSerializer.serialize(new WriteChannel(Channels.newChannel(out)), schema);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return out.toByteArray();
+  }
+
+  private static ByteString newHandle() {
+    UUID id = UUID.randomUUID();
+    ByteBuffer b = ByteBuffer.allocate(16).putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits());
+    return ByteString.copyFrom(b.array());
+  }
+
+  /** Whether {@code ticket} is a Flight SQL ticket (an {@code Any} of a Flight SQL message), not a flight path. */
+  static boolean isSqlTicket(byte[] ticket) {
+    try {
+      Any any = Any.parseFrom(ticket);
+      return any.getTypeUrl().startsWith("type.googleapis.com/arrow.flight.protocol.sql.");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+}

@@ -1,0 +1,342 @@
+package dev.hangar.server.sql;
+
+import dev.hangar.config.Durations;
+import dev.hangar.config.SqlConfig;
+import dev.hangar.storage.FlightLease;
+import dev.hangar.storage.FlightNotFoundException;
+import dev.hangar.storage.FlightStore;
+import dev.hangar.storage.FlightSummary;
+import dev.hangar.storage.Upload;
+import java.sql.DriverManager;
+import java.sql.ParameterMetaData;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.arrow.c.ArrowArrayStream;
+import org.apache.arrow.c.Data;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.VectorUnloader;
+import org.apache.arrow.vector.ipc.ArrowReader;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.duckdb.DuckDBConnection;
+import org.duckdb.DuckDBPreparedStatement;
+import org.duckdb.DuckDBResultSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * DuckDB, in process, over the flights of one {@link FlightStore} (DESIGN §8).
+ *
+ * <p>One in-memory database, locked down before any query runs: no file or network access, no
+ * extensions, configuration locked. Each query gets its own duplicate of the connection (DuckDB
+ * serialises a connection's calls, and registered streams are that connection's temporary views),
+ * a lease on each flight it names and one Arrow stream per reference to a flight; Arrow goes in
+ * and comes out through the C data interface, never row by row.
+ */
+public final class SqlEngine implements AutoCloseable {
+  static final String TIMED_OUT = "Query timed out";
+  /** Rows per result batch: DuckDB's 2,048-row chunks gathered into batches worth a Flight message. */
+  static final int RESULT_BATCH_ROWS = 65_536;
+
+  private static final Logger LOG = LoggerFactory.getLogger(SqlEngine.class);
+
+  private final SqlConfig config;
+  private final FlightStore store;
+  private final BufferAllocator allocator;
+  private final DuckDBConnection database;
+  private final Admission admission;
+  private final ScheduledExecutorService timer;
+  private final Set<RunningQuery> running = ConcurrentHashMap.newKeySet();
+  private final AtomicLong queries = new AtomicLong();
+
+  private SqlEngine(SqlConfig config, FlightStore store, BufferAllocator allocator, DuckDBConnection database) {
+    this.config = config;
+    this.store = store;
+    this.allocator = allocator;
+    this.database = database;
+    this.admission = new Admission(config.maxConcurrentQueries(), config.maxQueuedQueries(), config.queueTimeout());
+    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "hangar-sql-timer");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Opens the database with {@code config}'s threads and memory limit; {@code allocator} is the engine's own. */
+  public static SqlEngine open(SqlConfig config, FlightStore store, BufferAllocator allocator) {
+    try {
+      Properties p = new Properties();
+      p.setProperty("jdbc_stream_results", "true"); // results are produced as the client reads them
+      DuckDBConnection db = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:", p);
+      try (Statement s = db.createStatement()) {
+        s.execute("SET threads = " + config.threads());
+        s.execute("SET memory_limit = '" + config.memoryLimit() + "B'");
+        s.execute("SET enable_external_access = false"); // no files, no network, no extensions
+        s.execute("SET autoinstall_known_extensions = false");
+        s.execute("SET autoload_known_extensions = false");
+        s.execute("SET lock_configuration = true"); // and no query can change that
+      } catch (SQLException | RuntimeException e) {
+        db.close();
+        throw e;
+      }
+      return new SqlEngine(config, store, allocator, db);
+    } catch (SQLException e) {
+      throw new IllegalStateException("Cannot start DuckDB: " + e.getMessage(), e);
+    }
+  }
+
+  public SqlConfig config() {
+    return config;
+  }
+
+  /** Queries holding a slot now (running, or with a result waiting to be fetched). */
+  public int running() {
+    return admission.running();
+  }
+
+  /** Queries waiting for a slot. */
+  public int waiting() {
+    return admission.waiting();
+  }
+
+  /** Bytes the engine's allocator holds: result batches on their way out. Zero when idle. */
+  public long allocatedBytes() {
+    return allocator.getAllocatedMemory();
+  }
+
+  /** What a prepared statement needs before it runs: its result schema and its parameters. */
+  public record Described(Schema dataset, Schema parameters) {}
+
+  /**
+   * Prepares {@code sql} without running it: the schema its result will have and the types of its
+   * parameters. The flights it names must exist (they are checked, and read for their schemas).
+   */
+  public Described describe(String sql) {
+    String text = trimmed(sql);
+    RunningQuery q = start(text);
+    try {
+      int parameters;
+      try (DuckDBPreparedStatement plain = (DuckDBPreparedStatement) q.connection().prepareStatement(rewrite(q, text))) {
+        ParameterMetaData meta = plain.getParameterMetaData();
+        parameters = meta.getParameterCount();
+        List<Field> fields = new ArrayList<>();
+        for (int i = 1; i <= parameters; i++) {
+          fields.add(Field.nullable("parameter_" + i, Parameters.arrowType(meta.getParameterTypeName(i))));
+        }
+        String probe = "SELECT * FROM (\n" + rewrite(q, text) + "\n) AS hangar_probe LIMIT 0";
+        DuckDBPreparedStatement s = (DuckDBPreparedStatement) q.connection().prepareStatement(probe);
+        q.statement(s);
+        for (int i = 1; i <= parameters; i++) {
+          s.setObject(i, null);
+        }
+        execute(q, s);
+        return new Described(q.schema(), new Schema(fields));
+      }
+    } catch (SQLException | RuntimeException e) {
+      throw q.failure(e);
+    } finally {
+      q.close();
+    }
+  }
+
+  /**
+   * Runs {@code sql} with {@code parameters} bound in order and returns it ready to stream. The
+   * caller must close it. Waits for a slot (see {@link Admission}); the query is interrupted after
+   * {@code sql.queryTimeout} from now.
+   */
+  public RunningQuery execute(String sql, List<Object> parameters) {
+    String text = trimmed(sql);
+    RunningQuery q = start(text);
+    try {
+      DuckDBPreparedStatement s = (DuckDBPreparedStatement) q.connection().prepareStatement(rewrite(q, text));
+      q.statement(s);
+      for (int i = 0; i < parameters.size(); i++) {
+        s.setObject(i + 1, parameters.get(i));
+      }
+      q.timeout(timer.schedule(() -> q.interrupt(TIMED_OUT + ": it ran longer than " + Durations.format(config.queryTimeout())
+          + " (sql.queryTimeout)"), config.queryTimeout().toMillis(), TimeUnit.MILLISECONDS));
+      execute(q, s);
+      return q;
+    } catch (SQLException | RuntimeException | Error e) {
+      RuntimeException out = e instanceof Error ? new IllegalStateException(e) : q.failure(e);
+      q.close();
+      throw out;
+    }
+  }
+
+  /**
+   * Runs {@code sql} and stores its result as the flight {@code path}, under that path's storage
+   * class and quotas, like a DoPut would. Nothing is stored if the query or the put fails.
+   */
+  public FlightSummary storeResult(String sql, String path) {
+    try (RunningQuery q = execute(sql, List.of())) {
+      Upload upload = store.beginPut(path, q.schema(), OptionalLong.empty());
+      try {
+        VectorUnloader unloader = new VectorUnloader(q.root());
+        while (q.next()) {
+          upload.append(unloader.getRecordBatch());
+        }
+        FlightSummary summary = upload.commit();
+        upload = null;
+        return summary;
+      } finally {
+        if (upload != null) {
+          upload.abort();
+        }
+      }
+    }
+  }
+
+  /** Row {@code row} of a batch of prepared-statement parameters, as values to bind. */
+  public static List<Object> parameterRow(org.apache.arrow.vector.VectorSchemaRoot root, int row) {
+    return Parameters.row(root, row);
+  }
+
+  // ---- the steps of a query -------------------------------------------------------------
+
+  /** Admission, a connection, and a lease and a registered stream per flight reference. */
+  private RunningQuery start(String sql) {
+    TableReferences refs = parse(sql);
+    admission.acquire();
+    RunningQuery q;
+    try {
+      q = new RunningQuery(this, sql, allocator.newChildAllocator("query-" + queries.incrementAndGet(), 0, Long.MAX_VALUE));
+      running.add(q);
+    } catch (RuntimeException | Error e) {
+      admission.release();
+      throw e;
+    }
+    try {
+      Map<String, FlightLease> byName = new HashMap<>();
+      for (String name : refs.names()) {
+        byName.put(name, open(name));
+        q.hold(byName.get(name));
+      }
+      q.connection(database.duplicate());
+      List<TableReferences.Reference> list = refs.references();
+      for (int i = 0; i < list.size(); i++) {
+        ArrowArrayStream stream = ArrowArrayStream.allocateNew(q.allocator());
+        q.addStream(stream);
+        Data.exportArrayStream(q.allocator(), new LeaseReader(q.allocator(), byName.get(list.get(i).name())), stream);
+        q.connection().registerArrowStream(TableReferences.REF_PREFIX + i, stream);
+      }
+      q.references(refs);
+      return q;
+    } catch (SQLException e) {
+      q.close();
+      throw translate(e);
+    } catch (RuntimeException | Error e) {
+      q.close();
+      throw e;
+    }
+  }
+
+  /**
+   * A lease on the flight a table name means. SQL identifiers are case-insensitive and flight paths
+   * are not: the exact path wins, else the one flight whose path differs only in case.
+   */
+  private FlightLease open(String name) {
+    try {
+      return store.open(name);
+    } catch (FlightNotFoundException e) {
+      List<String> similar = store.list("").stream().map(FlightSummary::path).filter(p -> p.equalsIgnoreCase(name)).toList();
+      if (similar.size() == 1) {
+        return store.open(similar.get(0));
+      }
+      if (similar.size() > 1) {
+        throw new SqlRejectedException("Cannot run the query: table \"" + name + "\" could mean any of the flights " + similar
+            + " (SQL names are case-insensitive): write the path with its exact case");
+      }
+      throw new FlightNotFoundException("Cannot run the query: there is no flight \"%s\" (a table in Hangar's SQL is a"
+          + " flight path in double quotes, e.g. SELECT * FROM \"cache/tenant1/sales\"; ListFlights shows what there is)", name);
+    } catch (dev.hangar.storage.InvalidFlightPathException e) {
+      throw new SqlRejectedException("Cannot run the query: table \"" + name + "\" is not a flight path: " + e.getMessage());
+    }
+  }
+
+  private static String rewrite(RunningQuery q, String sql) {
+    return q.references().rewritten();
+  }
+
+  private void execute(RunningQuery q, DuckDBPreparedStatement s) throws SQLException {
+    ResultSet rs = s.executeQuery();
+    ArrowReader reader = (ArrowReader) ((DuckDBResultSet) rs).arrowExportStream(q.allocator(), RESULT_BATCH_ROWS);
+    q.result(rs, reader);
+  }
+
+  private TableReferences parse(String sql) {
+    try (DuckDBConnection c = database.duplicate();
+        java.sql.PreparedStatement s = c.prepareStatement("SELECT json_serialize_sql(?::VARCHAR)")) {
+      s.setString(1, sql);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return TableReferences.of(sql, rs.getString(1));
+      }
+    } catch (SQLException e) {
+      throw translate(e);
+    }
+  }
+
+  void finished(RunningQuery q) {
+    if (running.remove(q)) {
+      admission.release();
+    }
+  }
+
+  /** A query as DuckDB will see it: without trailing semicolons and blanks. */
+  private static String trimmed(String sql) {
+    if (sql == null || sql.isBlank()) {
+      throw new SqlRejectedException("Cannot run an empty query");
+    }
+    String s = sql.strip();
+    while (s.endsWith(";")) {
+      s = s.substring(0, s.length() - 1).stripTrailing();
+    }
+    return s;
+  }
+
+  /** DuckDB's error as the exception its Flight status follows from; DuckDB's message goes to the client. */
+  static RuntimeException translate(Throwable t) {
+    if (!(t instanceof SQLException)) {
+      return t instanceof RuntimeException r ? r : new IllegalStateException(t);
+    }
+    String message = t.getMessage() == null ? "" : t.getMessage().strip();
+    String lower = message.toLowerCase(Locale.ROOT);
+    if (lower.startsWith("out of memory error")) {
+      return new SqlBusyException("Cannot run the query within sql.memoryLimit: " + message);
+    }
+    if (lower.startsWith("internal error") || lower.startsWith("fatal error")) {
+      return new IllegalStateException(message, t);
+    }
+    return new SqlRejectedException(message);
+  }
+
+  @Override
+  public void close() {
+    for (RunningQuery q : List.copyOf(running)) {
+      q.interrupt("The server is shutting down");
+      q.close();
+    }
+    timer.shutdownNow();
+    try {
+      database.close();
+    } catch (SQLException e) {
+      LOG.warn("Closing DuckDB: {}", e.getMessage());
+    }
+  }
+}
