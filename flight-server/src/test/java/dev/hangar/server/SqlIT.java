@@ -135,4 +135,263 @@ class SqlIT {
       assertThat(h.server.sqlPending()).isZero();
     }
   }
+
+  @Test
+  void catalogShowsFlightsAsTables() throws Exception {
+    try (Hangar h = Hangar.withMemory("64MiB"); FlightSqlClient sql = new FlightSqlClient(h.client)) {
+      h.put(SALES1, TestData.wide(1, 10, 1));
+      h.put(SALES2, TestData.narrow(1, 10, 2));
+      assertThat(metadata(sql, sql.getCatalogs())).containsExactly("memory");
+      assertThat(metadata(sql, sql.getSchemas(null, null))).containsExactly("memory\tmain");
+      assertThat(metadata(sql, sql.getTableTypes())).containsExactly("TABLE");
+      assertThat(metadata(sql, sql.getTables(null, null, null, null, false)))
+          .containsExactly("memory\tmain\t" + SALES1 + "\tTABLE", "memory\tmain\t" + SALES2 + "\tTABLE");
+      assertThat(metadata(sql, sql.getTables("memory", "ma%", "cache/tenant2/%", List.of("TABLE"), false)))
+          .containsExactly("memory\tmain\t" + SALES2 + "\tTABLE");
+      assertThat(metadata(sql, sql.getTables("other", null, null, null, false))).isEmpty();
+      try (FlightStream s = sql.getStream(sql.getTables(null, null, SALES1, null, true).getEndpoints().get(0).getTicket())) {
+        assertThat(s.next()).isTrue();
+        byte[] schema = ((org.apache.arrow.vector.VarBinaryVector) s.getRoot().getVector("table_schema")).get(0);
+        assertThat(org.apache.arrow.vector.ipc.message.MessageSerializer.deserializeSchema(
+            new org.apache.arrow.vector.ipc.ReadChannel(java.nio.channels.Channels.newChannel(new java.io.ByteArrayInputStream(schema)))))
+            .isEqualTo(TestData.WIDE);
+      }
+      try (FlightStream s = sql.getStream(sql.getSqlInfo(org.apache.arrow.flight.sql.impl.FlightSql.SqlInfo.FLIGHT_SQL_SERVER_NAME,
+          org.apache.arrow.flight.sql.impl.FlightSql.SqlInfo.FLIGHT_SQL_SERVER_READ_ONLY).getEndpoints().get(0).getTicket())) {
+        assertThat(s.next()).isTrue();
+        assertThat(s.getRoot().getRowCount()).isEqualTo(2);
+        assertThat(s.getRoot().contentToTSVString()).contains("Hangar");
+      }
+      assertThat(metadata(sql, sql.getPrimaryKeys(org.apache.arrow.flight.sql.util.TableRef.of(null, null, SALES1)))).isEmpty();
+    }
+  }
+
+  private static List<String> metadata(FlightSqlClient sql, FlightInfo info) throws Exception {
+    List<String> out = new ArrayList<>();
+    try (FlightStream stream = sql.getStream(info.getEndpoints().get(0).getTicket())) {
+      while (stream.next()) {
+        out.addAll(SqlReference.rows(stream.getRoot()));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void aQueryKeepsItsFlightsWhenTheyAreDeletedOverwrittenOrEvicted() throws Exception {
+    try (Hangar h = Hangar.withMemory("48MiB"); FlightSqlClient sql = new FlightSqlClient(h.client)) {
+      TestData.Batches big = TestData.narrow(20, 65_536, 7); // 10.6 MB
+      h.put("big/a", big);
+      h.put("big/b", big);
+      String q = "SELECT v FROM \"big/a\" UNION ALL SELECT v FROM \"big/b\"";
+      FlightInfo info = sql.execute(q);
+      long rows = 0;
+      long sum = 0;
+      try (FlightStream stream = sql.getStream(info.getEndpoints().get(0).getTicket())) {
+        assertThat(stream.next()).isTrue();
+        rows += stream.getRoot().getRowCount();
+        sum += sumOf(stream.getRoot());
+        h.action("delete", "big/a");
+        for (int i = 0; i < 4; i++) {
+          h.put("fill/" + i, TestData.narrow(20, 65_536, 1)); // more than the memory holds: something is evicted
+        }
+        h.put("big/b", TestData.narrow(2, 100, 9)); // overwritten
+        while (stream.next()) {
+          rows += stream.getRoot().getRowCount();
+          sum += sumOf(stream.getRoot());
+        }
+      }
+      assertThat(rows).isEqualTo(2L * 20 * 65_536);
+      assertThat(sum).isEqualTo(2L * 20 * 65_536 * 7);
+      assertThat(h.list("big/")).containsExactly("big/b");
+      assertThat(h.server.store().stats().storageClasses().get(0).evictions()).as("the fill evicted flights").isPositive();
+      assertThat(query(sql, "SELECT count(*), sum(v) FROM \"big/b\"")).containsExactly("200\t1800");
+    }
+  }
+
+  private static long sumOf(VectorSchemaRoot root) {
+    BigIntVector v = (BigIntVector) root.getVector(0);
+    long s = 0;
+    for (int i = 0; i < root.getRowCount(); i++) {
+      s += v.get(i);
+    }
+    return s;
+  }
+
+  @Test
+  void aClientThatStopsReadingCancelsTheQuery() throws Exception {
+    try (Hangar h = Hangar.withMemory("64MiB"); FlightSqlClient sql = new FlightSqlClient(h.client)) {
+      h.put("big/a", TestData.narrow(4, 65_536, 1));
+      // a cross join of 262,144 x 262,144 rows: hours of output if nobody stopped it
+      FlightInfo info = sql.execute("SELECT x.v, y.v FROM \"big/a\" x, \"big/a\" y");
+      try (FlightStream stream = sql.getStream(info.getEndpoints().get(0).getTicket())) {
+        assertThat(stream.next()).isTrue();
+        stream.cancel("enough", null);
+      }
+      awaitNoQuery(h);
+      // and a result cancelled before it is fetched
+      FlightInfo pending = sql.execute("SELECT count(*) FROM \"big/a\"");
+      assertThat(h.server.sqlQueriesRunning()).isEqualTo(1);
+      assertThat(sql.cancelFlightInfo(new org.apache.arrow.flight.CancelFlightInfoRequest(pending)).getStatus())
+          .isEqualTo(org.apache.arrow.flight.CancelStatus.CANCELLED);
+      assertThat(h.server.sqlQueriesRunning()).isZero();
+      assertFlightError(() -> rows(sql, pending), FlightStatusCode.NOT_FOUND,
+          "Cannot fetch the result: it was already fetched, cancelled, or left unfetched longer than sql.idleTimeout (5m); run the query again");
+    }
+  }
+
+  static void awaitNoQuery(Hangar h) throws InterruptedException {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (h.server.sqlQueriesRunning() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(h.server.sqlQueriesRunning()).as("queries still running").isZero();
+  }
+
+  private static final String LIMITED = """
+      storage: {memory: {capacity: 64MiB}}
+      storageClasses: [{prefix: "", tiers: [{storage: memory}]}]
+      sql: {maxConcurrentQueries: 1, maxQueuedQueries: %d, queueTimeout: 300ms, queryTimeout: %s, idleTimeout: %s}
+      """;
+
+  @Test
+  void slowQueriesTimeOut() throws Exception {
+    try (Hangar h = Hangar.start(LIMITED.formatted(1, "1s", "1m")); FlightSqlClient sql = new FlightSqlClient(h.client)) {
+      long t0 = System.nanoTime();
+      assertFlightError(() -> query(sql, "SELECT count(*) FROM range(1000000000000) t(x) WHERE x % 7 = 3"),
+          FlightStatusCode.TIMED_OUT, "Query timed out: it ran longer than 1s (sql.queryTimeout)");
+      assertThat((System.nanoTime() - t0) / 1_000_000).as("ms until the timeout answered").isLessThan(20_000);
+      awaitNoQuery(h);
+      assertThat(query(sql, "SELECT 1")).containsExactly("1");
+    }
+  }
+
+  @Test
+  void excessQueriesWaitThenAreRefused() throws Exception {
+    try (Hangar h = Hangar.start(LIMITED.formatted(0, "1m", "1m")); FlightSqlClient sql = new FlightSqlClient(h.client)) {
+      FlightInfo held = sql.execute("SELECT 1 AS one"); // holds the only slot until fetched
+      assertFlightError(() -> sql.execute("SELECT 2"), FlightStatusCode.RESOURCE_EXHAUSTED,
+          "Cannot run the query now: 1 queries are running and 0 are waiting, the most this node allows"
+              + " (sql.maxConcurrentQueries, sql.maxQueuedQueries); retry later");
+      assertThat(rows(sql, held)).containsExactly("1");
+      assertThat(query(sql, "SELECT 2")).containsExactly("2");
+    }
+    try (Hangar h = Hangar.start(LIMITED.formatted(1, "1m", "1m")); FlightSqlClient sql = new FlightSqlClient(h.client)) {
+      FlightInfo held = sql.execute("SELECT 1 AS one");
+      assertFlightError(() -> sql.execute("SELECT 2"), FlightStatusCode.RESOURCE_EXHAUSTED,
+          "Cannot run the query now: it waited 300ms for one of the 1 query slots (sql.queueTimeout, sql.maxConcurrentQueries); retry later");
+      // a waiting query runs as soon as the slot frees
+      java.util.concurrent.CompletableFuture<List<String>> waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return query(sql, "SELECT 3");
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      Thread.sleep(100);
+      assertThat(rows(sql, held)).containsExactly("1");
+      assertThat(waiting.get()).containsExactly("3");
+    }
+  }
+
+  @Test
+  void unfetchedResultsAndUnusedPreparedStatementsExpire() throws Exception {
+    try (Hangar h = Hangar.start(LIMITED.formatted(1, "1m", "1s")); FlightSqlClient sql = new FlightSqlClient(h.client)) {
+      h.put(SALES1, TestData.wide(1, 10, 1));
+      FlightSqlClient.PreparedStatement ps = sql.prepare("SELECT 1");
+      FlightInfo forgotten = sql.execute("SELECT count(*) FROM \"" + SALES1 + "\"");
+      assertThat(h.server.sqlPending()).isEqualTo(2);
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (h.server.sqlPending() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(h.server.sqlPending()).isZero();
+      assertThat(h.server.sqlQueriesRunning()).as("the expired result gave its slot back").isZero();
+      h.action("delete", SALES1); // and its lease: the flight goes at once
+      assertThat(h.memoryUsed()).isZero();
+      assertFlightError(() -> rows(sql, forgotten), FlightStatusCode.NOT_FOUND,
+          "Cannot fetch the result: it was already fetched, cancelled, or left unfetched longer than sql.idleTimeout (1s); run the query again");
+      assertFlightError(ps::execute, FlightStatusCode.NOT_FOUND,
+          "Unknown prepared statement: it was closed, or unused longer than sql.idleTimeout (1s); prepare it again");
+    }
+  }
+
+  @Test
+  void queryResultsStoredAsFlights() throws Exception {
+    try (Hangar h = Hangar.start("""
+            storage: {memory: {capacity: 64MiB}}
+            storageClasses:
+              - {prefix: "", tiers: [{storage: memory}]}
+              - {prefix: "small/", tiers: [{storage: memory}]}
+            limitPolicies: [{type: standard, storageClasses: [small/], total: 1KiB}]
+            """);
+        SqlReference ref = new SqlReference(h.allocator);
+        FlightSqlClient sql = new FlightSqlClient(h.client)) {
+      h.put(SALES1, TestData.wide(4, 1000, 1));
+      ref.table(SALES1, TestData.wide(4, 1000, 1));
+      String q = "SELECT region, sum(amount) AS total FROM \"" + SALES1 + "\" GROUP BY region";
+      var stored = h.action("query-to-flight", Hangar.JSON.writeValueAsString(java.util.Map.of("sql", q, "path", "reports/by-region")));
+      assertThat(stored.get("path").asText()).isEqualTo("reports/by-region");
+      assertThat(stored.get("rows").asLong()).isEqualTo(14);
+      assertThat(query(sql, "SELECT * FROM \"reports/by-region\"")).isEqualTo(ref.query(q));
+      assertThat(String.join("", h.get("reports/by-region"))).contains("region-3");
+      // bad input: nothing stored, no quota used
+      assertFlightError(() -> h.action("query-to-flight", "{\"sql\": 1}"), FlightStatusCode.INVALID_ARGUMENT,
+          "Invalid query-to-flight body: send JSON {\"sql\": \"SELECT ...\", \"path\": \"cache/t1/report\"}");
+      assertFlightError(() -> h.action("query-to-flight", "{\"sql\": \"SELEC\", \"path\": \"reports/x\"}"),
+          FlightStatusCode.INVALID_ARGUMENT, "Parser Error: syntax error at or near \"SELEC\"");
+      assertThatThrownBy(() -> h.action("query-to-flight",
+              Hangar.JSON.writeValueAsString(java.util.Map.of("sql", "SELECT * FROM \"" + SALES1 + "\"", "path", "small/copy"))))
+          .satisfies(e -> assertThat(((FlightRuntimeException) e).status().code()).isEqualTo(FlightStatusCode.RESOURCE_EXHAUSTED));
+      assertThat(h.list("")).containsExactly(SALES1, "reports/by-region");
+    }
+  }
+
+  @Test
+  void parallelQueriesAgree() throws Exception {
+    try (Hangar h = Hangar.withMemory("64MiB");
+        SqlReference ref = new SqlReference(h.allocator);
+        FlightSqlClient sql = new FlightSqlClient(h.client)) {
+      h.put(SALES1, TestData.wide(4, 1000, 1));
+      h.put(SALES2, TestData.wide(3, 500, 2));
+      ref.table(SALES1, TestData.wide(4, 1000, 1)).table(SALES2, TestData.wide(3, 500, 2));
+      List<List<String>> expected = new ArrayList<>();
+      for (String q : QUERIES) {
+        expected.add(ref.query(q.replace("CACHE/TENANT1/SALES", SALES1)));
+      }
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+      try {
+        List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+          int offset = t;
+          done.add(pool.submit(() -> {
+            for (int i = 0; i < QUERIES.size(); i++) {
+              int k = (i + offset) % QUERIES.size();
+              assertThat(query(sql, QUERIES.get(k))).isEqualTo(expected.get(k));
+            }
+            return null;
+          }));
+        }
+        for (var f : done) {
+          f.get();
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void sqlCanBeTurnedOff() throws Exception {
+    try (Hangar h = Hangar.start("""
+            storage: {memory: {capacity: 64MiB}}
+            storageClasses: [{prefix: "", tiers: [{storage: memory}]}]
+            sql: {enabled: false}
+            """);
+        FlightSqlClient sql = new FlightSqlClient(h.client)) {
+      assertFlightError(() -> sql.execute("SELECT 1"), FlightStatusCode.INVALID_ARGUMENT,
+          "GetFlightInfo needs a path descriptor naming a flight: SQL commands are disabled on this node (sql.enabled: false)");
+      assertFlightError(() -> sql.prepare("SELECT 1"), FlightStatusCode.INVALID_ARGUMENT,
+          "Cannot serve DoAction CreatePreparedStatement: SQL is disabled on this node (sql.enabled: false)");
+    }
+  }
 }

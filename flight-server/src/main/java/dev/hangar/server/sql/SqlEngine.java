@@ -189,7 +189,9 @@ public final class SqlEngine implements AutoCloseable {
       try {
         VectorUnloader unloader = new VectorUnloader(q.root());
         while (q.next()) {
-          upload.append(unloader.getRecordBatch());
+          try (org.apache.arrow.vector.ipc.message.ArrowRecordBatch batch = unloader.getRecordBatch()) {
+            upload.append(copyOf(batch, q.allocator()));
+          }
         }
         FlightSummary summary = upload.commit();
         upload = null;
@@ -205,6 +207,28 @@ public final class SqlEngine implements AutoCloseable {
   /** Row {@code row} of a batch of prepared-statement parameters, as values to bind. */
   public static List<Object> parameterRow(org.apache.arrow.vector.VectorSchemaRoot root, int row) {
     return Parameters.row(root, row);
+  }
+
+  /**
+   * {@code batch} in Arrow memory of its own: result batches are DuckDB's memory, lent through the
+   * C data interface until the result is closed, and a stored flight must not pin them.
+   */
+  private static org.apache.arrow.vector.ipc.message.ArrowRecordBatch copyOf(
+      org.apache.arrow.vector.ipc.message.ArrowRecordBatch batch, BufferAllocator allocator) {
+    List<org.apache.arrow.memory.ArrowBuf> copies = new ArrayList<>();
+    try {
+      for (org.apache.arrow.memory.ArrowBuf b : batch.getBuffers()) {
+        long n = b.readableBytes();
+        org.apache.arrow.memory.ArrowBuf c = allocator.buffer(n);
+        c.setBytes(0, b, b.readerIndex(), n);
+        c.writerIndex(n);
+        copies.add(c);
+      }
+      return new org.apache.arrow.vector.ipc.message.ArrowRecordBatch(batch.getLength(), batch.getNodes(), copies,
+          batch.getBodyCompression(), batch.getVariadicBufferCounts(), true);
+    } finally {
+      copies.forEach(org.apache.arrow.memory.ArrowBuf::close); // the batch holds its own references
+    }
   }
 
   // ---- the steps of a query -------------------------------------------------------------
