@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates (or reuses) the repository's .venv with pyarrow and pytest, for the Python examples and
+# Creates (or reuses) the repository's .venv with pyarrow, pytest and the ADBC Flight SQL driver, for the Python examples and
 # the pyarrow interoperability tests. Idempotent: does nothing when the pinned packages are there.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -7,10 +7,10 @@ req="$root/client-examples/python/requirements.txt"
 venv="$root/.venv"
 stamp="$venv/.hangar-requirements"
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && cmp -s "$req" "$stamp" \
-    && "$venv/bin/python" -c 'import pyarrow.flight, pytest' 2>/dev/null; then
+    && "$venv/bin/python" -c 'import pyarrow.flight, pytest, adbc_driver_flightsql.dbapi' 2>/dev/null; then
   exit 0
 fi
-echo "Setting up $venv (pyarrow, pytest) ..."
+echo "Setting up $venv (pyarrow, pytest, ADBC Flight SQL driver) ..."
 if ! python3 -m venv --clear "$venv" 2>/dev/null; then
   # Debian and Ubuntu ship the venv module separately.
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -23,17 +23,17 @@ import org.duckdb.DuckDBResultSet;
  * DuckDB on its own, in the test's JVM, holding the same tables as Hangar's flights (copied in
  * from the same Arrow data): the answer every SQL test compares Hangar's against.
  */
-final class SqlReference implements AutoCloseable {
+public final class SqlReference implements AutoCloseable {
   private final BufferAllocator allocator;
   private final DuckDBConnection connection;
 
-  SqlReference(BufferAllocator allocator) throws SQLException {
+  public SqlReference(BufferAllocator allocator) throws SQLException {
     this.allocator = allocator;
     this.connection = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
   }
 
   /** Loads {@code data} as the table {@code name}. */
-  SqlReference table(String name, TestData.Batches data) throws SQLException {
+  public SqlReference table(String name, TestData.Batches data) throws SQLException {
     try (ArrowArrayStream stream = ArrowArrayStream.allocateNew(allocator)) {
       Data.exportArrayStream(allocator, new Reader(allocator, data), stream);
       connection.registerArrowStream("incoming", stream);
@@ -46,7 +46,7 @@ final class SqlReference implements AutoCloseable {
   }
 
   /** The rows {@code sql} returns here, rendered as {@link #rows} renders Hangar's. */
-  List<String> query(String sql) throws SQLException, IOException {
+  public List<String> query(String sql) throws SQLException, IOException {
     try (Statement s = connection.createStatement();
         ResultSet rs = s.executeQuery(sql);
         ArrowReader reader = (ArrowReader) ((DuckDBResultSet) rs).arrowExportStream(allocator, 4096)) {
@@ -58,7 +58,7 @@ final class SqlReference implements AutoCloseable {
     }
   }
 
-  Schema schema(String sql) throws SQLException, IOException {
+  public Schema schema(String sql) throws SQLException, IOException {
     try (Statement s = connection.createStatement();
         ResultSet rs = s.executeQuery(sql);
         ArrowReader reader = (ArrowReader) ((DuckDBResultSet) rs).arrowExportStream(allocator, 4096)) {
@@ -67,7 +67,7 @@ final class SqlReference implements AutoCloseable {
   }
 
   /** One line per row: each value's {@code getObject} text, tab-separated. */
-  static List<String> rows(VectorSchemaRoot root) {
+  public static List<String> rows(VectorSchemaRoot root) {
     List<String> out = new ArrayList<>();
     for (int r = 0; r < root.getRowCount(); r++) {
       StringBuilder line = new StringBuilder();
@@ -82,7 +82,7 @@ final class SqlReference implements AutoCloseable {
     return out;
   }
 
-  static List<String> sorted(List<String> rows) {
+  public static List<String> sorted(List<String> rows) {
     List<String> copy = new ArrayList<>(rows);
     Collections.sort(copy);
     return copy;

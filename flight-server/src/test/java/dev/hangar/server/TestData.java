@@ -19,8 +19,8 @@ import org.apache.arrow.vector.types.pojo.FieldType;
 import org.apache.arrow.vector.types.pojo.Schema;
 
 /** Deterministic test tables: every value is a function of (seed, batch, row), with some nulls. */
-final class TestData {
-  static final Schema WIDE =
+public final class TestData {
+  public static final Schema WIDE =
       new Schema(
           List.of(
               Field.nullable("id", new ArrowType.Int(64, true)),
@@ -30,13 +30,13 @@ final class TestData {
               Field.nullable("price", new ArrowType.Decimal(12, 2, 128)),
               new Field("tags", FieldType.nullable(ArrowType.List.INSTANCE), List.of(Field.nullable("item", new ArrowType.Int(64, true))))));
 
-  static final Schema NARROW = new Schema(List.of(Field.nullable("v", new ArrowType.Int(64, true))));
+  public static final Schema NARROW = new Schema(List.of(Field.nullable("v", new ArrowType.Int(64, true))));
 
   private TestData() {}
 
   /** {@code count} batches of {@code rows} rows; {@code seed} makes different flights differ. */
-  record Batches(Schema schema, int count, int rows, long seed) {
-    void fill(VectorSchemaRoot root, int batch) {
+  public record Batches(Schema schema, int count, int rows, long seed) {
+    public void fill(VectorSchemaRoot root, int batch) {
       if (schema == NARROW) {
         BigIntVector v = (BigIntVector) root.getVector(0);
         v.allocateNew(rows);
@@ -94,11 +94,11 @@ final class TestData {
     }
   }
 
-  static Batches wide(int count, int rows, long seed) {
+  public static Batches wide(int count, int rows, long seed) {
     return new Batches(WIDE, count, rows, seed);
   }
 
-  static Batches narrow(int count, int rows, long seed) {
+  public static Batches narrow(int count, int rows, long seed) {
     return new Batches(NARROW, count, rows, seed);
   }
 }
