@@ -32,12 +32,12 @@ public final class AdbcTour {
     try (BufferAllocator allocator = new RootAllocator();
         AdbcDatabase db = new FlightSqlDriver(allocator).open(Map.of(AdbcDriver.PARAM_URI.getKey(), url));
         AdbcConnection conn = db.connect()) {
-      try (ArrowReader tables = conn.getObjects(AdbcConnection.GetObjectsDepth.TABLES, null, null, null, null, null)) {
+      // every flight is a table of catalog "memory", schema "main"; depth ALL adds their columns
+      try (ArrowReader tables = conn.getObjects(AdbcConnection.GetObjectsDepth.ALL, null, null, path, null, null)) {
         while (tables.loadNextBatch()) {
           System.out.print("objects:\n" + tables.getVectorSchemaRoot().contentToTSVString());
         }
       }
-      System.out.println("schema of " + path + ": " + conn.getTableSchema(null, null, path));
 
       try (AdbcStatement stmt = conn.createStatement()) {
         stmt.setSqlQuery("SELECT region, sum(amount) AS total, count(*) AS n FROM \"" + path + "\" GROUP BY region ORDER BY region");
