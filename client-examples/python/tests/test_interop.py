@@ -99,8 +99,9 @@ def test_empty_flight_keeps_its_schema(client):
     assert back.schema.equals(t.schema)
 
 
-def test_more_types_round_trip(client):
-    t = pa.table(
+def more_types():
+    """Arrow types beyond table()'s, each with a null."""
+    return pa.table(
         {
             "i8": pa.array([1, None, -3], pa.int8()),
             "u32": pa.array([1, 2, 4_000_000_000], pa.uint32()),
@@ -113,6 +114,10 @@ def test_more_types_round_trip(client):
             "n": pa.array([None, None, None], pa.null()),
         }
     )
+
+
+def test_more_types_round_trip(client):
+    t = more_types()
     p = path("types")
     put(client, p, t)
     assert client.do_get(flight.Ticket(p.encode())).read_all().equals(t)
