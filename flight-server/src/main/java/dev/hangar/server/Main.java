@@ -79,12 +79,24 @@ public final class Main {
     for (int i = 0; i < policies.size(); i++) {
       System.out.printf("  limitPolicies[%d]: %s over %s%n", i, policies.get(i).type(), policies.get(i).storageClasses());
     }
+    System.out.println("  " + describeSql(config.sql()));
     List<String> unsupported = Unsupported.find(config);
     if (!unsupported.isEmpty()) {
       System.out.println("Note: this build cannot serve this config yet (`serve` will refuse it):");
       unsupported.forEach(u -> System.out.println("  " + u));
     }
     return 0;
+  }
+
+  static String describeSql(dev.hangar.config.SqlConfig sql) {
+    if (!sql.enabled()) {
+      return "sql: off (Flight SQL commands are refused)";
+    }
+    return String.format("sql: Flight SQL on the server's port; DuckDB %d thread(s), memory %s; %d concurrent queries, %d queued"
+            + " for at most %s; query timeout %s; idle results dropped after %s",
+        sql.threads(), Sizes.format(sql.memoryLimit()), sql.maxConcurrentQueries(), sql.maxQueuedQueries(),
+        dev.hangar.config.Durations.format(sql.queueTimeout()), dev.hangar.config.Durations.format(sql.queryTimeout()),
+        dev.hangar.config.Durations.format(sql.idleTimeout()));
   }
 
   static int serve(Path file) {
@@ -112,10 +124,10 @@ public final class Main {
         stopped.countDown();
       }
     }, "hangar-shutdown"));
-    LOG.info("Hangar listening on grpc://{}:{} ({}; {}; {} storage class(es))",
+    LOG.info("Hangar listening on grpc://{}:{} ({}; {}; {} storage class(es)); {}",
         config.server().host(), server.port(), file == null ? "embedded default config" : file,
         String.join(", ", config.storage().types().values().stream().map(t -> t.type().key() + " " + Sizes.format(t.capacity())).toList()),
-        config.storageClasses().size());
+        config.storageClasses().size(), describeSql(config.sql()));
     try {
       server.awaitTermination();
       stopped.await();
