@@ -305,6 +305,23 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
         + " and a query's result is stored as a flight with the query-to-flight action").toRuntimeException());
   }
 
+  @Override
+  public void beginTransaction(FlightSql.ActionBeginTransactionRequest request, CallContext context,
+      StreamListener<FlightSql.ActionBeginTransactionResult> listener) {
+    listener.onError(noTransactions());
+  }
+
+  @Override
+  public void beginSavepoint(FlightSql.ActionBeginSavepointRequest request, CallContext context,
+      StreamListener<FlightSql.ActionBeginSavepointResult> listener) {
+    listener.onError(noTransactions());
+  }
+
+  private static RuntimeException noTransactions() {
+    return CallStatus.UNIMPLEMENTED.withDescription("Hangar's SQL is read-only and has no transactions or savepoints:"
+        + " run queries in autocommit mode (SqlInfo FLIGHT_SQL_SERVER_TRANSACTION says NONE)").toRuntimeException();
+  }
+
   // ---- cancellation and expiry ---------------------------------------------------------
 
   @Override

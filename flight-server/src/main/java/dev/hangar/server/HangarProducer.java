@@ -166,6 +166,7 @@ final class HangarProducer implements FlightProducer {
       try {
         FlightDescriptor descriptor = stream.getDescriptor();
         if (descriptor.isCommand() && sql != null) {
+          sqlCommand(descriptor, "DoPut");
           sql.acceptPut(context, stream, ack).run();
         } else if (!descriptor.isCommand()) {
           String path = FlightPath.of(descriptor.getPath());
@@ -268,7 +269,7 @@ final class HangarProducer implements FlightProducer {
     calls.enter();
     try {
       if (descriptor.isCommand() && sql != null) {
-        return sql.getFlightInfo(context, descriptor);
+        return sqlCommand(descriptor, "GetFlightInfo").getFlightInfo(context, descriptor);
       }
       return flightInfo(store.info(pathOf(descriptor, "GetFlightInfo")));
     } catch (RuntimeException e) {
@@ -283,7 +284,7 @@ final class HangarProducer implements FlightProducer {
     calls.enter();
     try {
       if (descriptor.isCommand() && sql != null) {
-        return sql.getSchema(context, descriptor);
+        return sqlCommand(descriptor, "GetSchema").getSchema(context, descriptor);
       }
       return new SchemaResult(store.info(pathOf(descriptor, "GetSchema")).schema());
     } catch (RuntimeException e) {
@@ -334,8 +335,10 @@ final class HangarProducer implements FlightProducer {
   @Override
   public void listActions(CallContext context, StreamListener<ActionType> listener) {
     ACTIONS.forEach(listener::onNext);
-    if (sql != null) {
-      org.apache.arrow.flight.sql.FlightSqlUtils.FLIGHT_SQL_ACTIONS.forEach(listener::onNext);
+    if (sql != null) { // the Flight SQL actions Hangar implements (no transactions, savepoints or Substrait)
+      listener.onNext(org.apache.arrow.flight.sql.FlightSqlUtils.FLIGHT_SQL_CREATE_PREPARED_STATEMENT);
+      listener.onNext(org.apache.arrow.flight.sql.FlightSqlUtils.FLIGHT_SQL_CLOSE_PREPARED_STATEMENT);
+      listener.onNext(org.apache.arrow.flight.sql.FlightSqlUtils.FLIGHT_SQL_CANCEL_QUERY);
       listener.onNext(org.apache.arrow.flight.FlightConstants.CANCEL_FLIGHT_INFO);
     }
     listener.onCompleted();
@@ -382,6 +385,15 @@ final class HangarProducer implements FlightProducer {
     } finally {
       calls.exit();
     }
+  }
+
+  /** The SQL service, for a command descriptor that holds a Flight SQL command; anything else is refused. */
+  private FlightSqlService sqlCommand(FlightDescriptor descriptor, String rpc) {
+    if (!FlightSqlService.isSqlTicket(descriptor.getCommand())) {
+      throw new Errors.BadRequestException(rpc + ": the command descriptor holds no Flight SQL command (send one of Flight SQL's"
+          + " commands, e.g. CommandStatementQuery through a Flight SQL client; to name a flight, use a path descriptor)");
+    }
+    return sql;
   }
 
   private FlightSqlService sql(String what) {

@@ -306,12 +306,17 @@ class FlightRpcIT {
     try (Hangar h = Hangar.withMemory("4MiB")) {
       FlightDescriptor cmd = FlightDescriptor.command("SELECT 1".getBytes(StandardCharsets.UTF_8));
       assertFlightError(() -> h.client.getInfo(cmd), FlightStatusCode.INVALID_ARGUMENT,
-          "GetFlightInfo needs a path descriptor naming a flight; command descriptors are not supported");
+          "GetFlightInfo: the command descriptor holds no Flight SQL command (send one of Flight SQL's commands,"
+              + " e.g. CommandStatementQuery through a Flight SQL client; to name a flight, use a path descriptor)");
+      assertFlightError(() -> h.client.getSchema(cmd), FlightStatusCode.INVALID_ARGUMENT,
+          "GetSchema: the command descriptor holds no Flight SQL command (send one of Flight SQL's commands,"
+              + " e.g. CommandStatementQuery through a Flight SQL client; to name a flight, use a path descriptor)");
       try (VectorSchemaRoot root = VectorSchemaRoot.create(TestData.NARROW, h.allocator)) {
         FlightClient.ClientStreamListener l = h.client.startPut(cmd, root, new SyncPutListener());
         l.completed();
         assertThatThrownBy(l::getResult).isInstanceOf(FlightRuntimeException.class)
-            .hasMessage("Cannot store a flight under a command descriptor: DoPut needs a path descriptor (e.g. FlightDescriptor.path(\"cache\", \"t1\", \"sales\"))");
+            .hasMessage("DoPut: the command descriptor holds no Flight SQL command (send one of Flight SQL's commands,"
+                + " e.g. CommandStatementQuery through a Flight SQL client; to name a flight, use a path descriptor)");
       }
     }
   }
@@ -324,9 +329,10 @@ class FlightRpcIT {
         names.add(t.getType());
         assertThat(t.getDescription()).isNotBlank();
       }
-      assertThat(names).containsExactly("delete", "delete-prefix", "stats", "describe", "RenewFlightEndpoint");
+      assertThat(names).containsExactly("delete", "delete-prefix", "stats", "describe", "RenewFlightEndpoint", "query-to-flight",
+          "CreatePreparedStatement", "ClosePreparedStatement", "CancelQuery", "CancelFlightInfo");
       assertFlightError(() -> h.action("compact", ""), FlightStatusCode.INVALID_ARGUMENT,
-          "Unknown action \"compact\" (available: delete, delete-prefix, stats, describe, RenewFlightEndpoint)");
+          "Unknown action \"compact\" (available: delete, delete-prefix, stats, describe, RenewFlightEndpoint, query-to-flight)");
       h.put("keep", TestData.narrow(1, 10, 1));
       assertFlightError(() -> h.action("delete-prefix", ""), FlightStatusCode.INVALID_ARGUMENT,
           "Cannot delete-prefix with an empty prefix: it would delete every flight (name a prefix, e.g. cache/tenant1/)");

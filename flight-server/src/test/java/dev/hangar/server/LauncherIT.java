@@ -195,7 +195,9 @@ class LauncherIT {
       assertThat(port).as("the server announced its port:%n%s", Files.readString(log)).isPositive();
       try (RootAllocator allocator = new RootAllocator();
           FlightClient client = FlightClient.builder(allocator, Location.forGrpcInsecure("127.0.0.1", port)).build()) {
-        assertThat(client.listActions()).hasSize(5);
+        List<String> actions = new java.util.ArrayList<>();
+        client.listActions().forEach(a -> actions.add(a.getType()));
+        assertThat(actions).contains("delete", "stats", "query-to-flight", "CreatePreparedStatement");
       }
       p.destroy(); // SIGTERM
       assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();

@@ -130,6 +130,9 @@ class SqlIT {
       assertFlightError(() -> sql.prepare("SELECT * FROM \"cache/nope\""), FlightStatusCode.NOT_FOUND,
           "Cannot run the query: there is no flight \"cache/nope\" (a table in Hangar's SQL is a flight path in double quotes,"
               + " e.g. SELECT * FROM \"cache/tenant1/sales\"; ListFlights shows what there is)");
+      assertFlightError(() -> sql.beginTransaction(), FlightStatusCode.UNIMPLEMENTED,
+          "Hangar's SQL is read-only and has no transactions or savepoints: run queries in autocommit mode"
+              + " (SqlInfo FLIGHT_SQL_SERVER_TRANSACTION says NONE)");
       assertThat(query(sql, "SELECT count(*) FROM \"" + SALES1 + "\"")).containsExactly("100");
       h.awaitIdle();
       assertThat(h.server.sqlPending()).isZero();
