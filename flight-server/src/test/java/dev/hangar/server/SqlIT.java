@@ -181,21 +181,24 @@ class SqlIT {
 
   @Test
   void aQueryKeepsItsFlightsWhenTheyAreDeletedOverwrittenOrEvicted() throws Exception {
-    try (Hangar h = Hangar.withMemory("48MiB"); FlightSqlClient sql = new FlightSqlClient(h.client)) {
-      TestData.Batches big = TestData.narrow(20, 65_536, 7); // 10.6 MB
+    try (Hangar h = Hangar.withMemory("160MiB"); FlightSqlClient sql = new FlightSqlClient(h.client)) {
+      TestData.Batches big = TestData.narrow(60, 65_536, 7); // 31 MB: DuckDB reads only a few batches ahead
       h.put("big/a", big);
       h.put("big/b", big);
       String q = "SELECT v FROM \"big/a\" UNION ALL SELECT v FROM \"big/b\"";
+      // the query starts (GetFlightInfo runs it) and a second one is read halfway, then both flights go
+      FlightInfo pending = sql.execute(q);
       FlightInfo info = sql.execute(q);
       long rows = 0;
       long sum = 0;
       try (FlightStream stream = sql.getStream(info.getEndpoints().get(0).getTicket())) {
-        assertThat(stream.next()).isTrue();
-        rows += stream.getRoot().getRowCount();
-        sum += sumOf(stream.getRoot());
+        for (int i = 0; i < 30 && stream.next(); i++) {
+          rows += stream.getRoot().getRowCount();
+          sum += sumOf(stream.getRoot());
+        }
         h.action("delete", "big/a");
         for (int i = 0; i < 4; i++) {
-          h.put("fill/" + i, TestData.narrow(20, 65_536, 1)); // more than the memory holds: something is evicted
+          h.put("fill/" + i, TestData.narrow(60, 65_536, 1)); // more than the memory holds: something is evicted
         }
         h.put("big/b", TestData.narrow(2, 100, 9)); // overwritten
         while (stream.next()) {
@@ -203,8 +206,18 @@ class SqlIT {
           sum += sumOf(stream.getRoot());
         }
       }
-      assertThat(rows).isEqualTo(2L * 20 * 65_536);
-      assertThat(sum).isEqualTo(2L * 20 * 65_536 * 7);
+      assertThat(rows).isEqualTo(2L * 60 * 65_536);
+      assertThat(sum).isEqualTo(2L * 60 * 65_536 * 7);
+      long pendingRows = 0;
+      long pendingSum = 0;
+      try (FlightStream stream = sql.getStream(pending.getEndpoints().get(0).getTicket())) {
+        while (stream.next()) {
+          pendingRows += stream.getRoot().getRowCount();
+          pendingSum += sumOf(stream.getRoot());
+        }
+      }
+      assertThat(pendingRows).isEqualTo(rows);
+      assertThat(pendingSum).isEqualTo(sum);
       assertThat(h.list("big/")).containsExactly("big/b");
       assertThat(h.server.store().stats().storageClasses().get(0).evictions()).as("the fill evicted flights").isPositive();
       assertThat(query(sql, "SELECT count(*), sum(v) FROM \"big/b\"")).containsExactly("200\t1800");
