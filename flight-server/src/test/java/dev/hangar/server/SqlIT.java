@@ -71,6 +71,46 @@ class SqlIT {
   }
 
   @Test
+  void flightsAreReadFromEveryTierAndRestoredFromTheirDurableStore(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    String yaml = """
+        storage:
+          memory: {capacity: 5MiB}
+          disk_mapped: {path: %1$s/mapped, capacity: 64MiB}
+          disk: {path: %1$s/disk, capacity: 64MiB}
+        durableStores: [{id: local, type: filesystem, path: %1$s/durable}]
+        storageClasses:
+          - {prefix: "mem/", tiers: [{storage: memory}]}
+          - {prefix: "mapped/", tiers: [{storage: disk_mapped}]}
+          - {prefix: "disk/", tiers: [{storage: disk}]}
+          - {prefix: "durable/", durability: strong, durableStore: local, tiers: [{storage: memory}]}
+        """.formatted(dir);
+    TestData.Batches data = TestData.wide(4, 1000, 1);
+    List<String> paths = List.of("durable/sales", "mem/sales", "mapped/sales", "disk/sales");
+    try (Hangar h = Hangar.start(yaml);
+        SqlReference ref = new SqlReference(h.allocator);
+        FlightSqlClient sql = new FlightSqlClient(h.client)) {
+      ref.table("sales", data);
+      for (String p : paths) {
+        h.put(p, data);
+      }
+      h.put("mem/filler", TestData.narrow(9, 65_536, 1)); // 4.8 MB: evicts the least recently used, the durable flight
+      assertThat(h.action("describe", "durable/sales").get("tier").asText()).isEqualTo("durable");
+      assertThat(h.action("describe", "mapped/sales").get("tier").asText()).isEqualTo("disk_mapped");
+      assertThat(h.action("describe", "disk/sales").get("tier").asText()).isEqualTo("disk");
+      String groupBy = "SELECT region, sum(amount), count(*), min(price), max(\"at\") FROM %s GROUP BY 1";
+      List<String> expected = ref.query(groupBy.formatted("sales"));
+      for (String p : List.of("mem/sales", "mapped/sales", "disk/sales", "durable/sales")) {
+        assertThat(query(sql, groupBy.formatted("\"" + p + "\""))).as(p).isEqualTo(expected);
+      }
+      assertThat(h.action("describe", "durable/sales").get("tier").asText()).as("restored by the query").isEqualTo("memory");
+      String all = String.join(" UNION ALL ", paths.stream().map(p -> "SELECT id, region, tags FROM \"" + p + "\"").toList());
+      assertThat(query(sql, "SELECT count(*), count(DISTINCT id), sum(len(tags)) FROM (" + all + ")"))
+          .isEqualTo(ref.query("SELECT 4 * count(*), count(DISTINCT id), 4 * sum(len(tags)) FROM sales"));
+    }
+  }
+
+  @Test
   void preparedStatementsBindParameters() throws Exception {
     try (Hangar h = Hangar.withMemory("64MiB");
         SqlReference ref = new SqlReference(h.allocator);
@@ -252,6 +292,7 @@ class SqlIT {
       assertThat(h.server.sqlQueriesRunning()).isZero();
       assertFlightError(() -> rows(sql, pending), FlightStatusCode.NOT_FOUND,
           "Cannot fetch the result: it was already fetched, cancelled, or left unfetched longer than sql.idleTimeout (5m); run the query again");
+      assertThat(h.action("stats", "").get("sql").get("cancelled").asLong()).as("the mid-stream cancel and CancelFlightInfo").isEqualTo(2);
     }
   }
 
@@ -278,6 +319,9 @@ class SqlIT {
       assertThat((System.nanoTime() - t0) / 1_000_000).as("ms until the timeout answered").isLessThan(20_000);
       awaitNoQuery(h);
       assertThat(query(sql, "SELECT 1")).containsExactly("1");
+      var stats = h.action("stats", "").get("sql");
+      assertThat(stats.get("timedOut").asLong()).isEqualTo(1);
+      assertThat(stats.get("running").asLong()).isZero();
     }
   }
 
@@ -290,6 +334,7 @@ class SqlIT {
               + " (sql.maxConcurrentQueries, sql.maxQueuedQueries); retry later");
       assertThat(rows(sql, held)).containsExactly("1");
       assertThat(query(sql, "SELECT 2")).containsExactly("2");
+      assertThat(h.action("stats", "").get("sql").get("rejected").asLong()).isEqualTo(1);
     }
     try (Hangar h = Hangar.start(LIMITED.formatted(1, "1m", "1m")); FlightSqlClient sql = new FlightSqlClient(h.client)) {
       FlightInfo held = sql.execute("SELECT 1 AS one");

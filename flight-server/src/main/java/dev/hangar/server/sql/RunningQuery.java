@@ -41,6 +41,7 @@ public final class RunningQuery implements AutoCloseable {
   private ArrowReader reader;
   private ScheduledFuture<?> timeout;
   private TableReferences references;
+  private final long startNanos = System.nanoTime();
 
   RunningQuery(SqlEngine engine, String sql, BufferAllocator allocator) {
     this.engine = engine;
@@ -171,7 +172,11 @@ public final class RunningQuery implements AutoCloseable {
     } catch (Exception e) {
       LOG.error("Closing the query failed (a leak?): {}", sql, e);
     } finally {
-      engine.finished(this);
+      engine.finished(this, interruption);
+      if (LOG.isDebugEnabled()) {
+        LOG.debug("SQL query ended after {} ms{}: {}", (System.nanoTime() - startNanos) / 1_000_000,
+            interruption == null ? "" : " (" + interruption + ")", sql);
+      }
     }
   }
 }

@@ -63,6 +63,10 @@ public final class SqlEngine implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final Set<RunningQuery> running = ConcurrentHashMap.newKeySet();
   private final AtomicLong queries = new AtomicLong();
+  private final java.util.concurrent.atomic.LongAdder failed = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder rejected = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder timedOut = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder cancelled = new java.util.concurrent.atomic.LongAdder();
 
   private SqlEngine(SqlConfig config, FlightStore store, BufferAllocator allocator, DuckDBConnection database) {
     this.config = config;
@@ -119,6 +123,14 @@ public final class SqlEngine implements AutoCloseable {
     return allocator.getAllocatedMemory();
   }
 
+  /** What the engine has done since the start, for the {@code stats} action. */
+  public record Stats(int running, int waiting, long queries, long failed, long rejected, long timedOut, long cancelled) {}
+
+  public Stats stats() {
+    return new Stats(admission.running(), admission.waiting(), queries.get(), failed.sum(), rejected.sum(), timedOut.sum(),
+        cancelled.sum());
+  }
+
   /** What a prepared statement needs before it runs: its result schema and its parameters. */
   public record Described(Schema dataset, Schema parameters) {}
 
@@ -148,6 +160,7 @@ public final class SqlEngine implements AutoCloseable {
         return new Described(q.schema(), new Schema(fields));
       }
     } catch (SQLException | RuntimeException e) {
+      failed.increment();
       throw q.failure(e);
     } finally {
       q.close();
@@ -175,6 +188,7 @@ public final class SqlEngine implements AutoCloseable {
     } catch (SQLException | RuntimeException | Error e) {
       RuntimeException out = e instanceof Error ? new IllegalStateException(e) : q.failure(e);
       q.close();
+      failed.increment();
       throw out;
     }
   }
@@ -235,8 +249,19 @@ public final class SqlEngine implements AutoCloseable {
 
   /** Admission, a connection, and a lease and a registered stream per flight reference. */
   private RunningQuery start(String sql) {
-    TableReferences refs = parse(sql);
-    admission.acquire();
+    TableReferences refs;
+    try {
+      refs = parse(sql);
+    } catch (RuntimeException e) {
+      failed.increment();
+      throw e;
+    }
+    try {
+      admission.acquire();
+    } catch (SqlBusyException e) {
+      rejected.increment();
+      throw e;
+    }
     RunningQuery q;
     try {
       q = new RunningQuery(this, sql, allocator.newChildAllocator("query-" + queries.incrementAndGet(), 0, Long.MAX_VALUE));
@@ -263,9 +288,11 @@ public final class SqlEngine implements AutoCloseable {
       return q;
     } catch (SQLException e) {
       q.close();
+      failed.increment();
       throw translate(e);
     } catch (RuntimeException | Error e) {
       q.close();
+      failed.increment();
       throw e;
     }
   }
@@ -316,9 +343,12 @@ public final class SqlEngine implements AutoCloseable {
     }
   }
 
-  void finished(RunningQuery q) {
+  void finished(RunningQuery q, String interruption) {
     if (running.remove(q)) {
       admission.release();
+      if (interruption != null) {
+        (interruption.startsWith(TIMED_OUT) ? timedOut : cancelled).increment();
+      }
     }
   }
 
