@@ -2,7 +2,7 @@ package dev.hangar.bench;
 
 import dev.hangar.config.HangarConfig;
 import dev.hangar.server.HangarServer;
-import dev.hangar.tiers.BatchCursor;
+import dev.hangar.tiers.CursorReader;
 import dev.hangar.tiers.HeldBatches;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -108,7 +108,7 @@ public final class SqlBench {
           "--add-opens=java.base/java.nio=ALL-UNNAMED", "-Djava.util.logging.config.file=/dev/null",
           "-cp", System.getProperty("hangar.bench.jdbc", "bench/target/jdbc/flight-sql-jdbc-driver.jar"),
           System.getProperty("hangar.bench.jdbcMain", "bench/jdbc/JdbcBench.java"),
-          "127.0.0.1:" + server.port(), QUERY.formatted("\"" + PATH + "\""))
+          "127.0.0.1:" + server.port())
           .redirectError(ProcessBuilder.Redirect.INHERIT).start();
       Writer toJdbc = new OutputStreamWriter(jdbc.getOutputStream(), StandardCharsets.UTF_8);
       BufferedReader fromJdbc = new BufferedReader(new InputStreamReader(jdbc.getInputStream(), StandardCharsets.UTF_8));
@@ -133,13 +133,16 @@ public final class SqlBench {
               record(millis, checks, keep, "hangar-adbc", t0, consume(reader));
             }
           }
-          toJdbc.write("run\n");
-          toJdbc.flush();
-          String[] answer = fromJdbc.readLine().split(" ");
-          if (keep) {
-            millis.computeIfAbsent("hangar-jdbc", k -> new ArrayList<>()).add(Long.parseLong(answer[0]) / 1e6);
+          jdbc(toJdbc, fromJdbc, QUERY.formatted("\"" + PATH + "\""), "hangar-jdbc", keep, millis, checks);
+          // the fixed cost of a query: one that reads no flight and returns one row
+          t0 = System.nanoTime();
+          try (AdbcStatement st = adbc.createStatement()) {
+            st.setSqlQuery(TRIVIAL);
+            try (AdbcStatement.QueryResult r = st.executeQuery(); ArrowReader reader = r.getReader()) {
+              record(millis, checks, keep, "hangar-adbc SELECT 1", t0, consume(reader));
+            }
           }
-          checks.put("hangar-jdbc", answer[1] + " rows, total " + String.format(Locale.ROOT, "%.2f", Double.parseDouble(answer[2])));
+          jdbc(toJdbc, fromJdbc, TRIVIAL, "hangar-jdbc SELECT 1", keep, millis, checks);
         }
       } finally {
         toJdbc.close();
@@ -157,6 +160,19 @@ public final class SqlBench {
           median(ms), ms.stream().mapToDouble(d -> d).min().orElse(0), ms.stream().mapToDouble(d -> d).max().orElse(0),
           median(ms) / floor, checks.get(name)));
     }
+  }
+
+  private static final String TRIVIAL = "SELECT 'x' AS region, 1 AS bucket, 1.0::DOUBLE AS total";
+
+  private static void jdbc(Writer to, BufferedReader from, String sql, String name, boolean keep, Map<String, List<Double>> millis,
+      Map<String, String> checks) throws java.io.IOException {
+    to.write(sql + "\n");
+    to.flush();
+    String[] answer = from.readLine().split(" ");
+    if (keep) {
+      millis.computeIfAbsent(name, k -> new ArrayList<>()).add(Long.parseLong(answer[0]) / 1e6);
+    }
+    checks.put(name, answer[1] + " rows, total " + String.format(Locale.ROOT, "%.2f", Double.parseDouble(answer[2])));
   }
 
   private static double median(List<Double> values) {
@@ -196,7 +212,7 @@ public final class SqlBench {
   /** Registers the batches as table {@code name}; the caller closes the returned struct after the query. */
   private static ArrowArrayStream register(DuckDBConnection c, BufferAllocator allocator, List<ArrowRecordBatch> batches, String name) {
     ArrowArrayStream stream = ArrowArrayStream.allocateNew(allocator);
-    Data.exportArrayStream(allocator, new Held(allocator, batches), stream);
+    Data.exportArrayStream(allocator, new CursorReader(allocator, SCHEMA, HeldBatches.cursor(batches, () -> false)), stream);
     c.registerArrowStream(name, stream);
     return stream;
   }
@@ -244,35 +260,6 @@ public final class SqlBench {
       try (PutResult r = results.read()) {
         // the flight is stored
       }
-    }
-  }
-
-  /** The held batches as an Arrow stream, leaving them intact. */
-  private static final class Held extends ArrowReader {
-    private final BatchCursor cursor;
-
-    Held(BufferAllocator allocator, List<ArrowRecordBatch> batches) {
-      super(allocator);
-      this.cursor = HeldBatches.cursor(batches, () -> false);
-    }
-
-    @Override
-    public boolean loadNextBatch() throws java.io.IOException {
-      prepareLoadNextBatch();
-      return cursor.loadNext(getVectorSchemaRoot());
-    }
-
-    @Override
-    public long bytesRead() {
-      return 0;
-    }
-
-    @Override
-    protected void closeReadSource() {}
-
-    @Override
-    protected Schema readSchema() {
-      return SCHEMA;
     }
   }
 

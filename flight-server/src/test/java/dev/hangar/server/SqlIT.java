@@ -51,17 +51,26 @@ class SqlIT {
       "FROM \"" + SALES2 + "\" SELECT id * 2 AS twice WHERE amount IS NULL",
       "SELECT 42 AS answer, 'no flight' AS t");
 
+  /** Puts the two sales flights into Hangar and DuckDB; returns DuckDB's answer to each of {@link #QUERIES}. */
+  static List<List<String>> twoSalesFlights(Hangar h, SqlReference ref) throws Exception {
+    h.put(SALES1, TestData.wide(4, 1000, 1));
+    h.put(SALES2, TestData.wide(3, 500, 2));
+    ref.table(SALES1, TestData.wide(4, 1000, 1)).table(SALES2, TestData.wide(3, 500, 2));
+    List<List<String>> expected = new ArrayList<>();
+    for (String q : QUERIES) {
+      expected.add(ref.query(q.replace("CACHE/TENANT1/SALES", SALES1)));
+    }
+    return expected;
+  }
+
   @Test
   void queriesOverFlightsMatchDuckDbOverTheSameData() throws Exception {
     try (Hangar h = Hangar.withMemory("64MiB");
         SqlReference ref = new SqlReference(h.allocator);
         FlightSqlClient sql = new FlightSqlClient(h.client)) {
-      h.put(SALES1, TestData.wide(4, 1000, 1));
-      h.put(SALES2, TestData.wide(3, 500, 2));
-      ref.table(SALES1, TestData.wide(4, 1000, 1)).table(SALES2, TestData.wide(3, 500, 2));
-      for (String q : QUERIES) {
-        List<String> expected = ref.query(q.replace("CACHE/TENANT1/SALES", SALES1));
-        assertThat(query(sql, q)).as(q).isNotEmpty().isEqualTo(expected);
+      List<List<String>> expected = twoSalesFlights(h, ref);
+      for (int i = 0; i < QUERIES.size(); i++) {
+        assertThat(query(sql, QUERIES.get(i))).as(QUERIES.get(i)).isNotEmpty().isEqualTo(expected.get(i));
       }
       FlightInfo info = sql.execute(QUERIES.get(1));
       assertThat(info.getSchema()).isEqualTo(ref.schema(QUERIES.get(1)));
@@ -412,13 +421,7 @@ class SqlIT {
     try (Hangar h = Hangar.withMemory("64MiB");
         SqlReference ref = new SqlReference(h.allocator);
         FlightSqlClient sql = new FlightSqlClient(h.client)) {
-      h.put(SALES1, TestData.wide(4, 1000, 1));
-      h.put(SALES2, TestData.wide(3, 500, 2));
-      ref.table(SALES1, TestData.wide(4, 1000, 1)).table(SALES2, TestData.wide(3, 500, 2));
-      List<List<String>> expected = new ArrayList<>();
-      for (String q : QUERIES) {
-        expected.add(ref.query(q.replace("CACHE/TENANT1/SALES", SALES1)));
-      }
+      List<List<String>> expected = twoSalesFlights(h, ref);
       java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
       try {
         List<java.util.concurrent.Future<?>> done = new ArrayList<>();

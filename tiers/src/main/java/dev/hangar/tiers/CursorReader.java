@@ -1,25 +1,23 @@
-package dev.hangar.server.sql;
+package dev.hangar.tiers;
 
-import dev.hangar.storage.FlightLease;
-import dev.hangar.tiers.BatchCursor;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.ipc.ArrowReader;
 import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
- * One scan of a leased flight, as the {@link ArrowReader} that {@code Data.exportArrayStream}
- * hands to DuckDB. Batches share the tier's buffers (the export retains them); the lease, owned by
- * the query, keeps the version alive however long DuckDB holds them. Closing the reader closes
- * only the cursor.
+ * A {@link BatchCursor} as an {@link ArrowReader}, e.g. for {@code Data.exportArrayStream} to hand
+ * stored batches to DuckDB. Batches share the cursor's buffers (an export retains them); whoever
+ * owns the stored copy keeps it alive while the reader is used. Closing the reader closes only the
+ * cursor.
  */
-final class LeaseReader extends ArrowReader {
+public final class CursorReader extends ArrowReader {
   private final Schema schema;
   private final BatchCursor cursor;
 
-  LeaseReader(BufferAllocator allocator, FlightLease lease) {
+  public CursorReader(BufferAllocator allocator, Schema schema, BatchCursor cursor) {
     super(allocator);
-    this.schema = lease.summary().schema();
-    this.cursor = lease.cursor();
+    this.schema = schema;
+    this.cursor = cursor;
   }
 
   @Override
