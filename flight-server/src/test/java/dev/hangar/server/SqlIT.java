@@ -143,6 +143,22 @@ class SqlIT {
           }
         }
       }
+      try (FlightSqlClient.PreparedStatement ps = sql.prepare(q);
+          VectorSchemaRoot one = VectorSchemaRoot.create(new Schema(List.of(Field.nullable("a", new ArrowType.Int(64, true)))), h.allocator);
+          VectorSchemaRoot two = VectorSchemaRoot.create(ps.getParameterSchema(), h.allocator)) {
+        ((BigIntVector) one.getVector(0)).setSafe(0, 1L);
+        one.setRowCount(1);
+        ps.setParameters(one);
+        assertFlightError(ps::execute, FlightStatusCode.INVALID_ARGUMENT, "Cannot bind 1 parameter(s): the statement has 2");
+        for (int r = 0; r < 2; r++) {
+          ((BigIntVector) two.getVector(0)).setSafe(r, 1L);
+          ((VarCharVector) two.getVector(1)).setSafe(r, "x".getBytes());
+        }
+        two.setRowCount(2);
+        ps.setParameters(two);
+        assertFlightError(ps::execute, FlightStatusCode.INVALID_ARGUMENT,
+            "Cannot bind 2 rows of parameters to a query: bind one row per execution");
+      }
       h.awaitIdle();
       assertThat(h.server.sqlPending()).as("closed prepared statement is gone").isZero();
     }
@@ -179,6 +195,19 @@ class SqlIT {
       assertFlightError(() -> sql.prepare("SELECT * FROM \"cache/nope\""), FlightStatusCode.NOT_FOUND,
           "Cannot run the query: there is no flight \"cache/nope\" (a table in Hangar's SQL is a flight path in double quotes,"
               + " e.g. SELECT * FROM \"cache/tenant1/sales\"; ListFlights shows what there is)");
+      // errors DuckDB meets while it runs (here a cast of the last rows), whether at the first batch
+      // (GetFlightInfo) or while the result streams: INVALID_ARGUMENT with DuckDB's message
+      h.put("cache/wide", TestData.wide(100, 1000, 1)); // ids 1,000,000 .. 1,099,999
+      for (String q : List.of(
+          "SELECT CAST(CASE WHEN id > 1000090 THEN 'x' ELSE '1' END AS INTEGER) FROM \"" + SALES1 + "\"",
+          "SELECT id, CAST(CASE WHEN id > 1099990 THEN 'x' ELSE '1' END AS INTEGER) FROM \"cache/wide\"")) {
+        assertThatThrownBy(() -> query(sql, q))
+            .as(q)
+            .isInstanceOfSatisfying(FlightRuntimeException.class, e -> {
+              assertThat(e.status().code()).isEqualTo(FlightStatusCode.INVALID_ARGUMENT);
+              assertThat(e.getMessage()).contains("Conversion Error: Could not convert string 'x' to INT32");
+            });
+      }
       assertFlightError(() -> sql.beginTransaction(), FlightStatusCode.UNIMPLEMENTED,
           "Hangar's SQL is read-only and has no transactions or savepoints: run queries in autocommit mode"
               + " (SqlInfo FLIGHT_SQL_SERVER_TRANSACTION says NONE)");

@@ -31,7 +31,7 @@ public final class RunningQuery implements AutoCloseable {
   private final SqlEngine engine;
   private final String sql;
   private final BufferAllocator allocator;
-  private final List<FlightLease> leases = new ArrayList<>();
+  private final java.util.Map<String, FlightLease> leases = new java.util.LinkedHashMap<>();
   private final List<ArrowArrayStream> streams = new ArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile String interruption; // why the query was interrupted, if it was
@@ -104,6 +104,16 @@ public final class RunningQuery implements AutoCloseable {
     return SqlEngine.translate(t);
   }
 
+  /** Whether {@link #interrupt} was called (a timeout, a cancel). */
+  boolean interrupted() {
+    return interruption != null;
+  }
+
+  /** What is left of {@code limit}, counted from the query's admission. */
+  long millisLeft(java.time.Duration limit) {
+    return limit.toMillis() - (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
   boolean isClosed() {
     return closed.get();
   }
@@ -122,8 +132,13 @@ public final class RunningQuery implements AutoCloseable {
     return references;
   }
 
-  void hold(FlightLease lease) {
-    leases.add(lease);
+  void hold(String name, FlightLease lease) {
+    leases.put(name, lease);
+  }
+
+  /** The lease on the flight the table {@code name} means. */
+  FlightLease lease(String name) {
+    return leases.get(name);
   }
 
   void addStream(ArrowArrayStream stream) {
@@ -165,7 +180,7 @@ public final class RunningQuery implements AutoCloseable {
     order.add(statement);
     order.add(connection);
     order.addAll(streams); // releases each exported reader that DuckDB did not release
-    order.addAll(leases);
+    order.addAll(leases.values());
     order.add(allocator);
     try {
       AutoCloseables.close(order);

@@ -60,6 +60,12 @@ public final class SqlEngine implements AutoCloseable {
   private final FlightStore store;
   private final BufferAllocator allocator;
   private final DuckDBConnection database;
+  /**
+   * A second database that does not stream results, used only to learn why a query failed: when a
+   * streamed query fails in its first chunk, DuckDB's JDBC driver 2.0 reports only "Invalid Input
+   * Error: Invalid result set" and loses the error; run again here, the query reports it.
+   */
+  private final DuckDBConnection diagnostics;
   private final Admission admission;
   private final ScheduledExecutorService timer;
   private final Set<RunningQuery> running = ConcurrentHashMap.newKeySet();
@@ -78,8 +84,10 @@ public final class SqlEngine implements AutoCloseable {
   private final java.util.concurrent.atomic.LongAdder timedOut = new java.util.concurrent.atomic.LongAdder();
   private final java.util.concurrent.atomic.LongAdder cancelled = new java.util.concurrent.atomic.LongAdder();
 
-  private SqlEngine(SqlConfig config, FlightStore store, BufferAllocator allocator, DuckDBConnection database) {
+  private SqlEngine(SqlConfig config, FlightStore store, BufferAllocator allocator, DuckDBConnection database,
+      DuckDBConnection diagnostics) {
     this.config = config;
+    this.diagnostics = diagnostics;
     this.store = store;
     this.allocator = allocator;
     this.database = database;
@@ -93,25 +101,39 @@ public final class SqlEngine implements AutoCloseable {
 
   /** Opens the database with {@code config}'s threads and memory limit; {@code allocator} is the engine's own. */
   public static SqlEngine open(SqlConfig config, FlightStore store, BufferAllocator allocator) {
+    DuckDBConnection db = null;
     try {
-      Properties p = new Properties();
-      p.setProperty("jdbc_stream_results", "true"); // results are produced as the client reads them
-      DuckDBConnection db = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:", p);
-      try (Statement s = db.createStatement()) {
-        s.execute("SET threads = " + config.threads());
-        s.execute("SET memory_limit = '" + config.memoryLimit() + "B'");
-        s.execute("SET enable_external_access = false"); // no files, no network, no extensions
-        s.execute("SET autoinstall_known_extensions = false");
-        s.execute("SET autoload_known_extensions = false");
-        s.execute("SET lock_configuration = true"); // and no query can change that
-      } catch (SQLException | RuntimeException e) {
-        db.close();
-        throw e;
-      }
-      return new SqlEngine(config, store, allocator, db);
+      db = database(config, true, config.threads());
+      return new SqlEngine(config, store, allocator, db, database(config, false, 1));
     } catch (SQLException e) {
+      if (db != null) {
+        try {
+          db.close();
+        } catch (SQLException ignored) {
+          // failing anyway
+        }
+      }
       throw new IllegalStateException("Cannot start DuckDB: " + e.getMessage(), e);
     }
+  }
+
+  /** An in-memory database, locked down: no files, no network, no extensions, settings locked. */
+  private static DuckDBConnection database(SqlConfig config, boolean streaming, int threads) throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("jdbc_stream_results", String.valueOf(streaming)); // produce results as the client reads them
+    DuckDBConnection db = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:", p);
+    try (Statement s = db.createStatement()) {
+      s.execute("SET threads = " + threads);
+      s.execute("SET memory_limit = '" + config.memoryLimit() + "B'");
+      s.execute("SET enable_external_access = false");
+      s.execute("SET autoinstall_known_extensions = false");
+      s.execute("SET autoload_known_extensions = false");
+      s.execute("SET lock_configuration = true"); // and no query can change that
+    } catch (SQLException | RuntimeException e) {
+      db.close();
+      throw e;
+    }
+    return db;
   }
 
   public SqlConfig config() {
@@ -196,10 +218,58 @@ public final class SqlEngine implements AutoCloseable {
       execute(q, s);
       return q;
     } catch (SQLException | RuntimeException | Error e) {
-      RuntimeException out = e instanceof Error ? new IllegalStateException(e) : q.failure(e);
+      Throwable cause = e instanceof SQLException x && LOST_ERROR.equals(firstLine(x)) && !q.interrupted()
+          ? diagnose(q, parameters, x) : e;
+      RuntimeException out = cause instanceof Error ? new IllegalStateException(cause) : q.failure(cause);
       q.close();
       failed.increment();
       throw out;
+    }
+  }
+
+  private static final String LOST_ERROR = "Invalid Input Error: Invalid result set";
+
+  private static String firstLine(Throwable t) {
+    String m = t.getMessage() == null ? "" : t.getMessage().strip();
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+
+  /** Runs {@code q} again on the non-streaming database, over fresh scans of its leased flights, for its real error. */
+  private SQLException diagnose(RunningQuery q, List<Object> parameters, SQLException lost) {
+    List<ArrowArrayStream> streams = new ArrayList<>();
+    try (DuckDBConnection c = diagnostics.duplicate()) {
+      List<TableReferences.Reference> list = q.references().references();
+      for (int i = 0; i < list.size(); i++) {
+        FlightLease lease = q.lease(list.get(i).name());
+        ArrowArrayStream stream = ArrowArrayStream.allocateNew(q.allocator());
+        streams.add(stream);
+        Data.exportArrayStream(q.allocator(), new dev.hangar.tiers.CursorReader(q.allocator(), lease.summary().schema(), lease.cursor()), stream);
+        c.registerArrowStream(TableReferences.REF_PREFIX + i, stream);
+      }
+      try (java.sql.PreparedStatement s = c.prepareStatement(q.references().rewritten())) {
+        for (int i = 0; i < parameters.size(); i++) {
+          s.setObject(i + 1, parameters.get(i));
+        }
+        // the run again counts against the query's own time limit, and stops with it
+        java.util.concurrent.ScheduledFuture<?> limit = timer.schedule(() -> {
+          try {
+            s.cancel();
+          } catch (SQLException ignored) {
+            // finished meanwhile
+          }
+        }, Math.max(1, q.millisLeft(config.queryTimeout())), TimeUnit.MILLISECONDS);
+        try {
+          s.executeQuery().close();
+        } finally {
+          limit.cancel(false);
+        }
+      }
+      return lost; // it ran this time: nothing better to say
+    } catch (SQLException e) {
+      return e;
+    } finally {
+      streams.forEach(ArrowArrayStream::close);
     }
   }
 
@@ -284,7 +354,7 @@ public final class SqlEngine implements AutoCloseable {
       Map<String, FlightLease> byName = new HashMap<>();
       for (String name : refs.names()) {
         byName.put(name, open(name));
-        q.hold(byName.get(name));
+        q.hold(name, byName.get(name));
       }
       q.connection(database.duplicate());
       List<TableReferences.Reference> list = refs.references();
@@ -419,6 +489,7 @@ public final class SqlEngine implements AutoCloseable {
     }
     timer.shutdownNow();
     try {
+      diagnostics.close();
       database.close();
     } catch (SQLException e) {
       LOG.warn("Closing DuckDB: {}", e.getMessage());
