@@ -11,7 +11,6 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -91,7 +90,7 @@ public final class SqlBench {
       List<ArrowRecordBatch> batches = generate(allocator, rows);
       long body = batches.stream().mapToLong(ArrowRecordBatch::computeBodyLength).sum();
       put(server, allocator, batches);
-      DuckDBConnection duck = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
+      DuckDBConnection duck = (DuckDBConnection) new org.duckdb.DuckDBDriver().connect("jdbc:duckdb:", new java.util.Properties());
       try (Statement s = duck.createStatement()) {
         s.execute("SET threads = " + threads);
         s.execute("SET memory_limit = '2GiB'");

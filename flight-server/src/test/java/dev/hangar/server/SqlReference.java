@@ -2,7 +2,6 @@ package dev.hangar.server;
 
 import java.io.IOException;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -29,7 +28,7 @@ public final class SqlReference implements AutoCloseable {
 
   public SqlReference(BufferAllocator allocator) throws SQLException {
     this.allocator = allocator;
-    this.connection = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
+    this.connection = (DuckDBConnection) new org.duckdb.DuckDBDriver().connect("jdbc:duckdb:", new java.util.Properties());
   }
 
   /** Loads {@code data} as the table {@code name}. */

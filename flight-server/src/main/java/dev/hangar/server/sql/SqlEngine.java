@@ -7,7 +7,6 @@ import dev.hangar.storage.FlightNotFoundException;
 import dev.hangar.storage.FlightStore;
 import dev.hangar.storage.FlightSummary;
 import dev.hangar.storage.Upload;
-import java.sql.DriverManager;
 import java.sql.ParameterMetaData;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -121,7 +120,8 @@ public final class SqlEngine implements AutoCloseable {
   private static DuckDBConnection database(SqlConfig config, boolean streaming, int threads) throws SQLException {
     Properties p = new Properties();
     p.setProperty("jdbc_stream_results", String.valueOf(streaming)); // produce results as the client reads them
-    DuckDBConnection db = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:", p);
+    // the driver itself, not DriverManager: a broken java.sql.Driver elsewhere on the classpath stops its service scan
+    DuckDBConnection db = (DuckDBConnection) new org.duckdb.DuckDBDriver().connect("jdbc:duckdb:", p);
     try (Statement s = db.createStatement()) {
       s.execute("SET threads = " + threads);
       s.execute("SET memory_limit = '" + config.memoryLimit() + "B'");
