@@ -1,7 +1,9 @@
 """Hangar's Flight SQL from Python's ADBC driver: queries against pyarrow's own answers,
 parameters, metadata, errors, a reader closed early, and the SQL tour example."""
 import importlib.util
+import json
 import pathlib
+import time
 
 import adbc_driver_flightsql.dbapi as flight_sql
 import adbc_driver_manager
@@ -94,12 +96,24 @@ def test_errors(conn, orders):
         assert cur.fetchone() == (len(orders),)
 
 
-def test_reader_closed_early(conn, orders):
+def sql_stats(client):
+    return json.loads(next(iter(client.do_action(flight.Action("stats", b"")))).body.to_pybytes())["sql"]
+
+
+def test_reader_closed_early(client, conn, orders):
+    cancelled = sql_stats(client)["cancelled"]
     with conn.cursor() as cur:
         cur.execute(f'SELECT a.id, b.id FROM "{PATH}" a, "{PATH}" b')  # 2.5 billion rows
         reader = cur.fetch_record_batch()
         assert reader.read_next_batch().num_rows > 0
         reader.close()
+        # the server hears the cancel and stops DuckDB: the query gives its slot back
+        deadline = time.monotonic() + 10
+        while sql_stats(client)["running"] > 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stats = sql_stats(client)
+        assert stats["running"] == 0
+        assert stats["cancelled"] == cancelled + 1
         cur.execute("SELECT 1")  # the connection goes on working
         assert cur.fetchone() == (1,)
 
