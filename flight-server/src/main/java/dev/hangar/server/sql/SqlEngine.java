@@ -175,14 +175,14 @@ public final class SqlEngine implements AutoCloseable {
     RunningQuery q = start(text);
     try {
       int parameters;
-      try (DuckDBPreparedStatement plain = (DuckDBPreparedStatement) q.connection().prepareStatement(rewrite(q, text))) {
+      try (DuckDBPreparedStatement plain = (DuckDBPreparedStatement) q.connection().prepareStatement(q.references().rewritten())) {
         ParameterMetaData meta = plain.getParameterMetaData();
         parameters = meta.getParameterCount();
         List<Field> fields = new ArrayList<>();
         for (int i = 1; i <= parameters; i++) {
           fields.add(Field.nullable("parameter_" + i, Parameters.arrowType(meta.getParameterTypeName(i))));
         }
-        String probe = "SELECT * FROM (\n" + rewrite(q, text) + "\n) AS hangar_probe LIMIT 0";
+        String probe = "SELECT * FROM (\n" + q.references().rewritten() + "\n) AS hangar_probe LIMIT 0";
         DuckDBPreparedStatement s = (DuckDBPreparedStatement) q.connection().prepareStatement(probe);
         q.statement(s);
         for (int i = 1; i <= parameters; i++) {
@@ -208,7 +208,7 @@ public final class SqlEngine implements AutoCloseable {
     String text = trimmed(sql);
     RunningQuery q = start(text);
     try {
-      DuckDBPreparedStatement s = (DuckDBPreparedStatement) q.connection().prepareStatement(rewrite(q, text));
+      DuckDBPreparedStatement s = (DuckDBPreparedStatement) q.connection().prepareStatement(q.references().rewritten());
       q.statement(s);
       for (int i = 0; i < parameters.size(); i++) {
         s.setObject(i + 1, parameters.get(i));
@@ -400,10 +400,6 @@ public final class SqlEngine implements AutoCloseable {
     } catch (dev.hangar.storage.InvalidFlightPathException e) {
       throw new SqlRejectedException("Cannot run the query: table \"" + name + "\" is not a flight path: " + e.getMessage());
     }
-  }
-
-  private static String rewrite(RunningQuery q, String sql) {
-    return q.references().rewritten();
   }
 
   private void execute(RunningQuery q, DuckDBPreparedStatement s) throws SQLException {
