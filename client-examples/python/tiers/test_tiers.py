@@ -1,19 +1,10 @@
 """pyarrow against a node whose class spans memory, disk_mapped and disk (see TieredPyArrowIT)."""
 import json
-import os
 
 import pyarrow as pa
 import pyarrow.flight as flight
-import pytest
 
 MiB = 1 << 20
-
-
-@pytest.fixture
-def client():
-    c = flight.connect(os.environ["HANGAR_URL"])
-    yield c
-    c.close()
 
 
 def table(mib, seed):

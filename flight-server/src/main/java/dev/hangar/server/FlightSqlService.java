@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.regex.Pattern;
 import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.CancelFlightInfoRequest;
@@ -32,7 +31,6 @@ import org.apache.arrow.flight.PutResult;
 import org.apache.arrow.flight.Result;
 import org.apache.arrow.flight.SchemaResult;
 import org.apache.arrow.flight.Ticket;
-import org.apache.arrow.flight.sql.FlightSqlProducer;
 import org.apache.arrow.flight.sql.NoOpFlightSqlProducer;
 import org.apache.arrow.flight.sql.SqlInfoBuilder;
 import org.apache.arrow.flight.sql.impl.FlightSql;
@@ -44,8 +42,6 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.WriteChannel;
 import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.pojo.Schema;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Arrow Flight SQL on Hangar's port: statements and prepared statements run by {@link SqlEngine},
@@ -62,13 +58,11 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
   static final String SCHEMA = "main";
   static final String TABLE_TYPE = "TABLE";
 
-  private static final Logger LOG = LoggerFactory.getLogger(FlightSqlService.class);
 
   private final SqlEngine engine;
   private final FlightStore store;
   private final BufferAllocator allocator;
-  private final ExecutorService streams;
-  private final long stallTimeoutMillis;
+  private final BatchStreamer streamer;
   private final CallTracker calls;
   private final SqlInfoBuilder sqlInfo;
   private final Map<ByteString, Pending> results = new ConcurrentHashMap<>();
@@ -95,8 +89,7 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
     this.engine = engine;
     this.store = store;
     this.allocator = allocator;
-    this.streams = streams;
-    this.stallTimeoutMillis = stallTimeoutMillis;
+    this.streamer = new BatchStreamer(streams, stallTimeoutMillis, calls);
     this.calls = calls;
     this.sqlInfo = new SqlInfoBuilder()
         .withFlightSqlServerName("Hangar")
@@ -164,37 +157,24 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
   /** Streams {@code q} to the client from Hangar's executor, with backpressure, then closes it. */
   private void stream(RunningQuery q, ServerStreamListener listener) {
     calls.enter();
-    StreamReadiness readiness = StreamReadiness.register(listener, () -> q.interrupt("Cancelled by the client"));
-    try {
-      streams.execute(() -> {
-        try (q) {
-          listener.start(q.root());
-          while (q.next()) {
-            if (!readiness.awaitReady(listener, stallTimeoutMillis)) {
-              LOG.debug("SQL result cancelled by the client: {}", q.sql());
-              return;
-            }
-            listener.putNext();
-          }
-          listener.completed();
-        } catch (StreamReadiness.ClientStalledException e) {
-          listener.error(CallStatus.TIMED_OUT.withDescription("Cannot finish the query's result: " + e.getMessage()).toRuntimeException());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          listener.error(CallStatus.UNAVAILABLE.withDescription("Cannot finish the query: the server is shutting down").toRuntimeException());
-        } catch (Throwable t) {
-          if (!listener.isCancelled()) {
-            listener.error(Errors.toFlight(t, "the query"));
-          }
-        } finally {
-          calls.exit();
-        }
-      });
-    } catch (RejectedExecutionException e) {
-      q.close();
-      calls.exit();
-      listener.error(CallStatus.UNAVAILABLE.withDescription("Cannot run the query: the server is shutting down").toRuntimeException());
-    }
+    BatchStreamer.Source source = new BatchStreamer.Source() {
+      @Override
+      public VectorSchemaRoot root() {
+        return q.root();
+      }
+
+      @Override
+      public boolean next() {
+        return q.next();
+      }
+
+      @Override
+      public void close() {
+        q.close();
+      }
+    };
+    // result batches are DuckDB's, replaced by each load: gRPC copies them as they are sent
+    streamer.stream(listener, source, "the query", false, () -> q.interrupt("Cancelled by the client"));
   }
 
   // ---- prepared statements -------------------------------------------------------------
@@ -603,6 +583,11 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
 
   /** Whether {@code ticket} is a Flight SQL ticket (an {@code Any} of a Flight SQL message), not a flight path. */
   static boolean isSqlTicket(byte[] ticket) {
+    // an Any starts with its type URL, field 1 (tag byte 0x0A, a newline, which no flight path has):
+    // a path ticket is told apart without a failed parse on every DoGet
+    if (ticket.length == 0 || ticket[0] != 0x0A) {
+      return false;
+    }
     try {
       Any any = Any.parseFrom(ticket);
       return any.getTypeUrl().startsWith("type.googleapis.com/arrow.flight.protocol.sql.");

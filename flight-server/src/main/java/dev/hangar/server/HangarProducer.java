@@ -17,10 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import org.apache.arrow.flight.Action;
 import org.apache.arrow.flight.ActionType;
-import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.Criteria;
 import org.apache.arrow.flight.FlightDescriptor;
 import org.apache.arrow.flight.FlightEndpoint;
@@ -35,8 +33,6 @@ import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.VectorUnloader;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Hangar's Flight RPC surface (DESIGN §7). Paths are validated and domain exceptions mapped to
@@ -69,13 +65,11 @@ final class HangarProducer implements FlightProducer {
     return java.util.Set.copyOf(types);
   }
 
-  private static final Logger LOG = LoggerFactory.getLogger(HangarProducer.class);
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final FlightStore store;
   private final BufferAllocator serveAllocator;
-  private final ExecutorService streams;
-  private final long stallTimeoutMillis;
+  private final BatchStreamer streamer;
   private final CallTracker calls;
   private final FlightSqlService sql; // null when sql.enabled is false
   private final dev.hangar.server.sql.SqlEngine engine;
@@ -87,8 +81,7 @@ final class HangarProducer implements FlightProducer {
     this.engine = engine;
     this.calls = calls;
     this.serveAllocator = serveAllocator;
-    this.streams = streams;
-    this.stallTimeoutMillis = stallTimeoutMillis;
+    this.streamer = new BatchStreamer(streams, stallTimeoutMillis, calls);
   }
 
   // ---- DoGet ----------------------------------------------------------------------------
@@ -112,48 +105,33 @@ final class HangarProducer implements FlightProducer {
       listener.error(Errors.toFlight(e, "DoGet"));
       return;
     }
-    // Callbacks must be registered on the call's thread; the batches are sent from our own
-    // executor so that gRPC can deliver them while we wait (see PLATFORM.md, DoGet backpressure).
-    StreamReadiness readiness = StreamReadiness.register(listener);
-    try {
-      streams.execute(() -> stream(lease, listener, readiness));
-    } catch (RejectedExecutionException e) {
-      lease.close();
-      calls.exit();
-      listener.error(CallStatus.UNAVAILABLE.withDescription("Cannot serve DoGet: the server is shutting down").toRuntimeException());
-    }
+    // Stored batches never change, and gRPC keeps its own references until it has sent them,
+    // so it may send them from our buffers instead of copying each batch first (zero copy).
+    streamer.stream(listener, storedBatches(lease), "DoGet of \"" + lease.summary().path() + "\"", true, () -> {});
   }
 
-  private void stream(FlightLease lease, ServerStreamListener listener, StreamReadiness readiness) {
-    String path = lease.summary().path();
-    try (lease;
-        VectorSchemaRoot root = VectorSchemaRoot.create(lease.summary().schema(), serveAllocator);
-        BatchCursor cursor = lease.cursor()) {
-      // Stored batches never change, and gRPC keeps its own references until it has sent them,
-      // so it may send them from our buffers instead of copying each batch first.
-      listener.setUseZeroCopy(true);
-      listener.start(root);
-      while (cursor.loadNext(root)) {
-        if (!readiness.awaitReady(listener, stallTimeoutMillis)) {
-          LOG.debug("DoGet {} cancelled by the client", path);
-          return;
+  /** A leased flight's batches, loaded one by one into a root of the serving allocator. */
+  private BatchStreamer.Source storedBatches(FlightLease lease) {
+    VectorSchemaRoot root = VectorSchemaRoot.create(lease.summary().schema(), serveAllocator);
+    BatchCursor cursor = lease.cursor();
+    return new BatchStreamer.Source() {
+      @Override
+      public VectorSchemaRoot root() {
+        return root;
+      }
+
+      @Override
+      public boolean next() {
+        return cursor.loadNext(root);
+      }
+
+      @Override
+      public void close() {
+        try (lease; root; cursor) {
+          // closed in reverse order: the cursor, the root, then the lease that kept the batches alive
         }
-        listener.putNext();
       }
-      listener.completed();
-    } catch (StreamReadiness.ClientStalledException e) {
-      LOG.warn("DoGet {} abandoned: {}", path, e.getMessage());
-      listener.error(CallStatus.TIMED_OUT.withDescription("Cannot finish DoGet of \"" + path + "\": " + e.getMessage()).toRuntimeException());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      listener.error(CallStatus.UNAVAILABLE.withDescription("Cannot finish DoGet of \"" + path + "\": the server is shutting down").toRuntimeException());
-    } catch (Throwable t) {
-      if (!listener.isCancelled()) {
-        listener.error(Errors.toFlight(t, "DoGet of \"" + path + "\""));
-      }
-    } finally {
-      calls.exit();
-    }
+    };
   }
 
   // ---- DoPut ----------------------------------------------------------------------------

@@ -174,23 +174,19 @@ public final class SqlEngine implements AutoCloseable {
     String text = trimmed(sql);
     RunningQuery q = start(text);
     try {
-      int parameters;
-      try (DuckDBPreparedStatement plain = (DuckDBPreparedStatement) q.connection().prepareStatement(q.references().rewritten())) {
-        ParameterMetaData meta = plain.getParameterMetaData();
-        parameters = meta.getParameterCount();
-        List<Field> fields = new ArrayList<>();
-        for (int i = 1; i <= parameters; i++) {
-          fields.add(Field.nullable("parameter_" + i, Parameters.arrowType(meta.getParameterTypeName(i))));
-        }
-        String probe = "SELECT * FROM (\n" + q.references().rewritten() + "\n) AS hangar_probe LIMIT 0";
-        DuckDBPreparedStatement s = (DuckDBPreparedStatement) q.connection().prepareStatement(probe);
-        q.statement(s);
-        for (int i = 1; i <= parameters; i++) {
-          s.setObject(i, null);
-        }
-        execute(q, s);
-        return new Described(q.schema(), new Schema(fields));
+      // the query wrapped in LIMIT 0 with every parameter NULL: DuckDB plans it without reading the
+      // flights, and its (empty) Arrow result carries the exact schema; the wrapper keeps the parameters
+      String probe = "SELECT * FROM (\n" + q.references().rewritten() + "\n) AS hangar_probe LIMIT 0";
+      DuckDBPreparedStatement s = (DuckDBPreparedStatement) q.connection().prepareStatement(probe);
+      q.statement(s);
+      ParameterMetaData meta = s.getParameterMetaData();
+      List<Field> fields = new ArrayList<>();
+      for (int i = 1; i <= meta.getParameterCount(); i++) {
+        fields.add(Field.nullable("parameter_" + i, Parameters.arrowType(meta.getParameterTypeName(i))));
+        s.setObject(i, null);
       }
+      execute(q, s);
+      return new Described(q.schema(), new Schema(fields));
     } catch (SQLException | RuntimeException e) {
       failed.increment();
       throw q.failure(e);

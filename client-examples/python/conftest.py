@@ -1,3 +1,4 @@
+"""Fixtures shared by every pytest suite under client-examples/python: the node to talk to (HANGAR_URL) and a Flight client."""
 import os
 
 import pyarrow.flight as flight
