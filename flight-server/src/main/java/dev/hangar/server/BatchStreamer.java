@@ -41,12 +41,13 @@ final class BatchStreamer {
   /**
    * Streams {@code source} to {@code listener} and closes it. Call on the call's thread, after
    * {@code calls.enter()}: the stream exits the call when it ends. {@code what} names the stream in
-   * errors ("DoGet of \"cache/t1/sales\""); {@code onCancel} runs when the client cancels.
+   * errors ("DoGet of \"cache/t1/sales\""); {@code onCancel} runs when the client cancels (it may run
+   * twice: it must be idempotent).
    */
   void stream(ServerStreamListener listener, Source source, String what, boolean zeroCopy, Runnable onCancel) {
     StreamReadiness readiness = StreamReadiness.register(listener, onCancel);
     try {
-      streams.execute(() -> send(listener, source, what, zeroCopy, readiness));
+      streams.execute(() -> send(listener, source, what, zeroCopy, readiness, onCancel));
     } catch (RejectedExecutionException e) {
       source.close();
       calls.exit();
@@ -54,13 +55,15 @@ final class BatchStreamer {
     }
   }
 
-  private void send(ServerStreamListener listener, Source source, String what, boolean zeroCopy, StreamReadiness readiness) {
+  private void send(ServerStreamListener listener, Source source, String what, boolean zeroCopy, StreamReadiness readiness,
+      Runnable onCancel) {
     try (source) {
       listener.setUseZeroCopy(zeroCopy);
       listener.start(source.root());
       while (source.next()) {
         if (!readiness.awaitReady(listener, stallTimeoutMillis)) {
           LOG.debug("{} cancelled by the client", what);
+          onCancel.run(); // also here: the cancel may be seen before gRPC's handler has run it
           return;
         }
         listener.putNext();
