@@ -1,16 +1,14 @@
 package dev.hangar.storage;
 
 import dev.hangar.config.StorageType;
-import dev.hangar.tiers.BatchCursor;
 import dev.hangar.tiers.FlightWriter;
 import dev.hangar.tiers.StoredFlight;
 import dev.hangar.tiers.durable.DurableFileReader;
+import dev.hangar.tiers.ipc.FlightSchema;
+import dev.hangar.tiers.ipc.Message;
+import dev.hangar.tiers.ipc.MessageCursor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import org.apache.arrow.vector.VectorLoader;
-import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
-import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * A durable flight read straight from its store, for one reader, when no tier has room to restore
@@ -36,7 +34,7 @@ class DurableStreamFlight implements StoredFlight {
   }
 
   @Override
-  public Schema schema() {
+  public FlightSchema schema() {
     return described.schema();
   }
 
@@ -61,20 +59,13 @@ class DurableStreamFlight implements StoredFlight {
   }
 
   @Override
-  public BatchCursor cursor() {
-    DurableFileReader reader = durables.open(sc, path);
-    return new BatchCursor() {
+  public MessageCursor cursor() {
+    DurableFileReader reader = durables.open(sc, path, described);
+    return new MessageCursor() {
       @Override
-      public boolean loadNext(VectorSchemaRoot root) {
+      public Message next() {
         try {
-          ArrowRecordBatch batch = reader.next();
-          if (batch == null) {
-            return false;
-          }
-          try (batch) {
-            new VectorLoader(root).load(batch);
-          }
-          return true;
+          return reader.next();
         } catch (IOException e) {
           throw durables.corrupt(sc, path, e);
         }

@@ -2,13 +2,15 @@ package dev.hangar.storage;
 
 import dev.hangar.config.DurableStoreConfig;
 import dev.hangar.config.StorageClassConfig;
-import dev.hangar.tiers.BatchCursor;
 import dev.hangar.tiers.StoredFlight;
 import dev.hangar.tiers.durable.DurableFileReader;
 import dev.hangar.tiers.durable.DurableFileWriter;
 import dev.hangar.tiers.durable.DurableMetadata;
 import dev.hangar.tiers.durable.DurableStore;
 import dev.hangar.tiers.durable.DurableStoreException;
+import dev.hangar.tiers.ipc.FlightSchema;
+import dev.hangar.tiers.ipc.Message;
+import dev.hangar.tiers.ipc.MessageCursor;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,10 +33,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.VectorUnloader;
-import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
-import org.apache.arrow.vector.types.pojo.Schema;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,6 +83,11 @@ public final class Durables implements AutoCloseable {
   }
 
   /** No durable stores: every class must have durability none. */
+  /** Where message bodies are held while they travel between a durable store and a tier. */
+  BufferAllocator allocator() {
+    return allocator;
+  }
+
   public static Durables none() {
     return new Durables(List.of(), Map.of(), null);
   }
@@ -163,12 +166,10 @@ public final class Durables implements AutoCloseable {
    */
   DurableMetadata write(StorageClass sc, String path, StoredFlight copy, Instant committedAt, Optional<Instant> expiresAt) {
     try (Sink sink = openSink(sc, path, copy.schema());
-        VectorSchemaRoot root = VectorSchemaRoot.create(copy.schema(), allocator);
-        BatchCursor cursor = copy.cursor()) {
-      VectorUnloader unloader = new VectorUnloader(root);
-      while (cursor.loadNext(root)) {
-        try (ArrowRecordBatch batch = unloader.getRecordBatch()) {
-          sink.append(batch);
+        MessageCursor cursor = copy.cursor()) {
+      for (Message next = cursor.next(); next != null; next = cursor.next()) {
+        try (Message m = next) {
+          sink.append(m);
         }
       }
       return sink.commit(committedAt, expiresAt);
@@ -176,7 +177,7 @@ public final class Durables implements AutoCloseable {
   }
 
   /** Starts streaming a flight into its durable object; nothing is visible until {@link Sink#commit}. */
-  Sink openSink(StorageClass sc, String path, Schema schema) {
+  Sink openSink(StorageClass sc, String path, FlightSchema schema) {
     DurableStore store = storeOf(sc);
     try {
       return new Sink(sc, path, store, store.create(key(sc, path)), schema);
@@ -197,7 +198,7 @@ public final class Durables implements AutoCloseable {
     private final OutputStream out;
     private final DurableFileWriter writer;
 
-    private Sink(StorageClass sc, String path, DurableStore store, DurableStore.ObjectUpload upload, Schema schema) {
+    private Sink(StorageClass sc, String path, DurableStore store, DurableStore.ObjectUpload upload, FlightSchema schema) {
       this.sc = sc;
       this.path = path;
       this.store = store;
@@ -211,10 +212,10 @@ public final class Durables implements AutoCloseable {
       }
     }
 
-    /** Copies {@code batch} out (the caller keeps it). */
-    void append(ArrowRecordBatch batch) {
+    /** Copies {@code message} out (the caller keeps it). */
+    void append(Message message) {
       try {
-        writer.append(batch);
+        writer.append(message);
       } catch (IOException e) {
         throw failed(e);
       }
@@ -267,7 +268,8 @@ public final class Durables implements AutoCloseable {
   // ---- reading ----------------------------------------------------------------------------
 
   /** A durable object as its footer describes it. */
-  record Described(String key, long size, Instant lastModified, Schema schema, DurableMetadata meta) {}
+  record Described(String key, long size, Instant lastModified, FlightSchema schema, DurableMetadata meta,
+      java.util.Map<Integer, byte[]> appMetadata) {}
 
   /** The durable object of {@code path}, if there is one: a HEAD, then its footer unless cached. */
   Optional<Described> describe(StorageClass sc, String path) {
@@ -333,11 +335,14 @@ public final class Durables implements AutoCloseable {
       tail = store.readRange(info.key(), info.size() - needed, needed);
       footer = DurableFileReader.parseFooter(tail, needed);
     }
-    return new Described(info.key(), info.size(), info.lastModified(), footer.schema(), footer.metadata());
+    return new Described(info.key(), info.size(), info.lastModified(), footer.schema(), footer.metadata(), footer.appMetadata());
   }
 
-  /** Opens the durable object of {@code path} for a front-to-back read. */
-  DurableFileReader open(StorageClass sc, String path) {
+  /**
+   * Opens the durable object of {@code path} for a front-to-back read; {@code described} is what its
+   * footer said (the messages' app_metadata is there).
+   */
+  DurableFileReader open(StorageClass sc, String path, Described described) {
     DurableStore store = storeOf(sc);
     InputStream in;
     try {
@@ -346,7 +351,7 @@ public final class Durables implements AutoCloseable {
       throw new DurableStoreUnavailableException("Cannot read flight \"%s\": %s", path, e.getMessage());
     }
     try {
-      return new DurableFileReader(in, allocator);
+      return new DurableFileReader(in, allocator, described.appMetadata());
     } catch (IOException e) {
       closeQuietly(in);
       throw corrupt(sc, path, e);

@@ -1,7 +1,7 @@
 package dev.hangar.storage;
 
 import dev.hangar.storage.catalog.FlightVersion;
-import dev.hangar.tiers.BatchCursor;
+import dev.hangar.tiers.ipc.MessageCursor;
 import dev.hangar.tiers.StoredFlight;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -27,7 +27,7 @@ public final class FlightLease implements AutoCloseable {
     return version.copy();
   }
 
-  public BatchCursor cursor() {
+  public MessageCursor cursor() {
     return version.copy().cursor();
   }
 

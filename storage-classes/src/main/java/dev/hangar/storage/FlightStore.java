@@ -31,7 +31,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.arrow.util.AutoCloseables;
-import org.apache.arrow.vector.types.pojo.Schema;
+import dev.hangar.tiers.ipc.FlightSchema;
 
 /**
  * The flights of one node: routing to storage classes, the catalog, placement and eviction.
@@ -116,6 +116,11 @@ public final class FlightStore implements AutoCloseable {
     return router.route(path);
   }
 
+  /** Where an upload keeps a message body it needs twice (a strong put's tier and durable copies). */
+  org.apache.arrow.memory.BufferAllocator workingAllocator() {
+    return durables.allocator();
+  }
+
   public Map<StorageType, Tier> tiers() {
     return tiers;
   }
@@ -123,10 +128,18 @@ public final class FlightStore implements AutoCloseable {
   // ---- writes ---------------------------------------------------------------------------
 
   /**
-   * Starts a put. {@code expectedBytes}, when the client sent it, lets the put fail at once if no
-   * tier could hold it.
+   * Starts a put of data an in-process producer holds as Arrow Java vectors (see {@link
+   * Upload#append(org.apache.arrow.vector.ipc.message.ArrowRecordBatch)}).
    */
-  public Upload beginPut(String path, Schema schema, OptionalLong expectedBytes) {
+  public Upload beginPut(String path, org.apache.arrow.vector.types.pojo.Schema schema, OptionalLong expectedBytes) {
+    return beginPut(path, dev.hangar.tiers.ipc.JavaMessages.schema(schema), expectedBytes);
+  }
+
+  /**
+   * Starts a put of a flight whose schema message is {@code schema}. {@code expectedBytes}, when the
+   * client sent it, lets the put fail at once if no tier could hold it.
+   */
+  public Upload beginPut(String path, FlightSchema schema, OptionalLong expectedBytes) {
     FlightPath.validate(path);
     StorageClass sc =
         classOf(path)

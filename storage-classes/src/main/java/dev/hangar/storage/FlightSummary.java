@@ -4,7 +4,7 @@ import dev.hangar.config.Durability;
 import dev.hangar.config.StorageType;
 import java.time.Instant;
 import java.util.Optional;
-import org.apache.arrow.vector.types.pojo.Schema;
+import dev.hangar.tiers.ipc.FlightSchema;
 
 /**
  * What is known about one committed flight, as GetFlightInfo, ListFlights and describe report it.
@@ -16,7 +16,7 @@ public record FlightSummary(
     String storageClass,
     Durability durability,
     StorageType storageType,
-    Schema schema,
+    FlightSchema schema,
     long rows,
     int batches,
     long bytes,

@@ -1,22 +1,20 @@
 package dev.hangar.storage;
 
-import dev.hangar.tiers.BatchCursor;
 import dev.hangar.tiers.FlightWriter;
 import dev.hangar.tiers.StoredFlight;
 import dev.hangar.tiers.Tier;
 import dev.hangar.tiers.durable.DurableFileReader;
+import dev.hangar.tiers.ipc.BufferBody;
+import dev.hangar.tiers.ipc.Message;
+import dev.hangar.tiers.ipc.MessageCursor;
 import java.io.IOException;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
-import org.apache.arrow.vector.VectorLoader;
-import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 
 /**
- * A durable flight read from its store by one reader and, batch by batch as that reader goes,
+ * A durable flight read from its store by one reader and, message by message as that reader goes,
  * written into a tier: the reader does not wait for the restore, and the object is read once. Each
- * batch is loaded into the reader's root first (which keeps its buffers), then handed to the tier
- * writer. When the last batch is read and the checksum matched, the tier copy goes to {@code
+ * message goes to the reader (with its own reference to the body) and to the tier writer. When the last batch is read and the checksum matched, the tier copy goes to {@code
  * restored} (which installs it, or frees it if the path moved on meanwhile). If the tier runs out of
  * room, the reader cancels, or the object is corrupt, the tier copy is dropped and nothing is
  * installed; the reader still gets every batch (or the error).
@@ -45,23 +43,23 @@ final class RestoringFlight extends DurableStreamFlight {
   }
 
   @Override
-  public BatchCursor cursor() {
+  public MessageCursor cursor() {
     DurableFileReader reader;
     try {
-      reader = durables.open(sc, path);
+      reader = durables.open(sc, path, described);
     } catch (RuntimeException e) {
       done.run();
       throw e;
     }
-    return new BatchCursor() {
+    return new MessageCursor() {
       private FlightWriter writer = tier.newWriter(path, reader.schema(), reserver);
       private boolean closed;
 
       @Override
-      public boolean loadNext(VectorSchemaRoot root) {
-        ArrowRecordBatch batch;
+      public Message next() {
+        Message m;
         try {
-          batch = reader.next();
+          m = reader.next();
         } catch (IOException e) {
           dropCopy();
           throw durables.corrupt(sc, path, e);
@@ -69,32 +67,37 @@ final class RestoringFlight extends DurableStreamFlight {
           dropCopy();
           throw e;
         }
-        if (batch == null) { // the checksum matched
+        if (m == null) { // the checksum matched
           if (writer != null) {
             FlightWriter w = writer;
             writer = null;
             restored.accept(w.commit());
           }
-          return false;
+          return null;
         }
-        new VectorLoader(root).load(batch); // the root keeps its own references
-        if (writer == null) {
-          batch.close();
-        } else {
+        if (writer != null) {
           try {
-            try {
-              charge.accept(batch.computeBodyLength());
-            } catch (StorageException e) {
-              batch.close();
-              throw e;
-            }
-            writer.append(batch); // takes the batch over (and closes it if it fails)
+            charge.accept(m.bodyLength());
+            writer.append(shared(m)); // the tier takes a second reference; the reader keeps m
           } catch (StorageException e) {
             writer.abort(); // no room left in the tier: go on streaming without caching
             writer = null;
+          } catch (RuntimeException e) {
+            m.close();
+            dropCopy();
+            throw e;
           }
         }
-        return true;
+        return m;
+      }
+
+      /** A second handle on m's body for the tier writer, which closes it. */
+      private Message shared(Message m) {
+        if (m.body() == null) {
+          return m;
+        }
+        m.bufferBody().buffer().getReferenceManager().retain();
+        return new Message(m.header(), m.appMetadata(), new BufferBody(m.bufferBody().buffer(), m.bodyLength()));
       }
 
       private void dropCopy() {

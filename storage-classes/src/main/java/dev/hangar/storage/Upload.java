@@ -8,11 +8,15 @@ import dev.hangar.tiers.Capacity;
 import dev.hangar.tiers.FlightWriter;
 import dev.hangar.tiers.StoredFlight;
 import dev.hangar.tiers.Tier;
-import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
-import org.apache.arrow.vector.types.pojo.Schema;
+import dev.hangar.tiers.ipc.BufferBody;
+import dev.hangar.tiers.ipc.FlightSchema;
+import dev.hangar.tiers.ipc.Message;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
 
 /**
- * A put in progress: batches go into the chosen tier as they arrive, and the flight becomes visible
+ * A put in progress: messages (checked by the caller, see {@code MessageValidator}) go into the chosen
+ * tier as they arrive, and the flight becomes visible
  * only at {@link #commit()}. {@link #abort()} (or closing an uncommitted upload) leaves nothing.
  * Used by one thread.
  */
@@ -20,15 +24,16 @@ public final class Upload implements AutoCloseable {
   private final FlightStore store;
   private final String path;
   private final StorageClass storageClass;
-  private final Schema schema;
+  private final FlightSchema schema;
   private int tierIndex;
   private FlightWriter writer;
   private final boolean weakSlot;
   private final Durables.Sink sink; // strong classes: the durable copy, written as batches arrive
   private final UsageLedger.Reservation quota; // null if no limit policy governs the path
   private boolean finished;
+  private dev.hangar.tiers.ipc.MessageValidator javaValidator; // for append(ArrowRecordBatch)
 
-  Upload(FlightStore store, String path, StorageClass storageClass, int tierIndex, Schema schema, boolean weakSlot,
+  Upload(FlightStore store, String path, StorageClass storageClass, int tierIndex, FlightSchema schema, boolean weakSlot,
       Durables.Sink sink, UsageLedger.Reservation quota) {
     this.store = store;
     this.path = path;
@@ -49,7 +54,7 @@ public final class Upload implements AutoCloseable {
     return path;
   }
 
-  public Schema schema() {
+  public FlightSchema schema() {
     return schema;
   }
 
@@ -67,12 +72,12 @@ public final class Upload implements AutoCloseable {
   }
 
   /**
-   * Takes ownership of {@code batch}. If it would outgrow the current tier, what has arrived moves
+   * Takes ownership of {@code message}. If it would outgrow the current tier, what has arrived moves
    * to the class's next tier first ({@code uploadSpill: spill}), or the put fails; if it would
    * break a limit policy's quota the put fails ({@link dev.hangar.limits.QuotaExceededException}).
-   * On failure the batch is closed and the upload must be aborted.
+   * On failure the message is closed and the upload must be aborted.
    */
-  public void append(ArrowRecordBatch batch) {
+  public void append(Message message) {
     try {
       if (finished) {
         throw new IllegalStateException("Cannot append to a finished upload of " + path);
@@ -80,7 +85,7 @@ public final class Upload implements AutoCloseable {
       while (true) {
         TierConfig config = storageClass.tier(tierIndex);
         Tier tier = tier();
-        long after = writer.bytes() + tier.weigh(batch);
+        long after = writer.bytes() + tier.weigh(message);
         boolean overMax = after > config.maxFlightSize();
         boolean overCapacity = after > tier.capacity().limit();
         if (!overMax && !overCapacity) {
@@ -96,15 +101,47 @@ public final class Upload implements AutoCloseable {
         }
         spill();
       }
-      store.chargeQuota(quota, batch.computeBodyLength());
+      store.chargeQuota(quota, message.bodyLength());
       if (sink != null) {
-        sink.append(batch); // copies it out; fails the put at once if the store is down
+        message = rereadable(message);
+        sink.append(message); // copies it out; fails the put at once if the store is down
       }
     } catch (RuntimeException | Error e) {
-      batch.close();
+      message.close();
       throw e;
     }
-    writer.append(batch);
+    writer.append(message);
+  }
+
+  /**
+   * Encodes {@code batch}, data Hangar or an in-process producer holds as Arrow Java vectors, into a
+   * record batch message and appends it; closes the batch.
+   */
+  public void append(org.apache.arrow.vector.ipc.message.ArrowRecordBatch batch) {
+    try (batch) {
+      if (javaValidator == null) {
+        javaValidator = new dev.hangar.tiers.ipc.MessageValidator(schema);
+      }
+      BufferAllocator allocator = batch.getBuffers().isEmpty() ? null : batch.getBuffers().get(0).getReferenceManager().getAllocator();
+      append(dev.hangar.tiers.ipc.JavaMessages.recordBatch(batch, javaValidator, allocator));
+    }
+  }
+
+  /** {@code message} with a body that can be read twice (the durable copy and the tier), copying it if need be. */
+  private Message rereadable(Message message) {
+    if (message.body() == null || message.body().rereadable()) {
+      return message;
+    }
+    try (message) {
+      ArrowBuf copy = store.workingAllocator().buffer(message.bodyLength());
+      try {
+        message.body().copyTo(copy, 0);
+      } catch (RuntimeException | Error e) {
+        copy.close();
+        throw e;
+      }
+      return new Message(message.header(), message.appMetadata(), new BufferBody(copy, message.bodyLength()));
+    }
   }
 
   /** Moves what was written to the next tier; the rest of the stream follows it there. */

@@ -91,7 +91,7 @@ abstract class DurableStoreTestBase {
   long readSum(String path) {
     try (FlightLease lease = store.open(path);
         VectorSchemaRoot vsr = VectorSchemaRoot.create(SCHEMA, ingest);
-        BatchCursor cursor = lease.cursor()) {
+        BatchCursor cursor = BatchCursor.of(lease.cursor(), lease.summary().schema())) {
       long sum = 0;
       while (cursor.loadNext(vsr)) {
         BigIntVector v = (BigIntVector) vsr.getVector(0);
@@ -144,10 +144,10 @@ abstract class DurableStoreTestBase {
     assertThat(s.durableCopy()).isEqualTo("stored");
     assertThat(stats().durableWrites()).isEqualTo(1);
     try (InputStream in = outage.delegate.read("hangar/test/cache/t1/a.arrow").orElseThrow();
-        DurableFileReader r = new DurableFileReader(in, ingest)) {
+        DurableFileReader r = new DurableFileReader(in, ingest, java.util.Map.of())) {
       int batches = 0;
-      for (ArrowRecordBatch b = r.next(); b != null; b = r.next()) {
-        b.close();
+      for (dev.hangar.tiers.ipc.Message m = r.next(); m != null; m = r.next()) {
+        m.close();
         batches++;
       }
       assertThat(batches).isEqualTo(4);
@@ -218,7 +218,7 @@ abstract class DurableStoreTestBase {
     FlightSummary info = store.info("a/two");
     assertThat(info.location()).isEqualTo("durable");
     assertThat(info.rows()).isEqualTo(4000);
-    assertThat(info.schema()).isEqualTo(SCHEMA);
+    assertThat(info.schema().javaSchema()).isEqualTo(SCHEMA);
     assertThat(info.committedAt()).isEqualTo(before.committedAt());
     assertThat(readSum("a/two")).isEqualTo(expectedSum(2));
     assertThat(store.info("a/two").location()).isEqualTo("memory");
@@ -263,7 +263,7 @@ abstract class DurableStoreTestBase {
     start(10, Durability.STRONG, Optional.empty());
     put("r", 1);
     start(10, Durability.STRONG, Optional.empty());
-    try (FlightLease lease = store.open("r"); BatchCursor cursor = lease.cursor()) {
+    try (FlightLease lease = store.open("r"); BatchCursor cursor = BatchCursor.of(lease.cursor(), lease.summary().schema())) {
       readSome(cursor, 2);
       assertThat(tier.capacity().used()).isPositive(); // restoring as it goes
     }
@@ -279,7 +279,7 @@ abstract class DurableStoreTestBase {
     start(10, Durability.STRONG, Optional.empty());
     put("k", 1);
     start(10, Durability.STRONG, Optional.empty());
-    try (FlightLease lease = store.open("k"); BatchCursor cursor = lease.cursor()) {
+    try (FlightLease lease = store.open("k"); BatchCursor cursor = BatchCursor.of(lease.cursor(), lease.summary().schema())) {
       long sum = readSome(cursor, 1);
       put("k", 500); // commits while the old version is being restored
       sum += readSome(cursor, 10);
@@ -296,7 +296,7 @@ abstract class DurableStoreTestBase {
     start(10, Durability.STRONG, Optional.empty());
     put("two", 3);
     start(10, Durability.STRONG, Optional.empty());
-    try (FlightLease first = store.open("two"); BatchCursor c1 = first.cursor()) {
+    try (FlightLease first = store.open("two"); BatchCursor c1 = BatchCursor.of(first.cursor(), first.summary().schema())) {
       long sum = readSome(c1, 1);
       assertThat(readSum("two")).isEqualTo(expectedSum(3)); // while the first restores
       sum += readSome(c1, 10);

@@ -95,7 +95,7 @@ class FlightStoreTest {
   private List<Long> readAll(FlightLease lease) {
     List<Long> firsts = new ArrayList<>();
     try (VectorSchemaRoot vsr = VectorSchemaRoot.create(SCHEMA, ingest);
-        BatchCursor cursor = lease.cursor()) {
+        BatchCursor cursor = BatchCursor.of(lease.cursor(), lease.summary().schema())) {
       while (cursor.loadNext(vsr)) {
         assertThat(vsr.getRowCount()).isEqualTo(ROWS);
         firsts.add(((BigIntVector) vsr.getVector(0)).get(0));
@@ -118,7 +118,7 @@ class FlightStoreTest {
       long classBytes = stats.storageClasses().stream().mapToLong(StoreStats.ClassStats::bytes).sum();
       long classFlights = stats.storageClasses().stream().mapToLong(StoreStats.ClassStats::flights).sum();
       assertThat(tier.capacity().used()).as("capacity used = sum of committed flights").isEqualTo(classBytes);
-      assertThat(tier.allocatedBytes()).as("allocator = capacity used").isEqualTo(tier.capacity().used());
+      assertThat(tier.heldBytes()).as("allocator = capacity used").isEqualTo(tier.capacity().used());
       assertThat(tier.capacity().used()).isLessThanOrEqualTo(tier.capacity().limit());
       assertThat(stats.storageTypes().get(0).flights()).isEqualTo(classFlights);
       assertThat(store.list("")).hasSize((int) classFlights);

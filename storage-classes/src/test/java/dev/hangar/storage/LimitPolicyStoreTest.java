@@ -66,7 +66,7 @@ class LimitPolicyStoreTest {
 
   private long weigh() {
     try (ArrowRecordBatch b = batch(0)) {
-      return MemoryTier.sizeOf(b);
+      return MemoryTier.sizeOf(b, root);
     }
   }
 
@@ -447,7 +447,7 @@ class LimitPolicyStoreTest {
               } else if (op < 7) {
                 store.delete(path);
               } else if (op < 9) {
-                try (FlightLease read = store.open(path); BatchCursor cursor = read.flight().cursor();
+                try (FlightLease read = store.open(path); BatchCursor cursor = BatchCursor.of(read.flight());
                     VectorSchemaRoot vsr = VectorSchemaRoot.create(SCHEMA, ingest)) {
                   while (cursor.loadNext(vsr)) {
                     // read (or restore) it whole
@@ -529,7 +529,7 @@ class LimitPolicyStoreTest {
     assertThat(usage("t")).isEqualTo(units(4, 6, 3));
     assertThat(store.info("t/a").storageType()).isNull(); // only durable
     assertThatThrownBy(() -> put("t/d", 1)).hasMessageContaining("scope \"t\" allows 3 flights and holds 3");
-    try (FlightLease read = store.open("t/a"); BatchCursor cursor = read.flight().cursor();
+    try (FlightLease read = store.open("t/a"); BatchCursor cursor = BatchCursor.of(read.flight());
         VectorSchemaRoot root = VectorSchemaRoot.create(SCHEMA, ingest)) {
       while (cursor.loadNext(root)) {
         // restoring: evicts b to make room

@@ -86,7 +86,7 @@ class TieredStoreRandomTest {
       this.random = new Random(seed);
       this.dir = dir;
       try (ArrowRecordBatch probe = batch(0, 0)) {
-        this.unit = MemoryTier.sizeOf(probe);
+        this.unit = MemoryTier.sizeOf(probe, root);
       }
       tiers.put(StorageType.MEMORY, new MemoryTier(root, unit * (2 + random.nextInt(7))));
       tiers.put(StorageType.DISK_MAPPED, new DiskTier(StorageType.DISK_MAPPED, dir.resolve("mapped"), unit * (3 + random.nextInt(20)), root));
@@ -236,7 +236,7 @@ class TieredStoreRandomTest {
       if (swept) {
         long files = countFiles(dir.resolve("mapped")) + countFiles(dir.resolve("disk"));
         assertThat(files).as(where(i) + "files = flights on disk").isEqualTo(visible.stream().filter(s -> s.storageType() != StorageType.MEMORY).count());
-        assertThat(((MemoryTier) tiers.get(StorageType.MEMORY)).allocatedBytes()).isEqualTo(tiers.get(StorageType.MEMORY).capacity().used());
+        assertThat(((MemoryTier) tiers.get(StorageType.MEMORY)).heldBytes()).isEqualTo(tiers.get(StorageType.MEMORY).capacity().used());
       }
     }
 
@@ -251,7 +251,7 @@ class TieredStoreRandomTest {
     private void assertContent(FlightLease lease, Expected e, String what) {
       int b = 0;
       try (VectorSchemaRoot vsr = VectorSchemaRoot.create(SCHEMA, ingest);
-          BatchCursor cursor = lease.cursor()) {
+          BatchCursor cursor = BatchCursor.of(lease.cursor(), lease.summary().schema())) {
         while (cursor.loadNext(vsr)) {
           BigIntVector v = (BigIntVector) vsr.getVector(0);
           assertThat(v.get(0)).as(what).isEqualTo(e.value() * 1000 + b);

@@ -51,7 +51,7 @@ class TieredStoreTest {
 
   private long probeUnit() {
     try (ArrowRecordBatch probe = batch(0)) {
-      return MemoryTier.sizeOf(probe);
+      return MemoryTier.sizeOf(probe, root);
     }
   }
 
@@ -92,7 +92,7 @@ class TieredStoreTest {
   private void assertContent(String path, int batches) {
     try (FlightLease lease = store.open(path);
         VectorSchemaRoot vsr = VectorSchemaRoot.create(SCHEMA, ingest);
-        BatchCursor cursor = lease.cursor()) {
+        BatchCursor cursor = BatchCursor.of(lease.cursor(), lease.summary().schema())) {
       int b = 0;
       while (cursor.loadNext(vsr)) {
         BigIntVector v = (BigIntVector) vsr.getVector(0);
@@ -117,7 +117,7 @@ class TieredStoreTest {
         assertThat(t.capacity().used()).as("bytes in %s = its flights", t.type()).isEqualTo(held);
         assertThat(t.capacity().used()).isLessThanOrEqualTo(t.capacity().limit());
       }
-      assertThat(((MemoryTier) tiers.get(StorageType.MEMORY)).allocatedBytes()).isEqualTo(tiers.get(StorageType.MEMORY).capacity().used());
+      assertThat(((MemoryTier) tiers.get(StorageType.MEMORY)).heldBytes()).isEqualTo(tiers.get(StorageType.MEMORY).capacity().used());
       long files = 0;
       for (StorageType t : List.of(StorageType.DISK_MAPPED, StorageType.DISK)) {
         try (Stream<Path> s = Files.list(((DiskTier) tiers.get(t)).directory())) {
@@ -224,7 +224,7 @@ class TieredStoreTest {
     assertThat(where("busy")).isEqualTo(StorageType.MEMORY);
     try (reader;
         VectorSchemaRoot vsr = VectorSchemaRoot.create(SCHEMA, ingest);
-        BatchCursor cursor = reader.cursor()) {
+        BatchCursor cursor = BatchCursor.of(reader.cursor(), reader.summary().schema())) {
       int n = 0;
       while (cursor.loadNext(vsr)) {
         n++;

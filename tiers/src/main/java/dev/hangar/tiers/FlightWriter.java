@@ -1,15 +1,15 @@
 package dev.hangar.tiers;
 
-import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import dev.hangar.tiers.ipc.Message;
 
 /** An upload into one tier: invisible until {@link #commit()}, and {@link #abort()} leaves nothing. */
 public interface FlightWriter extends AutoCloseable {
   /**
-   * Takes ownership of {@code batch}, after reserving its bytes through the tier's reserver. If the
-   * reservation fails the batch is closed and the exception propagates; the writer stays usable
-   * for {@link #abort()}.
+   * Stores {@code message} (a checked dictionary or record batch) after reserving its bytes through
+   * the tier's reserver, and closes it. If the reservation or the write fails the message is closed
+   * and the exception propagates; the writer stays usable for {@link #abort()}.
    */
-  void append(ArrowRecordBatch batch);
+  void append(Message message);
 
   long rows();
 

@@ -1,7 +1,8 @@
 package dev.hangar.tiers;
 
 import dev.hangar.config.StorageType;
-import org.apache.arrow.vector.types.pojo.Schema;
+import dev.hangar.tiers.ipc.FlightSchema;
+import dev.hangar.tiers.ipc.Message;
 
 /**
  * One storage type of this node (memory, disk_mapped, disk), shared by every storage class.
@@ -17,13 +18,13 @@ public interface Tier extends AutoCloseable {
   Capacity capacity();
 
   /**
-   * Starts writing a flight. The writer calls {@code reserver} before it takes each batch, so the
-   * caller can make room (or refuse) before any bytes land here.
+   * Starts writing a flight. The writer calls {@code reserver} before it takes each message's bytes,
+   * so the caller can make room (or refuse) before any bytes land here.
    */
-  FlightWriter newWriter(String path, Schema schema, Reserver reserver);
+  FlightWriter newWriter(String path, FlightSchema schema, Reserver reserver);
 
-  /** The bytes {@code batch} would take in this tier (to decide placement before writing it). */
-  long weigh(org.apache.arrow.vector.ipc.message.ArrowRecordBatch batch);
+  /** About the bytes {@code message} would take in this tier (to decide placement before writing it). */
+  long weigh(Message message);
 
   /** Frees everything and checks that nothing leaked. */
   @Override

@@ -67,7 +67,7 @@ abstract class DiskContract extends TierContractTest {
 
   @Test
   void uploadInProgressIsATemporaryFileAndAbortRemovesIt() throws IOException {
-    FlightWriter w = tier.newWriter("x", SCHEMA, STRICT);
+    FlightWriter w = tier.newWriter("x", FLIGHT_SCHEMA, STRICT);
     w.append(batch(100, 0));
     assertThat(files()).singleElement().satisfies(p -> assertThat(p.toString()).endsWith(".arrow.tmp"));
     w.abort();

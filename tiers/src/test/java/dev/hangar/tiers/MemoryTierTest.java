@@ -38,8 +38,9 @@ final class MemoryTierTest extends TierContractTest {
   @Test
   void accountingMatchesTheAllocator() {
     StoredFlight f = write("a", 4, 2000);
-    assertThat(((MemoryTier) tier).allocatedBytes()).isEqualTo(tier.capacity().used());
+    assertThat(((MemoryTier) tier).allocatedBytes() + ((MemoryTier) tier).heapBytes()).isEqualTo(tier.capacity().used());
     f.free();
     assertThat(((MemoryTier) tier).allocatedBytes()).isZero();
+    assertThat(((MemoryTier) tier).heapBytes()).isZero();
   }
 }

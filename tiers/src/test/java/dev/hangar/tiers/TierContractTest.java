@@ -35,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 abstract class TierContractTest {
   static final Schema SCHEMA = new Schema(List.of(
       Field.nullable("id", new ArrowType.Int(64, true)), Field.nullable("name", ArrowType.Utf8.INSTANCE)));
+  static final dev.hangar.tiers.ipc.FlightSchema FLIGHT_SCHEMA = dev.hangar.tiers.ipc.JavaMessages.schema(SCHEMA);
   static final Tier.Reserver STRICT = (capacity, bytes) -> {
     if (!capacity.tryReserve(bytes)) {
       throw new IllegalStateException("full: " + capacity);
@@ -63,7 +64,14 @@ abstract class TierContractTest {
     root.close(); // fails on a leak
   }
 
-  ArrowRecordBatch batch(int rows, long first) {
+  /** A record batch message of {@code rows} rows, ids from {@code first}. */
+  dev.hangar.tiers.ipc.Message batch(int rows, long first) {
+    try (ArrowRecordBatch b = javaBatch(rows, first)) {
+      return dev.hangar.tiers.ipc.JavaMessages.recordBatch(b, new dev.hangar.tiers.ipc.MessageValidator(FLIGHT_SCHEMA), ingest);
+    }
+  }
+
+  ArrowRecordBatch javaBatch(int rows, long first) {
     try (VectorSchemaRoot vsr = VectorSchemaRoot.create(SCHEMA, ingest)) {
       BigIntVector id = (BigIntVector) vsr.getVector(0);
       VarCharVector name = (VarCharVector) vsr.getVector(1);
@@ -82,7 +90,7 @@ abstract class TierContractTest {
   }
 
   StoredFlight write(String path, int batches, int rows) {
-    FlightWriter w = tier.newWriter(path, SCHEMA, STRICT);
+    FlightWriter w = tier.newWriter(path, FLIGHT_SCHEMA, STRICT);
     for (int b = 0; b < batches; b++) {
       w.append(batch(rows, b * 1_000_000L));
     }
@@ -93,7 +101,7 @@ abstract class TierContractTest {
   void assertContent(StoredFlight flight, int batches, int rows) {
     int seen = 0;
     try (VectorSchemaRoot vsr = VectorSchemaRoot.create(SCHEMA, ingest);
-        BatchCursor cursor = flight.cursor()) {
+        BatchCursor cursor = BatchCursor.of(flight)) {
       while (cursor.loadNext(vsr)) {
         assertThat(vsr.getRowCount()).isEqualTo(rows);
         BigIntVector id = (BigIntVector) vsr.getVector(0);
@@ -119,7 +127,7 @@ abstract class TierContractTest {
     assertThat(f.storageType()).isEqualTo(tier.type());
     assertThat(f.rows()).isEqualTo(3000);
     assertThat(f.batches()).isEqualTo(3);
-    assertThat(f.schema()).isEqualTo(SCHEMA);
+    assertThat(f.schema().javaSchema()).isEqualTo(SCHEMA);
     assertThat(f.bytes()).isEqualTo(tier.capacity().used()).isGreaterThanOrEqualTo(f.bodyBytes());
     assertContent(f, 3, 1000);
     assertContent(f, 3, 1000); // cursors are independent
@@ -139,7 +147,7 @@ abstract class TierContractTest {
 
   @Test
   void abortLeavesNothing() {
-    FlightWriter w = tier.newWriter("x", SCHEMA, STRICT);
+    FlightWriter w = tier.newWriter("x", FLIGHT_SCHEMA, STRICT);
     w.append(batch(500, 0));
     w.append(batch(500, 1));
     assertThat(tier.capacity().used()).isPositive();
@@ -152,7 +160,7 @@ abstract class TierContractTest {
   void refusedReservationTakesNothing() {
     tier.close();
     tier = open(16 * 1024);
-    FlightWriter w = tier.newWriter("x", SCHEMA, STRICT);
+    FlightWriter w = tier.newWriter("x", FLIGHT_SCHEMA, STRICT);
     assertThatThrownBy(() -> {
       for (int i = 0; i < 100; i++) {
         w.append(batch(1000, i));

@@ -15,13 +15,15 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.vector.types.pojo.Schema;
+import dev.hangar.tiers.ipc.FlightSchema;
+import dev.hangar.tiers.ipc.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Flights as Arrow IPC files in one directory: {@code disk_mapped} serves them through a memory
- * map (batches are slices of the mapping, nothing is copied), {@code disk} with ordinary reads.
+ * Flights as Arrow IPC files in one directory, holding the messages exactly as their clients sent
+ * them: {@code disk_mapped} serves them through a memory map (bodies are slices of the mapping,
+ * nothing is copied), {@code disk} with ordinary reads.
  *
  * <p>Files are written under a temporary name and renamed at commit; names come from a hash of
  * the flight path plus a counter, never from the path itself. The directory is a cache: files this
@@ -99,12 +101,12 @@ public final class DiskTier implements Tier {
   }
 
   @Override
-  public long weigh(org.apache.arrow.vector.ipc.message.ArrowRecordBatch batch) {
-    return 8 + org.apache.arrow.vector.ipc.message.MessageSerializer.serializeMetadata(batch).remaining() + batch.computeBodyLength();
+  public long weigh(Message message) {
+    return message.ipcBytes();
   }
 
   @Override
-  public FlightWriter newWriter(String path, Schema schema, Reserver reserver) {
+  public FlightWriter newWriter(String path, FlightSchema schema, Reserver reserver) {
     String base = hash(path) + "-" + counter.incrementAndGet();
     return new IpcFileWriter(this, dir.resolve(base + SUFFIX), dir.resolve(base + TEMP_SUFFIX), schema, reserver);
   }

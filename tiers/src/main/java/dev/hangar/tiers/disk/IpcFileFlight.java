@@ -1,9 +1,12 @@
 package dev.hangar.tiers.disk;
 
 import dev.hangar.config.StorageType;
-import dev.hangar.tiers.BatchCursor;
-import dev.hangar.tiers.HeldBatches;
 import dev.hangar.tiers.StoredFlight;
+import dev.hangar.tiers.ipc.BufferBody;
+import dev.hangar.tiers.ipc.FlightSchema;
+import dev.hangar.tiers.ipc.Message;
+import dev.hangar.tiers.ipc.MessageCursor;
+import dev.hangar.tiers.ipc.MessageHeader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Field;
@@ -18,82 +21,91 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.memory.ArrowBuf;
-import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.ForeignAllocation;
 import org.apache.arrow.memory.util.MemoryUtil;
 import org.apache.arrow.util.AutoCloseables;
-import org.apache.arrow.vector.VectorLoader;
-import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.ipc.ReadChannel;
-import org.apache.arrow.vector.ipc.message.ArrowBlock;
-import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
-import org.apache.arrow.vector.ipc.message.MessageMetadataResult;
-import org.apache.arrow.vector.ipc.message.MessageSerializer;
-import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
- * A committed flight file. For {@code disk_mapped} every batch's body is mapped once at open and
- * its buffers are slices of the mapping (readers copy nothing); for {@code disk} a cursor reads
- * each batch with ordinary file I/O into a fresh buffer. {@link #free()} unmaps, deletes the file
- * and releases its bytes.
+ * A committed flight file. For {@code disk_mapped} the file's bodies are mapped at open, in regions of
+ * up to {@link #REGION} bytes (a larger body gets a region of its own), and readers get slices of the
+ * mapping (nothing is copied); for {@code disk} a cursor reads each body with ordinary file I/O into a
+ * fresh buffer. Headers and app_metadata are kept on the heap. {@link #free()} unmaps, deletes the
+ * file and releases its bytes.
  */
 final class IpcFileFlight implements StoredFlight {
+  static final long REGION = 1L << 30;
+
   private final DiskTier tier;
   private final Path file;
-  private final Schema schema;
-  private final List<ArrowBlock> blocks;
+  private final FlightSchema schema;
+  private final MessageHeader[] headers;
+  private final byte[][] appMetadata;
+  private final long[] bodyOffsets;
   private final long rows;
+  private final int batches;
   private final long bytes;
   private final long bodyBytes;
-  private final List<ArrowRecordBatch> mapped; // disk_mapped only
+  private final ArrowBuf[] mapped; // disk_mapped only: each message's body as a slice of its region, null if empty
+  private final List<ArrowBuf> regions;
   private final AtomicBoolean freed = new AtomicBoolean();
 
-  private IpcFileFlight(DiskTier tier, Path file, Schema schema, List<ArrowBlock> blocks, long rows, long bytes,
-      long bodyBytes, List<ArrowRecordBatch> mapped) {
+  private IpcFileFlight(DiskTier tier, Path file, FlightSchema schema, MessageHeader[] headers, byte[][] appMetadata,
+      long[] bodyOffsets, long rows, int batches, long bytes, long bodyBytes, ArrowBuf[] mapped, List<ArrowBuf> regions) {
     this.tier = tier;
     this.file = file;
     this.schema = schema;
-    this.blocks = blocks;
+    this.headers = headers;
+    this.appMetadata = appMetadata;
+    this.bodyOffsets = bodyOffsets;
     this.rows = rows;
+    this.batches = batches;
     this.bytes = bytes;
     this.bodyBytes = bodyBytes;
     this.mapped = mapped;
+    this.regions = regions;
   }
 
-  static IpcFileFlight open(DiskTier tier, Path file, Schema schema, List<ArrowBlock> blocks, long rows, long bytes, long bodyBytes) {
-    List<ArrowRecordBatch> mapped = null;
+  static IpcFileFlight open(DiskTier tier, Path file, FlightSchema schema, MessageHeader[] headers, byte[][] appMetadata,
+      long[] bodyOffsets, long rows, int batches, long bytes, long bodyBytes) {
+    ArrowBuf[] mapped = null;
+    List<ArrowBuf> regions = new ArrayList<>();
     if (tier.type() == StorageType.DISK_MAPPED) {
-      mapped = new ArrayList<>(blocks.size());
+      mapped = new ArrowBuf[headers.length];
       try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-        for (ArrowBlock block : blocks) {
-          mapped.add(mapBatch(channel, block, tier.allocator()));
+        int i = 0;
+        while (i < headers.length) {
+          if (headers[i].bodyLength() == 0) {
+            i++;
+            continue;
+          }
+          long start = bodyOffsets[i];
+          int j = i;
+          long end = start + headers[i].bodyLength();
+          while (j + 1 < headers.length && (headers[j + 1].bodyLength() == 0
+              || bodyOffsets[j + 1] + headers[j + 1].bodyLength() - start <= REGION)) {
+            j++;
+            if (headers[j].bodyLength() > 0) {
+              end = bodyOffsets[j] + headers[j].bodyLength();
+            }
+          }
+          ArrowBuf region = tier.allocator().wrapForeignAllocation(
+              new Mapping(channel.map(FileChannel.MapMode.READ_ONLY, start, end - start)));
+          regions.add(region);
+          for (int k = i; k <= j; k++) {
+            if (headers[k].bodyLength() > 0) {
+              mapped[k] = region.slice(bodyOffsets[k] - start, headers[k].bodyLength());
+            }
+          }
+          i = j + 1;
         }
       } catch (IOException | RuntimeException e) {
-        List<ArrowRecordBatch> opened = mapped;
-        AutoCloseables.closeNoChecked(() -> AutoCloseables.close(opened));
+        AutoCloseables.closeNoChecked(() -> AutoCloseables.close(regions));
         tier.capacity().release(bytes);
         deleteQuietly(file);
         throw e instanceof IOException io ? new UncheckedIOException("Cannot map flight file " + file, io) : (RuntimeException) e;
       }
     }
-    return new IpcFileFlight(tier, file, schema, blocks, rows, bytes, bodyBytes, mapped);
-  }
-
-  /** One batch whose buffers are slices of a read-only mapping of its body. */
-  private static ArrowRecordBatch mapBatch(FileChannel channel, ArrowBlock block, BufferAllocator allocator) throws IOException {
-    MessageMetadataResult metadata = MessageSerializer.readMessage(new ReadChannel(channel.position(block.getOffset())));
-    long bodyStart = block.getOffset() + block.getMetadataLength();
-    if (block.getBodyLength() == 0) {
-      return MessageSerializer.deserializeRecordBatch(metadata, allocator.getEmpty());
-    }
-    MappedByteBuffer region = channel.map(FileChannel.MapMode.READ_ONLY, bodyStart, block.getBodyLength());
-    ArrowBuf body = allocator.wrapForeignAllocation(new Mapping(region));
-    try {
-      return MessageSerializer.deserializeRecordBatch(metadata, body); // takes over our reference to body
-    } catch (IOException | RuntimeException e) {
-      body.close();
-      throw e;
-    }
+    return new IpcFileFlight(tier, file, schema, headers, appMetadata, bodyOffsets, rows, batches, bytes, bodyBytes, mapped, regions);
   }
 
   @Override
@@ -102,7 +114,7 @@ final class IpcFileFlight implements StoredFlight {
   }
 
   @Override
-  public Schema schema() {
+  public FlightSchema schema() {
     return schema;
   }
 
@@ -113,7 +125,7 @@ final class IpcFileFlight implements StoredFlight {
 
   @Override
   public int batches() {
-    return blocks.size();
+    return batches;
   }
 
   @Override
@@ -131,67 +143,63 @@ final class IpcFileFlight implements StoredFlight {
   }
 
   @Override
-  public BatchCursor cursor() {
-    return mapped != null ? HeldBatches.cursor(mapped, freed::get) : new ReadingCursor();
-  }
+  public MessageCursor cursor() {
+    return new MessageCursor() {
+      private int next;
+      private FileChannel channel;
 
-  /** Reads batch by batch with ordinary file I/O, each into a buffer the root then owns. */
-  private final class ReadingCursor implements BatchCursor {
-    private int next;
-    private FileChannel channel;
-    private VectorLoader loader;
-    private VectorSchemaRoot loaderRoot;
-
-    @Override
-    public boolean loadNext(VectorSchemaRoot root) {
-      checkNotFreed();
-      if (next >= blocks.size()) {
-        return false;
-      }
-      if (loaderRoot != root) {
-        loader = new VectorLoader(root);
-        loaderRoot = root;
-      }
-      try {
-        if (channel == null) {
-          channel = FileChannel.open(file, StandardOpenOption.READ);
+      @Override
+      public Message next() {
+        checkNotFreed();
+        if (next >= headers.length) {
+          return null;
         }
-        ArrowBlock block = blocks.get(next++);
-        try (ArrowRecordBatch batch = MessageSerializer.deserializeRecordBatch(new ReadChannel(channel.position(block.getOffset())), block, tier.allocator())) {
-          loader.load(batch);
+        int i = next++;
+        MessageHeader h = headers[i];
+        byte[] app = appMetadata == null ? null : appMetadata[i];
+        if (h.bodyLength() == 0) {
+          return new Message(h, app, null);
         }
-      } catch (IOException e) {
-        throw new UncheckedIOException("Cannot read flight file " + file + ": " + e.getMessage(), e);
-      }
-      return true;
-    }
-
-    @Override
-    public void close() {
-      if (channel != null) {
+        if (mapped != null) {
+          ArrowBuf body = mapped[i];
+          body.getReferenceManager().retain();
+          return new Message(h, app, new BufferBody(body, h.bodyLength()));
+        }
+        ArrowBuf body = tier.allocator().buffer(h.bodyLength());
         try {
-          channel.close();
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
+          if (channel == null) {
+            channel = FileChannel.open(file, StandardOpenOption.READ);
+          }
+          long done = 0;
+          while (done < h.bodyLength()) {
+            int n = (int) Math.min(h.bodyLength() - done, 1 << 30);
+            ByteBuffer view = body.nioBuffer(done, n);
+            while (view.hasRemaining()) {
+              if (channel.read(view, bodyOffsets[i] + done + view.position()) < 0) {
+                throw new IOException("unexpected end of file");
+              }
+            }
+            done += n;
+          }
+          return new Message(h, app, new BufferBody(body, h.bodyLength()));
+        } catch (IOException | RuntimeException e) {
+          body.close();
+          throw e instanceof IOException io ? new UncheckedIOException("Cannot read flight file " + file + ": " + io.getMessage(), io)
+              : (RuntimeException) e;
         }
       }
-    }
-  }
 
-  @Override
-  public void copyTo(dev.hangar.tiers.FlightWriter writer) {
-    checkNotFreed();
-    if (mapped != null) {
-      HeldBatches.copyTo(mapped, writer);
-      return;
-    }
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      for (ArrowBlock block : blocks) {
-        writer.append(MessageSerializer.deserializeRecordBatch(new ReadChannel(channel.position(block.getOffset())), block, tier.allocator()));
+      @Override
+      public void close() {
+        if (channel != null) {
+          try {
+            channel.close();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read flight file " + file + ": " + e.getMessage(), e);
-    }
+    };
   }
 
   private void checkNotFreed() {
@@ -203,9 +211,7 @@ final class IpcFileFlight implements StoredFlight {
   @Override
   public void free() {
     if (freed.compareAndSet(false, true)) {
-      if (mapped != null) {
-        AutoCloseables.closeNoChecked(() -> AutoCloseables.close(mapped));
-      }
+      AutoCloseables.closeNoChecked(() -> AutoCloseables.close(regions));
       deleteQuietly(file);
       tier.capacity().release(bytes);
     }

@@ -1,9 +1,13 @@
 package dev.hangar.tiers.disk;
 
-import dev.hangar.tiers.ArrowFiles;
 import dev.hangar.tiers.FlightWriter;
 import dev.hangar.tiers.StoredFlight;
 import dev.hangar.tiers.Tier;
+import dev.hangar.tiers.ipc.FlightSchema;
+import dev.hangar.tiers.ipc.Message;
+import dev.hangar.tiers.ipc.MessageFileWriter;
+import dev.hangar.tiers.ipc.MessageHeader;
+import dev.hangar.tiers.ipc.MessageKind;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -13,47 +17,44 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.arrow.vector.ipc.WriteChannel;
-import org.apache.arrow.vector.ipc.message.ArrowBlock;
-import org.apache.arrow.vector.ipc.message.ArrowFooter;
-import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
-import org.apache.arrow.vector.ipc.message.MessageSerializer;
-import org.apache.arrow.vector.types.pojo.Schema;
+import java.util.Map;
 
 /**
- * Writes a flight as an Arrow IPC file (magic, schema, batches, footer) under a temporary name;
- * commit renames it. Each batch's bytes are reserved before it is written; once written, the
- * reservation is trued up to what the file really grew by.
+ * Writes a flight as an Arrow IPC file (see {@link MessageFileWriter}) under a temporary name; commit
+ * renames it. Each message's bytes are reserved before it is written; the footer's once it is built,
+ * and the reservation is trued up to the file's real size.
  */
 final class IpcFileWriter implements FlightWriter {
-  /** Reserved beyond a batch's metadata and body for alignment; trued up after the write. */
-  private static final int SLACK = 64;
+  /** Reserved for the footer beyond its blocks and schema; trued up after the write. */
+  private static final int FOOTER_SLACK = 512;
 
   private final DiskTier tier;
   private final Path file;
   private final Path temp;
-  private final Schema schema;
+  private final FlightSchema schema;
   private final Tier.Reserver reserver;
-  private final List<ArrowBlock> blocks = new ArrayList<>();
+  private final List<MessageHeader> headers = new ArrayList<>();
+  private final List<byte[]> appMetadata = new ArrayList<>();
+  private final List<Long> bodyOffsets = new ArrayList<>();
+  private boolean anyAppMetadata;
   private FileChannel channel;
-  private WriteChannel out;
+  private MessageFileWriter out;
   private long reserved;
   private long rows;
+  private int batches;
   private long bodyBytes;
   private boolean finished;
 
-  IpcFileWriter(DiskTier tier, Path file, Path temp, Schema schema, Tier.Reserver reserver) {
+  IpcFileWriter(DiskTier tier, Path file, Path temp, FlightSchema schema, Tier.Reserver reserver) {
     this.tier = tier;
     this.file = file;
     this.temp = temp;
     this.schema = schema;
     this.reserver = reserver;
-    long header = 8 + MessageSerializer.serializeMetadata(schema).remaining() + SLACK;
-    reserve(header);
+    reserve(16 + schema.message().length);
     try {
       channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-      out = new WriteChannel(channel);
-      ArrowFiles.writeStart(out, schema);
+      out = new MessageFileWriter(channel, schema);
       trueUp();
     } catch (IOException | RuntimeException e) {
       abort();
@@ -68,7 +69,7 @@ final class IpcFileWriter implements FlightWriter {
 
   /** Adjusts the reservation to the file's real size (more if needed, the surplus back). */
   private void trueUp() {
-    long size = out.getCurrentPosition();
+    long size = out.position();
     if (size > reserved) {
       reserve(size - reserved);
     } else if (size < reserved) {
@@ -78,20 +79,28 @@ final class IpcFileWriter implements FlightWriter {
   }
 
   @Override
-  public void append(ArrowRecordBatch batch) {
-    try (batch) {
+  public void append(Message message) {
+    try (message) {
       if (finished) {
         throw new IllegalStateException("Cannot append to a finished upload");
       }
-      long metadata = MessageSerializer.serializeMetadata(batch).remaining();
-      reserve(8 + metadata + batch.computeBodyLength() + SLACK);
+      reserve(message.ipcBytes());
+      long start = out.position();
       try {
-        blocks.add(MessageSerializer.serialize(out, batch));
+        out.append(message);
       } catch (IOException e) {
-        throw failure("write a batch of", e);
+        throw failure("write a message of", e);
       }
-      rows += batch.getLength();
-      bodyBytes += batch.computeBodyLength();
+      MessageHeader h = message.header();
+      headers.add(h);
+      appMetadata.add(message.appMetadata());
+      anyAppMetadata |= message.appMetadata() != null;
+      bodyOffsets.add(start + 8 + ((h.bytes().length + 7) & ~7));
+      if (h.kind() == MessageKind.RECORD_BATCH) {
+        rows += h.rows();
+        batches++;
+      }
+      bodyBytes += h.bodyLength();
       trueUp();
     }
   }
@@ -112,8 +121,8 @@ final class IpcFileWriter implements FlightWriter {
       throw new IllegalStateException("Cannot commit a finished upload");
     }
     try {
-      reserve(WriteChannel.serialize(new ArrowFooter(schema, List.of(), blocks)).remaining() + 16L + SLACK);
-      ArrowFiles.writeEnd(out, new ArrowFooter(schema, List.of(), blocks));
+      reserve(24L * headers.size() + 2L * schema.message().length + FOOTER_SLACK);
+      out.finish(Map.of());
       trueUp();
       channel.close();
       Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
@@ -122,7 +131,12 @@ final class IpcFileWriter implements FlightWriter {
       throw failure("finish", e);
     }
     finished = true;
-    return IpcFileFlight.open(tier, file, schema, List.copyOf(blocks), rows, reserved, bodyBytes);
+    long[] offsets = new long[bodyOffsets.size()];
+    for (int i = 0; i < offsets.length; i++) {
+      offsets[i] = bodyOffsets.get(i);
+    }
+    return IpcFileFlight.open(tier, file, schema, headers.toArray(new MessageHeader[0]),
+        anyAppMetadata ? appMetadata.toArray(new byte[0][]) : null, offsets, rows, batches, reserved, bodyBytes);
   }
 
   @Override

@@ -1,77 +1,145 @@
 package dev.hangar.tiers.durable;
 
-import dev.hangar.tiers.ArrowFiles;
+import dev.hangar.tiers.ipc.BufferBody;
+import dev.hangar.tiers.ipc.FlightSchema;
+import dev.hangar.tiers.ipc.InvalidMessageException;
+import dev.hangar.tiers.ipc.Message;
+import dev.hangar.tiers.ipc.MessageFileWriter;
+import dev.hangar.tiers.ipc.MessageHeader;
+import dev.hangar.tiers.ipc.MessageValidator;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.ReadableByteChannel;
 import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.zip.CRC32C;
-import org.apache.arrow.flatbuf.MessageHeader;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.vector.ipc.ReadChannel;
-import org.apache.arrow.vector.ipc.message.ArrowFooter;
-import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
-import org.apache.arrow.vector.ipc.message.MessageMetadataResult;
-import org.apache.arrow.vector.ipc.message.MessageSerializer;
-import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
- * Reads a durable flight file front to back from a stream (one S3 GET, or one file), batch by batch,
- * and checks at the end that the bytes match the footer's checksum. A batch handed out before the
- * end is not yet verified: callers commit nothing until {@link #next} has returned null.
+ * Reads a durable flight file front to back from a stream (one S3 GET, or one file), message by
+ * message, and checks at the end that the bytes match the footer's checksum. Every header is checked
+ * again as on upload. A message handed out before the end is not yet verified: callers commit nothing
+ * until {@link #next} has returned null.
  */
 public final class DurableFileReader implements AutoCloseable {
+  private static final int MAX_HEADER = 64 << 20;
+
   private final InputStream stream;
   private final BufferAllocator allocator;
   private final CrcChannel channel;
-  private final ReadChannel in;
-  private final Schema schema;
+  private final FlightSchema schema;
+  private final MessageValidator validator;
+  private final Map<Integer, byte[]> appMetadata;
+  private final ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+  private int index;
   private DurableMetadata metadata;
 
-  public DurableFileReader(InputStream stream, BufferAllocator allocator) throws IOException {
+  /**
+   * @param appMetadata each message's app_metadata by index, from the footer read beforehand ({@link
+   *     Footer#appMetadata()}); the stream reaches the footer only at its end
+   */
+  public DurableFileReader(InputStream stream, BufferAllocator allocator, Map<Integer, byte[]> appMetadata) throws IOException {
     this.stream = stream;
     this.allocator = allocator;
+    this.appMetadata = appMetadata;
     this.channel = new CrcChannel(stream);
-    this.in = new ReadChannel(channel);
     byte[] magic = new byte[8];
-    readFully(magic);
-    if (!Arrays.equals(Arrays.copyOf(magic, 6), ArrowFiles.MAGIC)) {
+    readFully(ByteBuffer.wrap(magic));
+    if (!Arrays.equals(Arrays.copyOf(magic, 6), MessageFileWriter.MAGIC)) {
       throw new IOException("not an Arrow IPC file (no ARROW1 magic)");
     }
-    MessageMetadataResult first = MessageSerializer.readMessage(in);
-    if (first == null || first.getMessage().headerType() != MessageHeader.Schema) {
+    byte[] header = readHeader();
+    if (header == null) {
       throw new IOException("Arrow IPC file does not start with a schema");
     }
-    this.schema = MessageSerializer.deserializeSchema(first);
+    try {
+      this.schema = FlightSchema.parse(header, appMetadata.get(0));
+    } catch (InvalidMessageException e) {
+      throw new IOException("bad schema: " + e.getMessage(), e);
+    }
+    this.validator = new MessageValidator(schema);
   }
 
-  public Schema schema() {
+  public FlightSchema schema() {
     return schema;
   }
 
-  /** The next batch (owned by the caller, allocated from the reader's allocator), or null at the end. */
-  public ArrowRecordBatch next() throws IOException {
+  /** The next header's flatbuffer, or null at the end-of-stream marker. */
+  private byte[] readHeader() throws IOException {
+    prefix.clear();
+    readFully(prefix);
+    prefix.flip();
+    int first = prefix.getInt();
+    int length = prefix.getInt();
+    if (first != 0xFFFFFFFF) {
+      throw new IOException("bad message prefix (Hangar writes the continuation marker before every message)");
+    }
+    if (length == 0) {
+      return null;
+    }
+    if (length < 0 || length > MAX_HEADER) {
+      throw new IOException("bad message header length " + length);
+    }
+    byte[] header = new byte[length];
+    readFully(ByteBuffer.wrap(header));
+    return header;
+  }
+
+  /** The next message (its body allocated from the reader's allocator, owned by the caller), or null at the end. */
+  public Message next() throws IOException {
     if (metadata != null) {
       return null;
     }
-    MessageMetadataResult message = MessageSerializer.readMessage(in);
-    if (message == null) {
+    byte[] header = readHeader();
+    if (header == null) {
       finish();
       return null;
     }
-    if (message.getMessage().headerType() != MessageHeader.RecordBatch) {
-      throw new IOException("unexpected Arrow message type " + message.getMessage().headerType() + " (dictionaries are not stored)");
-    }
-    ArrowBuf body = MessageSerializer.readMessageBody(in, message.getMessageBodyLength(), allocator);
+    MessageHeader h;
     try {
-      return MessageSerializer.deserializeRecordBatch(message, body); // takes over the body's reference
+      // the stored header is padded to 8 bytes; the flatbuffer is its prefix and verifies as such
+      h = validator.check(header, bodyLengthOf(header));
+    } catch (InvalidMessageException e) {
+      throw new IOException("bad message: " + e.getMessage(), e);
+    }
+    int i = ++index;
+    byte[] app = appMetadata.get(i);
+    if (h.bodyLength() == 0) {
+      return new Message(h, app, null);
+    }
+    ArrowBuf body = allocator.buffer(h.bodyLength());
+    try {
+      long done = 0;
+      while (done < h.bodyLength()) {
+        int n = (int) Math.min(h.bodyLength() - done, 1 << 30);
+        readFully(body.nioBuffer(done, n));
+        done += n;
+      }
+      long padding = ((h.bodyLength() + 7) & ~7L) - h.bodyLength();
+      if (padding > 0) {
+        readFully(ByteBuffer.allocate((int) padding));
+      }
+      return new Message(h, app, new BufferBody(body, h.bodyLength()));
     } catch (IOException | RuntimeException e) {
       body.close();
       throw e;
+    }
+  }
+
+  /** The body length a header declares (checked against the header again by the validator). */
+  private static long bodyLengthOf(byte[] header) {
+    try {
+      ByteBuffer bb = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+      return org.apache.arrow.flatbuf.Message.getRootAsMessage(bb).bodyLength();
+    } catch (RuntimeException e) {
+      return -1; // the validator names the problem
     }
   }
 
@@ -82,7 +150,11 @@ public final class DurableFileReader implements AutoCloseable {
     if (rest.length < 10) {
       throw new IOException("truncated Arrow IPC file: no footer");
     }
-    metadata = parseFooter(rest, rest.length).metadata();
+    Footer footer = parseFooter(rest, rest.length);
+    if (footer == null) {
+      throw new IOException("truncated Arrow IPC file: the footer is cut short");
+    }
+    metadata = footer.metadata();
     if (!metadata.checksum().equals(actual)) {
       throw new IOException("checksum mismatch: the footer says " + metadata.checksum() + ", the data is " + actual
           + " (the object is corrupt)");
@@ -97,8 +169,8 @@ public final class DurableFileReader implements AutoCloseable {
     return metadata;
   }
 
-  /** Schema and metadata from the last bytes of a file. */
-  public record Footer(Schema schema, DurableMetadata metadata, int footerLength) {}
+  /** What a durable file's footer says: its schema, Hangar's metadata and each message's app_metadata. */
+  public record Footer(FlightSchema schema, DurableMetadata metadata, Map<Integer, byte[]> appMetadata, int footerLength) {}
 
   /**
    * Parses the footer from {@code tail}, the last {@code length} bytes of a file. Returns null if
@@ -109,19 +181,45 @@ public final class DurableFileReader implements AutoCloseable {
     if (footerLength + 10 > length) {
       return null;
     }
-    ByteBuffer fb = ByteBuffer.wrap(tail, length - 10 - footerLength, footerLength).slice().order(ByteOrder.LITTLE_ENDIAN);
-    ArrowFooter footer = new ArrowFooter(org.apache.arrow.flatbuf.Footer.getRootAsFooter(fb));
+    Map<String, String> custom = new LinkedHashMap<>();
     try {
-      return new Footer(footer.getSchema(), DurableMetadata.fromMap(footer.getMetaData()), footerLength);
-    } catch (IllegalArgumentException e) {
+      ByteBuffer fb = ByteBuffer.wrap(tail, length - 10 - footerLength, footerLength).slice().order(ByteOrder.LITTLE_ENDIAN);
+      org.apache.arrow.flatbuf.Footer footer = org.apache.arrow.flatbuf.Footer.getRootAsFooter(fb);
+      for (int i = 0; i < footer.customMetadataLength(); i++) {
+        custom.put(footer.customMetadata(i).key(), footer.customMetadata(i).value());
+      }
+    } catch (RuntimeException e) {
+      throw new IOException("unreadable Arrow footer", e);
+    }
+    try {
+      Map<Integer, byte[]> app = decodeAppMetadata(custom.get(MessageFileWriter.APP_METADATA_KEY));
+      String schema = custom.get(MessageFileWriter.SCHEMA_KEY);
+      if (schema == null) {
+        throw new IllegalArgumentException(MessageFileWriter.SCHEMA_KEY + " is missing");
+      }
+      FlightSchema s = FlightSchema.parse(Base64.getDecoder().decode(schema), app.get(0));
+      return new Footer(s, DurableMetadata.fromMap(custom), app, footerLength);
+    } catch (IllegalArgumentException | InvalidMessageException e) {
       throw new IOException(e.getMessage(), e);
     }
+  }
+
+  private static Map<Integer, byte[]> decodeAppMetadata(String value) {
+    Map<Integer, byte[]> out = new HashMap<>();
+    if (value == null || value.isEmpty()) {
+      return out;
+    }
+    for (String entry : value.split(",")) {
+      int eq = entry.indexOf('=');
+      out.put(Integer.parseInt(entry.substring(0, eq)), Base64.getDecoder().decode(entry.substring(eq + 1)));
+    }
+    return out;
   }
 
   /** The footer's length, from the 10 bytes at the end of {@code tail}. */
   public static int footerLength(byte[] tail) throws IOException {
     int n = tail.length;
-    if (n < 10 || !Arrays.equals(Arrays.copyOfRange(tail, n - 6, n), ArrowFiles.MAGIC)) {
+    if (n < 10 || !Arrays.equals(Arrays.copyOfRange(tail, n - 6, n), MessageFileWriter.MAGIC)) {
       throw new IOException("not an Arrow IPC file (no trailing ARROW1 magic)");
     }
     int footerLength = ByteBuffer.wrap(tail, n - 10, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
@@ -131,8 +229,7 @@ public final class DurableFileReader implements AutoCloseable {
     return footerLength;
   }
 
-  private void readFully(byte[] b) throws IOException {
-    ByteBuffer buffer = ByteBuffer.wrap(b);
+  private void readFully(ByteBuffer buffer) throws IOException {
     while (buffer.hasRemaining()) {
       if (channel.read(buffer) < 0) {
         throw new IOException("truncated Arrow IPC file");

@@ -1,60 +1,55 @@
 package dev.hangar.tiers.durable;
 
-import dev.hangar.tiers.ArrowFiles;
+import dev.hangar.tiers.ipc.FlightSchema;
+import dev.hangar.tiers.ipc.Message;
+import dev.hangar.tiers.ipc.MessageFileWriter;
+import dev.hangar.tiers.ipc.MessageKind;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Optional;
 import java.util.zip.CRC32C;
-import org.apache.arrow.vector.ipc.WriteChannel;
-import org.apache.arrow.vector.ipc.message.ArrowBlock;
-import org.apache.arrow.vector.ipc.message.ArrowFooter;
-import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
-import org.apache.arrow.vector.ipc.message.MessageSerializer;
-import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
- * Writes a flight as an Arrow IPC file to a stream: magic, schema, batches, an end-of-stream
- * marker, then a footer whose custom metadata is the flight's {@link DurableMetadata}. The file is
- * readable by any Arrow IPC file reader, and sequentially as an IPC stream after its first 8 bytes.
- * Batches are copied out (not taken over), in chunks, so the caller keeps its data.
+ * Writes a flight as an Arrow IPC file to a stream (see {@link MessageFileWriter}: the messages as the
+ * client sent them), whose footer's custom metadata also holds the flight's {@link DurableMetadata}.
+ * The file is readable by any Arrow IPC file reader, and sequentially as an IPC stream after its first
+ * 8 bytes. Messages are copied out (the caller keeps them), in chunks.
  */
 public final class DurableFileWriter {
-  private final Schema schema;
   private final CrcChannel channel;
-  private final WriteChannel out;
-  private final List<ArrowBlock> blocks = new ArrayList<>();
+  private final MessageFileWriter out;
   private long rows;
   private long bodyBytes;
+  private int batches;
 
-  public DurableFileWriter(OutputStream stream, Schema schema) throws IOException {
-    this.schema = schema;
+  public DurableFileWriter(OutputStream stream, FlightSchema schema) throws IOException {
     this.channel = new CrcChannel(stream);
-    this.out = new WriteChannel(channel);
-    ArrowFiles.writeStart(out, schema);
+    this.out = new MessageFileWriter(channel, schema);
   }
 
-  public void append(ArrowRecordBatch batch) throws IOException {
-    blocks.add(MessageSerializer.serialize(out, batch));
-    rows += batch.getLength();
-    bodyBytes += batch.computeBodyLength();
+  /** Writes {@code message}; the caller still owns (and closes) it. */
+  public void append(Message message) throws IOException {
+    out.append(message);
+    if (message.header().kind() == MessageKind.RECORD_BATCH) {
+      rows += message.header().rows();
+      batches++;
+    }
+    bodyBytes += message.bodyLength();
   }
 
   /** Ends the file; returns the metadata written into its footer. Flushes but does not close the stream. */
   public DurableMetadata finish(String path, Instant committedAt, Optional<Duration> ttl, Optional<Instant> expiresAt)
       throws IOException {
-    out.writeIntLittleEndian(MessageSerializer.IPC_CONTINUATION_TOKEN);
-    out.writeIntLittleEndian(0);
+    out.endStream(); // the checksum covers everything before the footer, which names it
     String checksum = "crc32c:" + HexFormat.of().toHexDigits((int) channel.crc.getValue());
     channel.counting = false;
-    DurableMetadata meta = new DurableMetadata(path, rows, bodyBytes, blocks.size(), committedAt, ttl, expiresAt, checksum);
-    ArrowFiles.writeEnd(out, new ArrowFooter(schema, List.of(), blocks, meta.toMap()));
+    DurableMetadata meta = new DurableMetadata(path, rows, bodyBytes, batches, committedAt, ttl, expiresAt, checksum);
+    out.finish(meta.toMap());
     channel.flush();
     return meta;
   }

@@ -20,7 +20,7 @@ public record DurableMetadata(
     Optional<Duration> ttl,
     Optional<Instant> expiresAt,
     String checksum) {
-  public static final String FORMAT = "1";
+  public static final String FORMAT = "2"; // 2: the messages as sent, schema message and app_metadata in the footer
 
   public Map<String, String> toMap() {
     Map<String, String> m = new LinkedHashMap<>();

@@ -4,56 +4,85 @@ import dev.hangar.tiers.Capacity;
 import dev.hangar.tiers.FlightWriter;
 import dev.hangar.tiers.StoredFlight;
 import dev.hangar.tiers.Tier;
+import dev.hangar.tiers.ipc.FlightSchema;
+import dev.hangar.tiers.ipc.Message;
+import dev.hangar.tiers.ipc.MessageHeader;
+import dev.hangar.tiers.ipc.MessageKind;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.util.AutoCloseables;
-import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
-import org.apache.arrow.vector.types.pojo.Schema;
 
-/** Collects batches into the memory tier's allocator; single-threaded, like the upload it serves. */
+/**
+ * Collects a flight's messages into the memory tier; single-threaded, like the upload it serves. Each
+ * body is copied once into one allocation of its own. Accounting: per message, the heap bytes of its
+ * header and app_metadata plus its body's allocation, reserved before it is taken.
+ */
 final class MemoryFlightWriter implements FlightWriter {
-  private final Schema schema;
-  private final BufferAllocator allocator;
+  private final FlightSchema schema;
   private final Capacity capacity;
   private final Tier.Reserver reserver;
-  private final List<ArrowRecordBatch> batches = new ArrayList<>();
+  private final AtomicLong tierHeapBytes;
+  private final BufferAllocator allocator;
+  private final List<MessageHeader> headers = new ArrayList<>();
+  private final List<byte[]> appMetadata = new ArrayList<>();
+  private final List<ArrowBuf> bodies = new ArrayList<>();
+  private boolean anyAppMetadata;
   private long rows;
+  private int batches;
   private long bytes;
+  private long heapBytes;
   private long bodyBytes;
   private boolean finished;
 
-  MemoryFlightWriter(Schema schema, BufferAllocator allocator, Capacity capacity, Tier.Reserver reserver) {
+  MemoryFlightWriter(FlightSchema schema, BufferAllocator allocator, Capacity capacity, Tier.Reserver reserver, AtomicLong tierHeapBytes) {
     this.schema = schema;
-    this.allocator = allocator;
     this.capacity = capacity;
     this.reserver = reserver;
+    this.tierHeapBytes = tierHeapBytes;
+    this.allocator = allocator;
+  }
+
+  private void reserve(long n) {
+    if (n > 0) {
+      reserver.reserve(capacity, n);
+      bytes += n;
+    }
   }
 
   @Override
-  public void append(ArrowRecordBatch batch) {
-    if (finished) {
-      batch.close();
-      throw new IllegalStateException("Cannot append to a finished upload");
-    }
-    long size = MemoryTier.sizeOf(batch);
-    try {
-      reserver.reserve(capacity, size);
-    } catch (RuntimeException | Error e) {
-      batch.close();
-      throw e;
-    }
-    try {
-      long length = batch.computeBodyLength();
-      int rowCount = batch.getLength();
-      batches.add(batch.cloneWithTransfer(allocator));
-      rows += rowCount;
-      bytes += size;
-      bodyBytes += length;
-    } catch (RuntimeException | Error e) {
-      capacity.release(size);
-      batch.close();
-      throw e;
+  public void append(Message message) {
+    try (message) {
+      if (finished) {
+        throw new IllegalStateException("Cannot append to a finished upload");
+      }
+      long heap = MemoryTier.heapBytes(message.header().bytes(), message.appMetadata());
+      long length = message.bodyLength();
+      reserve(heap + MemoryTier.allocationSize(allocator, length));
+      ArrowBuf body = null;
+      try {
+        if (length > 0) {
+          body = allocator.buffer(length);
+          message.body().copyTo(body, 0);
+        }
+      } catch (RuntimeException | Error e) {
+        if (body != null) {
+          body.close();
+        }
+        throw e;
+      }
+      heapBytes += heap;
+      tierHeapBytes.addAndGet(heap);
+      headers.add(message.header());
+      appMetadata.add(message.appMetadata());
+      anyAppMetadata |= message.appMetadata() != null;
+      bodies.add(body);
+      if (message.header().kind() == MessageKind.RECORD_BATCH) {
+        rows += message.header().rows();
+        batches++;
+      }
+      bodyBytes += message.bodyLength();
     }
   }
 
@@ -73,7 +102,8 @@ final class MemoryFlightWriter implements FlightWriter {
       throw new IllegalStateException("Cannot commit a finished upload");
     }
     finished = true;
-    return new MemoryFlight(schema, List.copyOf(batches), rows, bytes, bodyBytes, capacity);
+    return new MemoryFlight(schema, headers.toArray(new MessageHeader[0]), anyAppMetadata ? appMetadata.toArray(new byte[0][]) : null,
+        bodies.toArray(new ArrowBuf[0]), rows, batches, bytes, heapBytes, bodyBytes, capacity, tierHeapBytes);
   }
 
   @Override
@@ -82,8 +112,8 @@ final class MemoryFlightWriter implements FlightWriter {
       return;
     }
     finished = true;
-    AutoCloseables.closeNoChecked(() -> AutoCloseables.close(batches));
-    batches.clear();
+    MemoryFlight.close(bodies);
+    tierHeapBytes.addAndGet(-heapBytes);
     capacity.release(bytes);
   }
 }

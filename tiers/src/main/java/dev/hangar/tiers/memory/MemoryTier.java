@@ -4,26 +4,28 @@ import dev.hangar.config.StorageType;
 import dev.hangar.tiers.Capacity;
 import dev.hangar.tiers.FlightWriter;
 import dev.hangar.tiers.Tier;
-import java.util.IdentityHashMap;
-import java.util.Map;
-import org.apache.arrow.memory.ArrowBuf;
+import dev.hangar.tiers.ipc.FlightSchema;
+import dev.hangar.tiers.ipc.Message;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.ReferenceManager;
-import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
-import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
- * Flights held as Arrow record batches in one child allocator of the server's root.
+ * Flights held in memory as the IPC messages their clients sent (see {@link MemoryFlight}).
  *
- * <p>Accounting: a batch weighs what its distinct allocations weigh, as the allocator accounts
- * them (Flight receives each message body as one allocation, and the batch's buffers are slices
- * of it), so {@link Capacity#used()} equals the allocator's own count once no upload is in
- * progress. Batches arrive in the Flight server's allocator and are transferred here, without
- * copying, only after their bytes are reserved: the allocator's limit is never what stops a put.
+ * <p>Accounting: a flight weighs its message bodies as allocated (one allocation each, accounted as
+ * the root's rounding policy says; {@link dev.hangar.tiers.Allocators} makes that Netty's real size
+ * class) plus the heap bytes of its message headers and app_metadata. The schema message is the
+ * catalog's, like the path, not counted here; {@link Capacity#used()} equals {@link #allocatedBytes()} + {@link #heapBytes()} once no
+ * upload is in progress. Bytes are reserved before they are taken: the allocator's limit is never
+ * what stops a put.
  */
 public final class MemoryTier implements Tier {
+  /** What a heap byte array costs beyond its contents (object header and length). */
+  static final int ARRAY_OVERHEAD = 16;
+
   private final BufferAllocator allocator;
   private final Capacity capacity;
+  private final AtomicLong heapBytes = new AtomicLong();
 
   /** A memory tier of {@code capacity} bytes, allocating from a child of {@code parent}. */
   public MemoryTier(BufferAllocator parent, long capacity) {
@@ -41,32 +43,47 @@ public final class MemoryTier implements Tier {
     return capacity;
   }
 
-  /** What the allocator itself counts: equal to {@code capacity().used()} when no upload is running. */
+  /** What the allocator itself counts: message bodies. */
   public long allocatedBytes() {
     return allocator.getAllocatedMemory();
   }
 
-  @Override
-  public FlightWriter newWriter(String path, Schema schema, Reserver reserver) {
-    return new MemoryFlightWriter(schema, allocator, capacity, reserver);
+  /** Everything the tier holds: bodies and heap bytes; equal to {@code capacity().used()} when no upload runs. */
+  public long heldBytes() {
+    return allocatedBytes() + heapBytes();
+  }
+
+  /** Heap bytes of stored headers and app_metadata. */
+  public long heapBytes() {
+    return heapBytes.get();
   }
 
   @Override
-  public long weigh(ArrowRecordBatch batch) {
-    return sizeOf(batch);
+  public FlightWriter newWriter(String path, FlightSchema schema, Reserver reserver) {
+    return new MemoryFlightWriter(schema, allocator, capacity, reserver, heapBytes);
   }
 
-  /** The bytes {@code batch} occupies: the sizes of its distinct underlying allocations. */
-  public static long sizeOf(ArrowRecordBatch batch) {
-    Map<ReferenceManager, Boolean> seen = new IdentityHashMap<>();
-    long total = 0;
-    for (ArrowBuf buf : batch.getBuffers()) {
-      ReferenceManager rm = buf.getReferenceManager();
-      if (seen.put(rm, Boolean.TRUE) == null) {
-        total += rm.getSize();
-      }
-    }
-    return total;
+  @Override
+  public long weigh(Message message) {
+    return heapBytes(message.header().bytes(), message.appMetadata()) + allocationSize(allocator, message.bodyLength());
+  }
+
+  /** What a body of {@code length} bytes is accounted in {@code allocator} (its rounding policy). */
+  static long allocationSize(BufferAllocator allocator, long length) {
+    return length == 0 ? 0 : allocator.getRoundingPolicy().getRoundedSize(length);
+  }
+
+  /**
+   * What one record batch message of {@code batch} weighs in a memory tier allocating from {@code
+   * allocator}'s root (for sizing tests and benchmarks).
+   */
+  public static long sizeOf(org.apache.arrow.vector.ipc.message.ArrowRecordBatch batch, BufferAllocator allocator) {
+    int header = org.apache.arrow.vector.ipc.message.MessageSerializer.serializeMetadata(batch).remaining();
+    return ARRAY_OVERHEAD + header + allocationSize(allocator, batch.computeBodyLength());
+  }
+
+  static long heapBytes(byte[] header, byte[] appMetadata) {
+    return ARRAY_OVERHEAD + header.length + (appMetadata == null ? 0 : ARRAY_OVERHEAD + appMetadata.length);
   }
 
   @Override

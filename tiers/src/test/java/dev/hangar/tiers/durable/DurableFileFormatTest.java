@@ -47,7 +47,9 @@ class DurableFileFormatTest {
             org.apache.arrow.vector.types.pojo.Field.nullable("id", new org.apache.arrow.vector.types.pojo.ArrowType.Int(64, true)),
             org.apache.arrow.vector.types.pojo.Field.nullable("name", org.apache.arrow.vector.types.pojo.ArrowType.Utf8.INSTANCE))),
         allocator)) {
-      DurableFileWriter w = new DurableFileWriter(out, root.getSchema());
+      dev.hangar.tiers.ipc.FlightSchema schema = dev.hangar.tiers.ipc.JavaMessages.schema(root.getSchema());
+      dev.hangar.tiers.ipc.MessageValidator validator = new dev.hangar.tiers.ipc.MessageValidator(schema);
+      DurableFileWriter w = new DurableFileWriter(out, schema);
       for (int b = 0; b < 3; b++) {
         BigIntVector id = (BigIntVector) root.getVector("id");
         VarCharVector name = (VarCharVector) root.getVector("name");
@@ -57,8 +59,9 @@ class DurableFileFormatTest {
           name.setSafe(i, ("row-" + (b * 1000 + i)).getBytes());
         }
         root.setRowCount(1000);
-        try (ArrowRecordBatch batch = new VectorUnloader(root).getRecordBatch()) {
-          w.append(batch);
+        try (ArrowRecordBatch batch = new VectorUnloader(root).getRecordBatch();
+            dev.hangar.tiers.ipc.Message m = dev.hangar.tiers.ipc.JavaMessages.recordBatch(batch, validator, allocator)) {
+          w.append(m);
         }
       }
       DurableMetadata meta = w.finish("cache/t1/x", committed, Optional.of(Duration.ofHours(1)), Optional.of(committed.plusSeconds(3600)));
@@ -94,11 +97,11 @@ class DurableFileFormatTest {
   void streamingReadVerifiesTheChecksum() throws IOException {
     byte[] file = writeFile(Instant.now());
     List<Long> rows = new ArrayList<>();
-    try (DurableFileReader r = new DurableFileReader(new ByteArrayInputStream(file), allocator)) {
-      assertThat(r.schema().getFields()).extracting(f -> f.getName()).containsExactly("id", "name");
-      for (ArrowRecordBatch b = r.next(); b != null; b = r.next()) {
-        rows.add((long) b.getLength());
-        b.close();
+    try (DurableFileReader r = new DurableFileReader(new ByteArrayInputStream(file), allocator, java.util.Map.of())) {
+      assertThat(r.schema().columns()).extracting(c -> c.name()).containsExactly("id", "name");
+      for (dev.hangar.tiers.ipc.Message m = r.next(); m != null; m = r.next()) {
+        rows.add(m.header().rows());
+        m.close();
       }
       assertThat(r.metadata().rows()).isEqualTo(3000);
       assertThat(r.metadata().checksum()).startsWith("crc32c:");
@@ -110,10 +113,10 @@ class DurableFileFormatTest {
   void aFlippedByteInTheDataIsCaught() throws IOException {
     byte[] file = writeFile(Instant.now());
     file[file.length / 2] ^= 0x10;
-    try (DurableFileReader r = new DurableFileReader(new ByteArrayInputStream(file), allocator)) {
+    try (DurableFileReader r = new DurableFileReader(new ByteArrayInputStream(file), allocator, java.util.Map.of())) {
       assertThatThrownBy(() -> {
-        for (ArrowRecordBatch b; (b = r.next()) != null; ) {
-          b.close();
+        for (dev.hangar.tiers.ipc.Message m; (m = r.next()) != null; ) {
+          m.close();
         }
       }).isInstanceOf(IOException.class).hasMessageContaining("checksum mismatch");
     }
@@ -127,7 +130,7 @@ class DurableFileFormatTest {
     assertThat(DurableFileReader.parseFooter(tail, tail.length)).isNull(); // too short: ask for more
     byte[] enough = Arrays.copyOfRange(file, file.length - needed, file.length);
     DurableFileReader.Footer footer = DurableFileReader.parseFooter(enough, enough.length);
-    assertThat(footer.schema().getFields()).hasSize(2);
+    assertThat(footer.schema().columns()).hasSize(2);
     assertThat(footer.metadata().path()).isEqualTo("cache/t1/x");
     assertThat(footer.metadata().committedAt()).isEqualTo(Instant.parse("2026-01-01T00:00:00Z"));
   }

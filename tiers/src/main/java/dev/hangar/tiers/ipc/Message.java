@@ -1,0 +1,29 @@
+package dev.hangar.tiers.ipc;
+
+/**
+ * One dictionary or record batch message of a flight: its checked header, the app_metadata that came
+ * with it (null if none), and its body (null if empty). Whoever holds it closes it, which releases the
+ * body.
+ */
+public record Message(MessageHeader header, byte[] appMetadata, Body body) implements AutoCloseable {
+  public long bodyLength() {
+    return header.bodyLength();
+  }
+
+  /** The body as an Arrow buffer, or null if empty; only for messages read from a stored copy. */
+  public BufferBody bufferBody() {
+    return (BufferBody) body;
+  }
+
+  /** The bytes this message takes in the IPC stream format: prefix, padded header, body. */
+  public long ipcBytes() {
+    return 8 + Messages.paddedMetadataLength(header.bytes().length) + Messages.pad8(header.bodyLength());
+  }
+
+  @Override
+  public void close() {
+    if (body != null) {
+      body.close();
+    }
+  }
+}
