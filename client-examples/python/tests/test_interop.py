@@ -155,13 +155,13 @@ def test_unknown_flight_is_not_found(client):
         action(client, "delete", b"py/nothing/here")
 
 
-def test_dictionary_columns_are_refused_and_nothing_is_stored(client):
+def test_dictionary_columns_round_trip(client):
     p = path("dict")
     t = pa.table({"c": pa.array(["a", "b", "a"]).dictionary_encode()})
-    with pytest.raises(pa.ArrowInvalid, match='column "c" is dictionary-encoded'):
-        put(client, p, t)
-    with pytest.raises(pa.ArrowKeyError):
-        client.get_flight_info(flight.FlightDescriptor.for_path(p))
+    put(client, p, t)
+    back = client.do_get(flight.Ticket(p.encode())).read_all()
+    assert back.equals(t)
+    assert back.schema.field("c").type == pa.dictionary(pa.int32(), pa.string())
 
 
 def test_stats(client):

@@ -2,8 +2,6 @@ package dev.hangar.bench;
 
 import dev.hangar.config.HangarConfig;
 import dev.hangar.server.HangarServer;
-import dev.hangar.tiers.CursorReader;
-import dev.hangar.tiers.HeldBatches;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
@@ -36,6 +34,7 @@ import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.Float8Vector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.VectorLoader;
 import org.apache.arrow.vector.VectorUnloader;
 import org.apache.arrow.vector.ipc.ArrowReader;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
@@ -43,6 +42,7 @@ import org.apache.arrow.vector.types.FloatingPointPrecision;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
+import java.util.Iterator;
 import org.duckdb.DuckDBConnection;
 import org.duckdb.DuckDBResultSet;
 
@@ -211,9 +211,41 @@ public final class SqlBench {
   /** Registers the batches as table {@code name}; the caller closes the returned struct after the query. */
   private static ArrowArrayStream register(DuckDBConnection c, BufferAllocator allocator, List<ArrowRecordBatch> batches, String name) {
     ArrowArrayStream stream = ArrowArrayStream.allocateNew(allocator);
-    Data.exportArrayStream(allocator, new CursorReader(allocator, SCHEMA, HeldBatches.cursor(batches, () -> false)), stream);
+    Data.exportArrayStream(allocator, new HeldReader(allocator, batches), stream);
     c.registerArrowStream(name, stream);
     return stream;
+  }
+
+  /** Reads batches the benchmark holds (the DuckDB baseline: registered in-process, no Flight). */
+  private static final class HeldReader extends ArrowReader {
+    private final Iterator<ArrowRecordBatch> batches;
+
+    HeldReader(BufferAllocator allocator, List<ArrowRecordBatch> batches) {
+      super(allocator);
+      this.batches = batches.iterator();
+    }
+
+    @Override
+    public boolean loadNextBatch() throws java.io.IOException {
+      if (!batches.hasNext()) {
+        return false;
+      }
+      new VectorLoader(getVectorSchemaRoot()).load(batches.next());
+      return true;
+    }
+
+    @Override
+    public long bytesRead() {
+      return 0;
+    }
+
+    @Override
+    protected void closeReadSource() {}
+
+    @Override
+    protected Schema readSchema() {
+      return SCHEMA;
+    }
   }
 
   private static List<ArrowRecordBatch> generate(BufferAllocator allocator, long rows) {

@@ -8,26 +8,26 @@ import java.time.Duration;
  * open after the server answered it while the client still has data queued (a DoPut that failed
  * mid-upload), which would otherwise hold shutdown for the whole grace period.
  */
-final class CallTracker {
+public final class CallTracker {
   private int running;
 
-  synchronized void enter() {
+  public synchronized void enter() {
     running++;
   }
 
-  synchronized void exit() {
+  public synchronized void exit() {
     running--;
     if (running == 0) {
       notifyAll();
     }
   }
 
-  synchronized int running() {
+  public synchronized int running() {
     return running;
   }
 
   /** Waits until no call is running or {@code timeout} passed; returns whether all finished. */
-  synchronized boolean awaitIdle(Duration timeout) throws InterruptedException {
+  public synchronized boolean awaitIdle(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (running > 0) {
       long left = deadline - System.nanoTime();

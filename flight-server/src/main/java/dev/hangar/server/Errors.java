@@ -23,13 +23,13 @@ import org.slf4j.LoggerFactory;
  * exceptions are written for clients and pass through; anything else is logged here with an id and
  * the client gets only that id.
  */
-final class Errors {
+public final class Errors {
   private static final Logger LOG = LoggerFactory.getLogger(Errors.class);
 
   private Errors() {}
 
   /** The Flight error to send for {@code t}, which happened while doing {@code what}. */
-  static FlightRuntimeException toFlight(Throwable t, String what) {
+  public static FlightRuntimeException toFlight(Throwable t, String what) {
     if (t instanceof FlightRuntimeException f) {
       return f;
     }
@@ -38,6 +38,7 @@ final class Errors {
         || t instanceof InvalidUploadException
         || t instanceof NoStorageClassException
         || t instanceof BadRequestException
+        || t instanceof dev.hangar.tiers.ipc.InvalidMessageException
         || t instanceof dev.hangar.server.sql.SqlRejectedException) {
       status = CallStatus.INVALID_ARGUMENT;
     } else if (t instanceof FlightNotFoundException) {
@@ -76,10 +77,10 @@ final class Errors {
   }
 
   /** A request the client got wrong that is not about a path or an upload: a bad action body or header. */
-  static final class BadRequestException extends RuntimeException {
+  public static final class BadRequestException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    BadRequestException(String message) {
+    public BadRequestException(String message) {
       super(message);
     }
   }

@@ -443,7 +443,7 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
       for (FlightSummary s : store.list("")) {
         if (name == null || name.matcher(s.path()).matches()) {
           rows.add(command.getIncludeSchema()
-              ? new Object[] {CATALOG, SCHEMA, s.path(), TABLE_TYPE, serialize(s.schema())}
+              ? new Object[] {CATALOG, SCHEMA, s.path(), TABLE_TYPE, s.schema().ipcMessage()}
               : new Object[] {CATALOG, SCHEMA, s.path(), TABLE_TYPE});
         }
       }

@@ -10,7 +10,6 @@ import dev.hangar.storage.FlightSummary;
 import dev.hangar.storage.InvalidUploadException;
 import dev.hangar.storage.StoreStats;
 import dev.hangar.storage.Upload;
-import dev.hangar.tiers.BatchCursor;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,7 +38,6 @@ import org.apache.arrow.vector.VectorUnloader;
  * status codes in {@link Errors}; the storage work is {@link FlightStore}'s.
  */
 final class HangarProducer implements FlightProducer {
-  static final String HEADER_FLIGHT_SIZE = "x-hangar-flight-size";
   static final String QUERY_TO_FLIGHT = "query-to-flight";
 
   /** The actions DoAction accepts, as ListActions describes them. */
@@ -65,179 +63,46 @@ final class HangarProducer implements FlightProducer {
     return java.util.Set.copyOf(types);
   }
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON = Json.MAPPER;
 
   private final FlightStore store;
-  private final BufferAllocator serveAllocator;
-  private final BatchStreamer streamer;
   private final CallTracker calls;
   private final FlightSqlService sql; // null when sql.enabled is false
   private final dev.hangar.server.sql.SqlEngine engine;
 
-  HangarProducer(FlightStore store, BufferAllocator serveAllocator, ExecutorService streams, long stallTimeoutMillis, CallTracker calls,
-      FlightSqlService sql, dev.hangar.server.sql.SqlEngine engine) {
+  HangarProducer(FlightStore store, CallTracker calls, FlightSqlService sql, dev.hangar.server.sql.SqlEngine engine) {
     this.store = store;
     this.sql = sql;
     this.engine = engine;
     this.calls = calls;
-    this.serveAllocator = serveAllocator;
-    this.streamer = new BatchStreamer(streams, stallTimeoutMillis, calls);
   }
 
-  // ---- DoGet ----------------------------------------------------------------------------
+  // ---- Flight SQL's data calls --------------------------------------------------------
+  // DoGet, DoPut, GetFlightInfo, GetSchema and ListFlights of flight paths are the data plane's
+  // (dataplane.DataPlane), which keeps every message as sent; only Flight SQL commands reach here.
 
   @Override
   public void getStream(CallContext context, Ticket ticket, ServerStreamListener listener) {
-    if (FlightSqlService.isSqlTicket(ticket.getBytes())) {
-      try {
-        sql("DoGet").getStream(context, ticket, listener);
-      } catch (RuntimeException e) {
-        listener.error(Errors.toFlight(e, "DoGet"));
-      }
-      return;
-    }
-    calls.enter(); // exited when the stream ends, on our executor
-    FlightLease lease;
     try {
-      lease = store.open(FlightPath.fromUtf8(ticket.getBytes(), "ticket"));
+      sql("DoGet").getStream(context, ticket, listener);
     } catch (RuntimeException e) {
-      calls.exit();
       listener.error(Errors.toFlight(e, "DoGet"));
-      return;
     }
-    // Stored batches never change, and gRPC keeps its own references until it has sent them,
-    // so it may send them from our buffers instead of copying each batch first (zero copy).
-    streamer.stream(listener, storedBatches(lease), "DoGet of \"" + lease.summary().path() + "\"", true, () -> {});
   }
-
-  /** A leased flight's batches, loaded one by one into a root of the serving allocator. */
-  private BatchStreamer.Source storedBatches(FlightLease lease) {
-    VectorSchemaRoot root = VectorSchemaRoot.create(lease.summary().schema(), serveAllocator);
-    BatchCursor cursor = lease.cursor();
-    return new BatchStreamer.Source() {
-      @Override
-      public VectorSchemaRoot root() {
-        return root;
-      }
-
-      @Override
-      public boolean next() {
-        return cursor.loadNext(root);
-      }
-
-      @Override
-      public void close() {
-        try (lease; root; cursor) {
-          // closed in reverse order: the cursor, the root, then the lease that kept the batches alive
-        }
-      }
-    };
-  }
-
-  // ---- DoPut ----------------------------------------------------------------------------
 
   @Override
   public Runnable acceptPut(CallContext context, FlightStream stream, StreamListener<PutResult> ack) {
     return () -> {
       calls.enter();
-      Upload upload = null;
       try {
-        FlightDescriptor descriptor = stream.getDescriptor();
-        if (descriptor.isCommand() && sql != null) {
-          sqlCommand(descriptor, "DoPut");
-          sql.acceptPut(context, stream, ack).run();
-        } else if (!descriptor.isCommand()) {
-          String path = FlightPath.of(descriptor.getPath());
-          OptionalLong expected = expectedSize(context);
-          VectorSchemaRoot root = stream.getRoot();
-          rejectDictionaries(path, root.getSchema());
-          PutStreamGuard guard = new PutStreamGuard(stream, root);
-          upload = store.beginPut(path, root.getSchema(), expected);
-          VectorUnloader unloader = new VectorUnloader(root);
-          while (guard.next(path)) {
-            upload.append(unloader.getRecordBatch());
-          }
-          guard.check(path);
-          FlightSummary summary = upload.commit();
-          upload = null;
-          sendJson(ack, putResult(summary));
-          ack.onCompleted();
-        } else {
-          throw new Errors.BadRequestException("Cannot store a flight under a command descriptor: DoPut needs a path descriptor"
-              + " (e.g. FlightDescriptor.path(\"cache\", \"t1\", \"sales\")), and SQL is disabled on this node (sql.enabled: false)");
-        }
-      } catch (Throwable t) { // an OutOfMemoryError too: never leave half a flight behind
-        if (upload != null) {
-          upload.abort();
-        }
+        sqlCommand(stream.getDescriptor(), "DoPut");
+        sql.acceptPut(context, stream, ack).run();
+      } catch (Throwable t) {
         ack.onError(Errors.toFlight(t, "DoPut"));
       } finally {
         calls.exit();
       }
     };
-  }
-
-  /**
-   * Dictionary batches arrive outside the record batches (FlightStream keeps them in its own
-   * provider); storing only the indices would corrupt the flight, so such uploads are refused until
-   * dictionaries are stored with the flight.
-   */
-  private static void rejectDictionaries(String path, org.apache.arrow.vector.types.pojo.Schema schema) {
-    for (org.apache.arrow.vector.types.pojo.Field f : schema.getFields()) {
-      if (hasDictionary(f)) {
-        throw new InvalidUploadException(
-            "Cannot store flight \"%s\": column \"%s\" is dictionary-encoded, which Hangar does not store yet"
-                + " (decode it first, e.g. in pyarrow: table.cast(plain_schema) or pa.compute.cast(col, pa.string()))",
-            path, f.getName());
-      }
-    }
-  }
-
-  private static boolean hasDictionary(org.apache.arrow.vector.types.pojo.Field f) {
-    return f.getDictionary() != null || f.getChildren().stream().anyMatch(HangarProducer::hasDictionary);
-  }
-
-  private static OptionalLong expectedSize(CallContext context) {
-    RequestLog request = context.getMiddleware(RequestLog.KEY);
-    String value = request == null ? null : request.headers().get(HEADER_FLIGHT_SIZE);
-    if (value == null) {
-      return OptionalLong.empty();
-    }
-    try {
-      long n = Long.parseLong(value.trim());
-      if (n < 0) {
-        throw new NumberFormatException();
-      }
-      return OptionalLong.of(n);
-    } catch (NumberFormatException e) {
-      throw new Errors.BadRequestException("Invalid header " + HEADER_FLIGHT_SIZE + ": \"" + value
-          + "\" is not a byte count (send the flight's expected size in bytes, e.g. 1048576)");
-    }
-  }
-
-  private static Map<String, Object> putResult(FlightSummary s) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("path", s.path());
-    m.put("rows", s.rows());
-    m.put("batches", s.batches());
-    m.put("bytes", s.bytes());
-    m.put("bodyBytes", s.bodyBytes());
-    m.put("tier", s.location());
-    m.put("storageClass", s.storageClass());
-    m.put("durability", s.durability().key());
-    m.put("durableCopy", s.durableCopy()); // none | pending (weak, not landed yet) | stored
-    m.put("committedAt", s.committedAt().toString());
-    s.expiresAt().ifPresent(e -> m.put("expiresAt", e.toString()));
-    return m;
-  }
-
-  private void sendJson(StreamListener<PutResult> ack, Object value) {
-    byte[] bytes = json(value);
-    ArrowBuf buf = serveAllocator.buffer(bytes.length);
-    buf.writeBytes(bytes);
-    try (PutResult result = PutResult.metadata(buf)) { // closing the result frees buf
-      ack.onNext(result);
-    }
   }
 
   // ---- metadata RPCs --------------------------------------------------------------------
@@ -246,10 +111,7 @@ final class HangarProducer implements FlightProducer {
   public FlightInfo getFlightInfo(CallContext context, FlightDescriptor descriptor) {
     calls.enter();
     try {
-      if (descriptor.isCommand() && sql != null) {
-        return sqlCommand(descriptor, "GetFlightInfo").getFlightInfo(context, descriptor);
-      }
-      return flightInfo(store.info(pathOf(descriptor, "GetFlightInfo")));
+      return sqlCommand(descriptor, "GetFlightInfo").getFlightInfo(context, descriptor);
     } catch (RuntimeException e) {
       throw Errors.toFlight(e, "GetFlightInfo");
     } finally {
@@ -261,10 +123,7 @@ final class HangarProducer implements FlightProducer {
   public SchemaResult getSchema(CallContext context, FlightDescriptor descriptor) {
     calls.enter();
     try {
-      if (descriptor.isCommand() && sql != null) {
-        return sqlCommand(descriptor, "GetSchema").getSchema(context, descriptor);
-      }
-      return new SchemaResult(store.info(pathOf(descriptor, "GetSchema")).schema());
+      return sqlCommand(descriptor, "GetSchema").getSchema(context, descriptor);
     } catch (RuntimeException e) {
       throw Errors.toFlight(e, "GetSchema");
     } finally {
@@ -274,38 +133,14 @@ final class HangarProducer implements FlightProducer {
 
   @Override
   public void listFlights(CallContext context, Criteria criteria, StreamListener<FlightInfo> listener) {
-    calls.enter();
-    try {
-      String prefix = utf8(criteria.getExpression(), "ListFlights criteria");
-      for (FlightSummary s : store.list(prefix)) {
-        listener.onNext(flightInfo(s));
-      }
-      listener.onCompleted();
-    } catch (RuntimeException e) {
-      listener.onError(Errors.toFlight(e, "ListFlights"));
-    } finally {
-      calls.exit();
-    }
-  }
-
-  private static String pathOf(FlightDescriptor descriptor, String rpc) {
-    if (descriptor.isCommand()) {
-      throw new Errors.BadRequestException(rpc + " needs a path descriptor naming a flight: SQL commands are disabled on this node (sql.enabled: false)");
-    }
-    return FlightPath.of(descriptor.getPath());
+    listener.onError(org.apache.arrow.flight.CallStatus.UNIMPLEMENTED.withDescription("ListFlights is served by the data plane")
+        .toRuntimeException());
   }
 
   private static FlightEndpoint endpoint(FlightSummary s) {
     FlightEndpoint.Builder endpoint = FlightEndpoint.builder(new Ticket(s.path().getBytes(StandardCharsets.UTF_8)));
     s.expiresAt().ifPresent(endpoint::setExpirationTime);
     return endpoint.build();
-  }
-
-  private static FlightInfo flightInfo(FlightSummary s) {
-    return FlightInfo.builder(s.schema(), FlightDescriptor.path(s.path()), List.of(endpoint(s)))
-        .setBytes(s.bodyBytes())
-        .setRecords(s.rows())
-        .build();
   }
 
   // ---- actions --------------------------------------------------------------------------
@@ -373,6 +208,10 @@ final class HangarProducer implements FlightProducer {
 
   /** The SQL service, for a command descriptor that holds a Flight SQL command; anything else is refused. */
   private FlightSqlService sqlCommand(FlightDescriptor descriptor, String rpc) {
+    if (sql == null) {
+      throw new Errors.BadRequestException(rpc + " needs a path descriptor naming a flight: SQL commands are disabled on this node"
+          + " (sql.enabled: false)");
+    }
     if (!FlightSqlService.isSqlTicket(descriptor.getCommand())) {
       throw new Errors.BadRequestException(rpc + ": the command descriptor holds no Flight SQL command (send one of Flight SQL's"
           + " commands, e.g. CommandStatementQuery through a Flight SQL client; to name a flight, use a path descriptor)");
@@ -399,7 +238,7 @@ final class HangarProducer implements FlightProducer {
       throw new Errors.BadRequestException("Invalid query-to-flight body: send JSON {\"sql\": \"SELECT ...\", \"path\": \"cache/t1/report\"}");
     }
     String path = FlightPath.of(List.of(request.get("path").asText()));
-    Map<String, Object> m = putResult(engine.storeResult(request.get("sql").asText(), path));
+    Map<String, Object> m = Json.putResult(engine.storeResult(request.get("sql").asText(), path));
     return m;
   }
 
@@ -465,10 +304,6 @@ final class HangarProducer implements FlightProducer {
   }
 
   private static byte[] json(Object value) {
-    try {
-      return JSON.writeValueAsBytes(value);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("Cannot encode JSON", e);
-    }
+    return Json.bytes(value);
   }
 }

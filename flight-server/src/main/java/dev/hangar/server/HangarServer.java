@@ -31,10 +31,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.arrow.flight.FlightServer;
 import org.apache.arrow.flight.Location;
-import org.apache.arrow.memory.AllocationListener;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.memory.rounding.SegmentRoundingPolicy;
 import org.apache.arrow.util.AutoCloseables;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,17 +39,16 @@ import org.slf4j.LoggerFactory;
 /**
  * A running Hangar node: allocators, tiers, the flight store and the Flight endpoint.
  *
- * <p>Allocators: one root (rounding to 4 KiB pages, so that received message bodies are not
- * padded to powers of two), with children {@code flight} (what gRPC receives into, and what DoGet
- * streams from), and the memory tier's own. {@link #close()} shuts down in order and fails loudly
+ * <p>Allocators: one root ({@link dev.hangar.tiers.Allocators}: accounted as allocated), with children
+ * {@code flight} (Flight SQL's messages, DoGet reads from disk, durable transfers) and the tiers' own. {@link #close()} shuts down in order and fails loudly
  * if any Arrow buffer leaked.
  */
 public final class HangarServer implements AutoCloseable {
   /** This build's version, as Flight SQL's SqlInfo reports it. */
   public static final String VERSION = "0.1.0-SNAPSHOT";
 
-  /** Allocations are rounded up to this (a page), not to powers of two: see PLATFORM.md on rounding. */
-  static final long ROUNDING_SEGMENT = 4096;
+  /** Bytes queued to a slow client before Arrow's handlers (Flight SQL results) wait: Flight's default. */
+  private static final int BACKPRESSURE_THRESHOLD = 10 << 20;
 
   /** Direct memory the server needs beyond the memory tier: messages in flight, DoGet roots. */
   public static final long WORKING_MEMORY = 256L << 20;
@@ -70,6 +66,7 @@ public final class HangarServer implements AutoCloseable {
   private final BufferAllocator durableAllocator;
   private final FlightStore store;
   private final ExecutorService streams;
+  private ExecutorService grpcExecutor;
   private final ScheduledExecutorService sweeper;
   private final FlightServer server;
   private final BufferAllocator sqlAllocator;
@@ -82,7 +79,7 @@ public final class HangarServer implements AutoCloseable {
     this.config = config;
     // The root is not limited: mapped files are accounted under it too (buffers can only move
     // between allocators of one root). Direct memory is bounded by the children's limits instead.
-    this.root = new RootAllocator(AllocationListener.NOOP, Long.MAX_VALUE, new SegmentRoundingPolicy(ROUNDING_SEGMENT));
+    this.root = dev.hangar.tiers.Allocators.root();
     List<AutoCloseable> built = new ArrayList<>();
     try {
       long memoryCapacity = config.storage().get(StorageType.MEMORY).map(StorageTypeConfig::capacity).orElse(0L);
@@ -128,11 +125,24 @@ public final class HangarServer implements AutoCloseable {
         this.sqlEngine = null;
         this.sql = null;
       }
-      HangarProducer producer = new HangarProducer(store, flightAllocator, streams, STALL_TIMEOUT.toMillis(), calls, sql, sqlEngine);
+      HangarProducer producer = new HangarProducer(store, calls, sql, sqlEngine);
       Location location = Location.forGrpcInsecure(config.server().host(), config.server().port());
+      this.grpcExecutor = Executors.newCachedThreadPool(daemonThreads("hangar-grpc"));
+      // Arrow's Flight service with the data plane in place of its path calls (see DataPlane); gRPC keeps
+      // the last service registered under a name, and Flight's middleware still wraps every call.
+      io.grpc.ServerServiceDefinition service = io.grpc.ServerInterceptors.intercept(
+          new dev.hangar.server.dataplane.DataPlane(store, calls, flightAllocator).wrap(org.apache.arrow.flight.FlightGrpcUtils
+              .createFlightService(flightAllocator, producer, org.apache.arrow.flight.auth.ServerAuthHandler.NO_OP, grpcExecutor)
+              .bindService()),
+          new org.apache.arrow.flight.grpc.ServerBackpressureThresholdInterceptor(BACKPRESSURE_THRESHOLD),
+          new org.apache.arrow.flight.auth.ServerAuthInterceptor(org.apache.arrow.flight.auth.ServerAuthHandler.NO_OP));
       this.server =
           FlightServer.builder(flightAllocator, location, producer)
               .middleware(RequestLog.KEY, new RequestLog.Factory())
+              .executor(grpcExecutor)
+              .backpressureThreshold(BACKPRESSURE_THRESHOLD)
+              .transportHint("grpc.builderConsumer",
+                  (java.util.function.Consumer<io.grpc.netty.NettyServerBuilder>) b -> b.addService(service))
               .build();
       server.start();
     } catch (IOException | RuntimeException | Error e) {
@@ -216,10 +226,10 @@ public final class HangarServer implements AutoCloseable {
     return store;
   }
 
-  /** Bytes the memory tier's allocator holds (equal to the memory capacity in use when idle). */
+  /** Bytes the memory tier holds: its allocator and the heap bytes of headers (equal to the memory capacity in use when idle). */
   public long memoryAllocatedBytes() {
     Tier memory = store.tiers().get(StorageType.MEMORY);
-    return memory == null ? 0 : ((MemoryTier) memory).allocatedBytes();
+    return memory == null ? 0 : ((MemoryTier) memory).heldBytes();
   }
 
   /** Bytes held outside the tiers: messages being received or sent. Zero when no call is running. */
@@ -308,6 +318,9 @@ public final class HangarServer implements AutoCloseable {
     }
     streams.shutdownNow();
     sweeper.shutdownNow();
+    if (grpcExecutor != null) {
+      grpcExecutor.shutdownNow();
+    }
     int unflushed = store.flushWeak(WEAK_FLUSH);
     if (unflushed > 0) {
       LOG.warn("{} weak flight(s) did not reach their durable store within {} and are lost with this shutdown", unflushed, WEAK_FLUSH);

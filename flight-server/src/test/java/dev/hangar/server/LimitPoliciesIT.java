@@ -68,7 +68,7 @@ class LimitPoliciesIT {
 
   static HeaderCallOption announce(long bytes) {
     CallHeaders headers = new FlightCallHeaders();
-    headers.insert(HangarProducer.HEADER_FLIGHT_SIZE, Long.toString(bytes));
+    headers.insert("x-hangar-flight-size", Long.toString(bytes));
     return new HeaderCallOption(headers);
   }
 

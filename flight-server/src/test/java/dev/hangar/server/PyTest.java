@@ -44,4 +44,25 @@ final class PyTest {
       Files.deleteIfExists(log);
     }
   }
+
+  /** Runs a Python script from the venv; fails unless it exits 0. Returns its output. */
+  static String script(Path script, String... args) throws Exception {
+    assertThat(PYTHON).as("the venv made by client-examples/python/setup-venv.sh").isExecutable();
+    Path log = Files.createTempFile("python", ".log");
+    try {
+      List<String> command = new java.util.ArrayList<>(List.of(PYTHON.toString(), script.toString()));
+      command.addAll(List.of(args));
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      boolean finished = p.waitFor(5, TimeUnit.MINUTES);
+      if (!finished) {
+        p.destroyForcibly();
+      }
+      String output = Files.readString(log, StandardCharsets.UTF_8);
+      assertThat(finished).as("%s finished", script).isTrue();
+      assertThat(p.exitValue()).as("%s exit code; output:%n%s", script, output).isZero();
+      return output;
+    } finally {
+      Files.deleteIfExists(log);
+    }
+  }
 }

@@ -240,7 +240,7 @@ public final class SqlEngine implements AutoCloseable {
         FlightLease lease = q.lease(list.get(i).name());
         ArrowArrayStream stream = ArrowArrayStream.allocateNew(q.allocator());
         streams.add(stream);
-        Data.exportArrayStream(q.allocator(), new dev.hangar.tiers.CursorReader(q.allocator(), lease.summary().schema(), lease.cursor()), stream);
+        Data.exportArrayStream(q.allocator(), new dev.hangar.tiers.ipc.DecodingReader(q.allocator(), lease.summary().schema(), lease.cursor()), stream);
         c.registerArrowStream(TableReferences.REF_PREFIX + i, stream);
       }
       try (java.sql.PreparedStatement s = c.prepareStatement(q.references().rewritten())) {
@@ -275,12 +275,15 @@ public final class SqlEngine implements AutoCloseable {
    */
   public FlightSummary storeResult(String sql, String path) {
     try (RunningQuery q = execute(sql, List.of())) {
-      Upload upload = store.beginPut(path, q.schema(), OptionalLong.empty());
+      dev.hangar.tiers.ipc.FlightSchema schema = dev.hangar.tiers.ipc.JavaMessages.schema(q.schema());
+      dev.hangar.tiers.ipc.MessageValidator validator = new dev.hangar.tiers.ipc.MessageValidator(schema);
+      Upload upload = store.beginPut(path, schema, OptionalLong.empty());
       try {
         VectorUnloader unloader = new VectorUnloader(q.root());
         while (q.next()) {
+          // a copy in Arrow memory of the flight's own: result batches are DuckDB's, lent until the result closes
           try (org.apache.arrow.vector.ipc.message.ArrowRecordBatch batch = unloader.getRecordBatch()) {
-            upload.append(copyOf(batch, q.allocator()));
+            upload.append(dev.hangar.tiers.ipc.JavaMessages.recordBatch(batch, validator, q.allocator()));
           }
         }
         FlightSummary summary = upload.commit();
@@ -297,28 +300,6 @@ public final class SqlEngine implements AutoCloseable {
   /** Row {@code row} of a batch of prepared-statement parameters, as values to bind. */
   public static List<Object> parameterRow(org.apache.arrow.vector.VectorSchemaRoot root, int row) {
     return Parameters.row(root, row);
-  }
-
-  /**
-   * {@code batch} in Arrow memory of its own: result batches are DuckDB's memory, lent through the
-   * C data interface until the result is closed, and a stored flight must not pin them.
-   */
-  private static org.apache.arrow.vector.ipc.message.ArrowRecordBatch copyOf(
-      org.apache.arrow.vector.ipc.message.ArrowRecordBatch batch, BufferAllocator allocator) {
-    List<org.apache.arrow.memory.ArrowBuf> copies = new ArrayList<>();
-    try {
-      for (org.apache.arrow.memory.ArrowBuf b : batch.getBuffers()) {
-        long n = b.readableBytes();
-        org.apache.arrow.memory.ArrowBuf c = allocator.buffer(n);
-        c.setBytes(0, b, b.readerIndex(), n);
-        c.writerIndex(n);
-        copies.add(c);
-      }
-      return new org.apache.arrow.vector.ipc.message.ArrowRecordBatch(batch.getLength(), batch.getNodes(), copies,
-          batch.getBodyCompression(), batch.getVariadicBufferCounts(), true);
-    } finally {
-      copies.forEach(org.apache.arrow.memory.ArrowBuf::close); // the batch holds its own references
-    }
   }
 
   // ---- the steps of a query -------------------------------------------------------------
@@ -359,7 +340,7 @@ public final class SqlEngine implements AutoCloseable {
         q.addStream(stream);
         // one scan of the leased flight; the lease, owned by the query, keeps the batches alive
         FlightLease lease = byName.get(list.get(i).name());
-        Data.exportArrayStream(q.allocator(), new dev.hangar.tiers.CursorReader(q.allocator(), lease.summary().schema(), lease.cursor()), stream);
+        Data.exportArrayStream(q.allocator(), new dev.hangar.tiers.ipc.DecodingReader(q.allocator(), lease.summary().schema(), lease.cursor()), stream);
         q.connection().registerArrowStream(TableReferences.REF_PREFIX + i, stream);
       }
       q.references(refs);
@@ -380,6 +361,44 @@ public final class SqlEngine implements AutoCloseable {
    * are not: the exact path wins, else the one flight whose path differs only in case.
    */
   private FlightLease open(String name) {
+    FlightLease lease = find(name);
+    try {
+      checkDecodable(lease.summary());
+      return lease;
+    } catch (RuntimeException e) {
+      lease.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Refuses a flight with a column that Arrow Java or DuckDB cannot decode: it is stored and served as
+   * sent, but SQL cannot compute on it.
+   */
+  private static void checkDecodable(FlightSummary flight) {
+    dev.hangar.tiers.ipc.FlightSchema.Column c = dev.hangar.tiers.ipc.FlightSchema.firstColumn(flight.schema().columns(),
+        SqlEngine::undecodable);
+    if (c != null) {
+      String who = c.typeName().startsWith("decimal32") || c.typeName().startsWith("decimal64") ? "Arrow Java" : "DuckDB";
+      throw new SqlRejectedException("Cannot run the query over flight \"" + flight.path() + "\": column \"" + c.name()
+          + "\" has type " + c.typeName() + ", which " + who + " cannot decode (the flight is stored and served as sent;"
+          + " only SQL over it is refused; cast the column in the client before caching it to query it)");
+    }
+  }
+
+  private static boolean undecodable(dev.hangar.tiers.ipc.FlightSchema.Column c) {
+    String t = c.typeName();
+    if (t.startsWith("decimal32") || t.startsWith("decimal64") || t.equals("float16") || t.endsWith("_union")) {
+      return true;
+    }
+    if (t.startsWith("decimal256(")) {
+      int precision = Integer.parseInt(t.substring("decimal256(".length(), t.indexOf(',')));
+      return precision > 38;
+    }
+    return false;
+  }
+
+  private FlightLease find(String name) {
     try {
       return store.open(name);
     } catch (FlightNotFoundException e) {

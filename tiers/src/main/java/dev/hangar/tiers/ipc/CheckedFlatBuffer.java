@@ -182,6 +182,11 @@ final class CheckedFlatBuffer {
     return table(deref(data + 4 * i));
   }
 
+  /** The int at {@code pos} inside a vector {@link #vector} checked. */
+  int intAt(int pos) {
+    return bb.getInt(pos);
+  }
+
   long longAt(int pos) {
     return bb.getLong(pos);
   }

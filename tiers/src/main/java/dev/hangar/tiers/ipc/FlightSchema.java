@@ -124,6 +124,7 @@ public final class FlightSchema {
     int bits = 0;
     boolean dense = false;
     int listSize = 0;
+    int unionTypeIds = -1;
     String typeName;
     switch (type) {
       case INT -> {
@@ -144,7 +145,13 @@ public final class FlightSchema {
       case DECIMAL -> {
         bits = fb.i32(t, 2, 128);
         checkBits(fb, qualified, bits, 32, 64, 128, 256);
-        typeName = "decimal" + bits + "(" + fb.i32(t, 0, 0) + ", " + fb.i32(t, 1, 0) + ")";
+        int precision = fb.i32(t, 0, 0);
+        int maxPrecision = bits == 32 ? 9 : bits == 64 ? 18 : bits == 128 ? 38 : 76;
+        if (precision < 1 || precision > maxPrecision) {
+          throw fb.bad("column %s is a decimal%d of precision %d (decimal%d holds 1 to %d digits)", qualified, bits, precision, bits,
+              maxPrecision);
+        }
+        typeName = "decimal" + bits + "(" + precision + ", " + fb.i32(t, 1, 0) + ")";
       }
       case DATE -> {
         int unit = fb.i16(t, 0, 1);
@@ -204,7 +211,7 @@ public final class FlightSchema {
           throw fb.bad("column %s has an unknown union mode %d", qualified, mode);
         }
         dense = mode == 1;
-        fb.vector(t, 1, 4, 4);
+        unionTypeIds = fb.vector(t, 1, 4, 4);
         typeName = dense ? "dense_union" : "sparse_union";
       }
       default -> typeName = type.name().toLowerCase(java.util.Locale.ROOT);
@@ -213,13 +220,27 @@ public final class FlightSchema {
     if (type.children >= 0 && children.size() != type.children) {
       throw fb.bad("column %s of type %s has %d children, but that type has %d", qualified, typeName, children.size(), type.children);
     }
+    if (type == ArrowType.UNION) {
+      checkUnion(fb, qualified, unionTypeIds, children.size());
+    }
+    if (type == ArrowType.MAP && (children.get(0).type() != ArrowType.STRUCT || children.get(0).children().size() != 2)) {
+      throw fb.bad("column %s is a map whose entries are not a struct of a key and a value", qualified);
+    }
+    if (type == ArrowType.RUN_END_ENCODED && (children.get(0).type() != ArrowType.INT || children.get(0).valueBits() < 16
+        || !children.get(0).typeName().startsWith("int"))) {
+      throw fb.bad("column %s is run-end encoded with run ends of type %s (they are int16, int32 or int64)", qualified,
+          children.get(0).typeName());
+    }
     long dictionaryId = -1;
     int indexBits = 0;
     int dictionary = fb.subTable(field, 4);
     if (dictionary >= 0) {
       dictionaryId = fb.i64(dictionary, 0, 0);
       int index = fb.subTable(dictionary, 1);
-      indexBits = index < 0 ? 32 : fb.i32(index, 0, 0);
+      if (index < 0) {
+        throw fb.bad("column %s is dictionary-encoded but names no index type", qualified);
+      }
+      indexBits = fb.i32(index, 0, 0);
       checkBits(fb, qualified + " (its dictionary indices)", indexBits, 8, 16, 32, 64);
     }
     Column c = new Column(name, type, typeName, children, dictionaryId, indexBits, bits, dense, listSize);
@@ -227,6 +248,28 @@ public final class FlightSchema {
       throw fb.bad("dictionary id %d is used by two columns (each dictionary-encoded column needs its own id)", dictionaryId);
     }
     return c;
+  }
+
+  /** A union's type codes: one per child, distinct, 0 to 127 (a union has at most 128 children). */
+  private static void checkUnion(CheckedFlatBuffer fb, String column, int typeIds, int children) {
+    if (children > 128) {
+      throw fb.bad("column %s is a union of %d children; a union has at most 128", column, children);
+    }
+    if (typeIds < 0) {
+      return; // codes 0..n-1
+    }
+    int n = fb.vectorLength(typeIds);
+    if (n != children) {
+      throw fb.bad("column %s is a union with %d type codes for %d children", column, n, children);
+    }
+    boolean[] seen = new boolean[128];
+    for (int i = 0; i < n; i++) {
+      int code = fb.intAt(typeIds + 4 * i);
+      if (code < 0 || code > 127 || seen[code]) {
+        throw fb.bad("column %s is a union with an invalid or repeated type code %d (codes are distinct, 0 to 127)", column, code);
+      }
+      seen[code] = true;
+    }
   }
 
   private static void checkBits(CheckedFlatBuffer fb, String column, int bits, int... allowed) {

@@ -53,6 +53,29 @@ public final class MessageValidator {
     }
   }
 
+  /**
+   * Checks the body of the message {@link #check} just passed, if its header asks for it (see {@link
+   * MessageHeader.BodyChecks}).
+   */
+  public void checkBody(MessageHeader header, org.apache.arrow.memory.ArrowBuf body) {
+    if (header.bodyChecks() != null) {
+      BodyChecker.check(header.bodyChecks(), body, index);
+    }
+  }
+
+  /**
+   * Checks that the stream may end here. An IPC stream reader wants every dictionary of the schema before
+   * the first record batch, or a stream with no batch and no dictionary at all: a stream that stops after
+   * some of its first dictionaries cannot be read.
+   */
+  public void checkEnd() {
+    if (!dictionariesSeen.isEmpty() && !dictionariesSeen.containsAll(schema.dictionaries().keySet())) {
+      throw new InvalidMessageException("the stream ended after dictionaries " + new java.util.TreeSet<>(dictionariesSeen)
+          + " of the schema's " + new java.util.TreeSet<>(schema.dictionaries().keySet())
+          + ": a reader needs all of them before the first record batch (or a stream with no batch sends none)");
+    }
+  }
+
   private MessageHeader checkNext(byte[] header, long bodyLength) {
     int n = ++index;
     CheckedFlatBuffer fb = new CheckedFlatBuffer(header, "message " + n);
@@ -62,7 +85,14 @@ public final class MessageValidator {
     long declared = fb.i64(msg, 3, 0);
     Messages.checkKeyValues(fb, msg, 4);
     if (type == Messages.HEADER_SCHEMA) {
-      throw fb.bad("a second schema; a flight has one schema, sent first (start a new put for data of another schema)");
+      String next;
+      try {
+        next = FlightSchema.parse(header, null).toString();
+      } catch (InvalidMessageException e) {
+        next = "an unreadable one";
+      }
+      throw new InvalidMessageException("the schema changed mid-stream at message " + n + " (a flight has one schema; it started with "
+          + schema + ", then got " + next + "; start a new put for data of another schema)");
     }
     if (type != Messages.HEADER_RECORD_BATCH && type != Messages.HEADER_DICTIONARY_BATCH) {
       throw fb.bad("a %s is not part of an Arrow record batch stream", Messages.headerName(type));
@@ -75,13 +105,13 @@ public final class MessageValidator {
       throw fb.bad("the %s has no header table", Messages.headerName(type));
     }
     if (type == Messages.HEADER_RECORD_BATCH) {
-      long rows = checkBatch(fb, body, schema.columns(), declared);
+      Walk w = checkBatch(fb, body, schema.columns(), declared);
       for (long id : dictionariesUsed) {
         if (!dictionariesSeen.contains(id)) {
           throw fb.bad("a record batch uses dictionary %d before any dictionary batch with that id was sent", id);
         }
       }
-      return new MessageHeader(header, MessageKind.RECORD_BATCH, declared, rows, -1, false);
+      return new MessageHeader(header, MessageKind.RECORD_BATCH, declared, w.length, -1, false, w.bodyChecks());
     }
     long id = fb.i64(body, 0, 0);
     boolean delta = fb.bool(body, 2, false);
@@ -106,13 +136,13 @@ public final class MessageValidator {
         throw fb.bad("dictionary %d uses dictionary %d before any dictionary batch with that id was sent", id, inner);
       }
     }
-    checkBatch(fb, data, List.of(values), declared);
+    Walk w = checkBatch(fb, data, List.of(values), declared);
     dictionariesSeen.add(id);
-    return new MessageHeader(header, MessageKind.DICTIONARY_BATCH, declared, 0, id, delta);
+    return new MessageHeader(header, MessageKind.DICTIONARY_BATCH, declared, 0, id, delta, w.bodyChecks());
   }
 
-  /** Walks a RecordBatch table against {@code columns}; returns its length. */
-  private static long checkBatch(CheckedFlatBuffer fb, int batch, List<FlightSchema.Column> columns, long bodyLength) {
+  /** Walks a RecordBatch table against {@code columns}; returns the walk (the batch's length, its compression). */
+  private static Walk checkBatch(CheckedFlatBuffer fb, int batch, List<FlightSchema.Column> columns, long bodyLength) {
     long length = fb.i64(batch, 0, 0);
     if (length < 0) {
       throw fb.bad("the batch has a negative length %d", length);
@@ -128,9 +158,16 @@ public final class MessageValidator {
       }
     }
     Walk w = new Walk(fb, fb.vector(batch, 1, 16, 8), fb.vector(batch, 2, 16, 8), fb.vector(batch, 4, 8, 8), bodyLength,
-        compression < 0);
+        compression < 0 ? -1 : fb.u8(compression, 0, 0));
+    w.length = length;
     for (FlightSchema.Column c : columns) {
+      int node = w.node;
       w.column(c, length);
+      long columnLength = fb.longAt(w.nodes + 16 * node);
+      if (columnLength != length) {
+        throw fb.bad("column \"%s\" has %d values in a batch of %d rows (a top-level column has one per row)", c.name(), columnLength,
+            length);
+      }
     }
     if (w.node != fb.vectorLength(w.nodes)) {
       throw fb.bad("the batch has %d field nodes, but its schema has %d columns", fb.vectorLength(w.nodes), w.node);
@@ -142,7 +179,7 @@ public final class MessageValidator {
       throw fb.bad("the batch has %d variadic buffer counts, but its schema has %d view columns", fb.vectorLength(w.variadics),
           w.variadic);
     }
-    return length;
+    return w;
   }
 
   /** A cursor over a batch's field nodes and buffers, consumed column by column in schema order. */
@@ -153,17 +190,45 @@ public final class MessageValidator {
     private final int variadics;
     private final long bodyLength;
     private final boolean uncompressed;
+    private final int codec;
+    private final long[] needed;
+    private final List<MessageHeader.OffsetRange> ranges = new java.util.ArrayList<>();
+    long length;
     int node;
     int buffer;
     int variadic;
 
-    Walk(CheckedFlatBuffer fb, int nodes, int buffers, int variadics, long bodyLength, boolean uncompressed) {
+    Walk(CheckedFlatBuffer fb, int nodes, int buffers, int variadics, long bodyLength, int codec) {
       this.fb = fb;
       this.nodes = nodes;
       this.buffers = buffers;
       this.variadics = variadics;
       this.bodyLength = bodyLength;
-      this.uncompressed = uncompressed;
+      this.codec = codec;
+      this.uncompressed = codec < 0;
+      this.needed = uncompressed ? null : new long[fb.vectorLength(buffers)];
+    }
+
+    /** What the body of this batch must be checked for; null if nothing. */
+    MessageHeader.BodyChecks bodyChecks() {
+      if (uncompressed && ranges.isEmpty()) {
+        return null;
+      }
+      long[] offsets = new long[buffer];
+      long[] lengths = new long[buffer];
+      for (int i = 0; i < buffer; i++) {
+        offsets[i] = fb.longAt(buffers + 16 * i);
+        lengths[i] = fb.longAt(buffers + 16 * i + 8);
+      }
+      return new MessageHeader.BodyChecks(codec, offsets, lengths, uncompressed ? null : java.util.Arrays.copyOf(needed, buffer),
+          List.copyOf(ranges));
+    }
+
+    /** Records, for a compressed body, that the buffer just taken must hold at least {@code bytes} once decompressed. */
+    private void need(long bytes) {
+      if (!uncompressed) {
+        needed[buffer - 1] = bytes;
+      }
     }
 
     void column(FlightSchema.Column c, long parentLength) {
@@ -192,8 +257,10 @@ public final class MessageValidator {
         }
         case BINARY, UTF8, LARGE_BINARY, LARGE_UTF8 -> {
           validity(c, length, nulls);
-          offsets(c, length, c.type() == ArrowType.LARGE_BINARY || c.type() == ArrowType.LARGE_UTF8 ? 8 : 4);
+          int width = c.type() == ArrowType.LARGE_BINARY || c.type() == ArrowType.LARGE_UTF8 ? 8 : 4;
+          offsets(c, length, width);
           next(c);
+          ranges.add(new MessageHeader.OffsetRange(c.name(), buffer - 2, width, length, buffer - 1, 0));
         }
         case BINARY_VIEW, UTF8_VIEW -> {
           validity(c, length, nulls);
@@ -211,8 +278,12 @@ public final class MessageValidator {
         }
         case LIST, LARGE_LIST, MAP -> {
           validity(c, length, nulls);
-          offsets(c, length, c.type() == ArrowType.LARGE_LIST ? 8 : 4);
+          int width = c.type() == ArrowType.LARGE_LIST ? 8 : 4;
+          offsets(c, length, width);
+          int offsetsBuffer = buffer - 1;
+          int child = node;
           column(c.children().get(0), 0);
+          ranges.add(new MessageHeader.OffsetRange(c.name(), offsetsBuffer, width, length, -1, fb.longAt(nodes + 16 * child)));
         }
         case LIST_VIEW, LARGE_LIST_VIEW -> {
           validity(c, length, nulls);
@@ -268,6 +339,7 @@ public final class MessageValidator {
 
     private void validity(FlightSchema.Column c, long length, long nulls) {
       long size = next(c);
+      need(nulls > 0 ? (length + 7) / 8 : 0);
       if (uncompressed && nulls > 0 && size < (length + 7) / 8) {
         throw fb.bad("column \"%s\" has %d nulls but a validity bitmap of %d bytes, too small for %d values", c.name(), nulls, size,
             length);
@@ -277,6 +349,7 @@ public final class MessageValidator {
     private void values(FlightSchema.Column c, long length, int bits) {
       long size = next(c);
       long needed = bits == 0 ? 0 : (Math.multiplyExact(length, (long) bits) + 7) / 8;
+      need(needed);
       if (uncompressed && size < needed) {
         throw fb.bad("column \"%s\" has %d values but a buffer of %d bytes, too small for them (%d needed)", c.name(), length, size,
             needed);
@@ -286,6 +359,7 @@ public final class MessageValidator {
     private void offsets(FlightSchema.Column c, long length, int width) {
       long size = next(c);
       long needed = length == 0 ? 0 : (length + 1) * width;
+      need(needed);
       if (uncompressed && size < needed) {
         throw fb.bad("column \"%s\" has %d values but an offsets buffer of %d bytes (%d needed)", c.name(), length, size, needed);
       }

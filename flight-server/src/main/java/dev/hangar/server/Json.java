@@ -1,0 +1,40 @@
+package dev.hangar.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.hangar.storage.FlightSummary;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The JSON Hangar answers with: put results and action bodies. */
+public final class Json {
+  static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private Json() {}
+
+  public static byte[] bytes(Object value) {
+    try {
+      return MAPPER.writeValueAsBytes(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("Cannot encode JSON", e);
+    }
+  }
+
+  /** What a put (DoPut, query-to-flight) says it stored. */
+  public static Map<String, Object> putResult(FlightSummary s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("path", s.path());
+    m.put("rows", s.rows());
+    m.put("batches", s.batches());
+    m.put("bytes", s.bytes());
+    m.put("bodyBytes", s.bodyBytes());
+    m.put("tier", s.location());
+    m.put("storageClass", s.storageClass());
+    m.put("durability", s.durability().key());
+    m.put("durableCopy", s.durableCopy()); // none | pending (weak, not landed yet) | stored
+    m.put("committedAt", s.committedAt().toString());
+    s.expiresAt().ifPresent(e -> m.put("expiresAt", e.toString()));
+    return m;
+  }
+}

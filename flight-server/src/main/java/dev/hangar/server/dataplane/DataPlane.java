@@ -1,0 +1,147 @@
+package dev.hangar.server.dataplane;
+
+import dev.hangar.server.CallTracker;
+import dev.hangar.storage.FlightStore;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
+import io.grpc.stub.ServerCalls;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.arrow.flight.impl.Flight;
+import org.apache.arrow.flight.impl.FlightServiceGrpc;
+import org.apache.arrow.memory.BufferAllocator;
+
+/**
+ * Hangar's Flight service: Arrow's own, with DoGet, DoPut, GetFlightInfo, GetSchema and ListFlights of
+ * flight paths taken over so that flights are stored and served as the IPC messages their clients sent
+ * (see {@link FlightDataFrame}, {@link OutgoingFrame}). Calls that carry Flight SQL commands (a
+ * command descriptor, a command ticket) still go to Arrow's handlers, chosen per call by its first
+ * message, and everything else (actions, handshake) is Arrow's untouched.
+ */
+public final class DataPlane {
+  private final FlightStore store;
+  private final BufferAllocator working;
+  private final CallTracker calls;
+  private final MetadataCalls metadata;
+
+  /**
+   * @param working where a put keeps a body it must read before storing it (a compressed one, checked
+   *     buffer by buffer); released before the call ends
+   */
+  public DataPlane(FlightStore store, CallTracker calls, BufferAllocator working) {
+    this.store = store;
+    this.working = working;
+    this.calls = calls;
+    this.metadata = new MetadataCalls(store, calls);
+  }
+
+  /** {@code arrow}, Arrow's bound Flight service, with Hangar's data plane in place of its path calls. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public ServerServiceDefinition wrap(ServerServiceDefinition arrow) {
+    Map<String, ServerMethodDefinition<?, ?>> methods = new HashMap<>();
+    for (ServerMethodDefinition<?, ?> m : arrow.getMethods()) {
+      methods.put(m.getMethodDescriptor().getFullMethodName(), m);
+    }
+    ServerMethodDefinition<Flight.Ticket, Object> arrowGet =
+        (ServerMethodDefinition) methods.remove(FlightServiceGrpc.getDoGetMethod().getFullMethodName());
+    ServerMethodDefinition<Object, Flight.PutResult> arrowPut =
+        (ServerMethodDefinition) methods.remove(FlightServiceGrpc.getDoPutMethod().getFullMethodName());
+    ServerMethodDefinition<Flight.FlightDescriptor, Flight.FlightInfo> arrowInfo =
+        (ServerMethodDefinition) methods.remove(FlightServiceGrpc.getGetFlightInfoMethod().getFullMethodName());
+    ServerMethodDefinition<Flight.FlightDescriptor, Flight.SchemaResult> arrowSchema =
+        (ServerMethodDefinition) methods.remove(FlightServiceGrpc.getGetSchemaMethod().getFullMethodName());
+    methods.remove(FlightServiceGrpc.getListFlightsMethod().getFullMethodName());
+
+    FlightDataMarshaller getMarshaller =
+        new FlightDataMarshaller((MethodDescriptor.Marshaller) arrowGet.getMethodDescriptor().getResponseMarshaller());
+    FlightDataMarshaller putMarshaller =
+        new FlightDataMarshaller((MethodDescriptor.Marshaller) arrowPut.getMethodDescriptor().getRequestMarshaller());
+    MethodDescriptor<Flight.Ticket, Object> doGet = arrowGet.getMethodDescriptor()
+        .toBuilder(arrowGet.getMethodDescriptor().getRequestMarshaller(), getMarshaller).build();
+    MethodDescriptor<Object, Flight.PutResult> doPut = arrowPut.getMethodDescriptor()
+        .toBuilder(putMarshaller, arrowPut.getMethodDescriptor().getResponseMarshaller()).build();
+
+    ServerCallHandler<Flight.Ticket, Object> ownGet = (call, headers) -> new DoGetCall(call, store, calls);
+    ServerCallHandler<Flight.Ticket, Object> get = new FirstMessageDispatch<>(ticket ->
+        isCommandTicket(ticket) ? arrowGet.getServerCallHandler() : ownGet);
+    ServerCallHandler<Object, Flight.PutResult> ownPut = (call, headers) -> new DoPutCall(call, headers, store, calls, working);
+    ServerCallHandler<Object, Flight.PutResult> commandPut = new ConvertingHandler(arrowPut.getServerCallHandler(), putMarshaller);
+    ServerCallHandler<Object, Flight.PutResult> put = new FirstMessageDispatch<>(first ->
+        isCommandUpload((FlightDataFrame) first) ? commandPut : ownPut);
+    ServerCallHandler<Flight.FlightDescriptor, Flight.FlightInfo> ownInfo = ServerCalls.asyncUnaryCall(metadata::getFlightInfo);
+    ServerCallHandler<Flight.FlightDescriptor, Flight.FlightInfo> info = new FirstMessageDispatch<>(d ->
+        d.getType() == Flight.FlightDescriptor.DescriptorType.CMD ? arrowInfo.getServerCallHandler() : ownInfo);
+    ServerCallHandler<Flight.FlightDescriptor, Flight.SchemaResult> ownSchema = ServerCalls.asyncUnaryCall(metadata::getSchema);
+    ServerCallHandler<Flight.FlightDescriptor, Flight.SchemaResult> schema = new FirstMessageDispatch<>(d ->
+        d.getType() == Flight.FlightDescriptor.DescriptorType.CMD ? arrowSchema.getServerCallHandler() : ownSchema);
+
+    ServiceDescriptor.Builder service = ServiceDescriptor.newBuilder(arrow.getServiceDescriptor().getName())
+        .setSchemaDescriptor(arrow.getServiceDescriptor().getSchemaDescriptor())
+        .addMethod(doGet).addMethod(doPut)
+        .addMethod(arrowInfo.getMethodDescriptor()).addMethod(arrowSchema.getMethodDescriptor())
+        .addMethod(FlightServiceGrpc.getListFlightsMethod());
+    methods.values().forEach(m -> service.addMethod(m.getMethodDescriptor()));
+    ServerServiceDefinition.Builder out = ServerServiceDefinition.builder(service.build())
+        .addMethod(doGet, get)
+        .addMethod(doPut, put)
+        .addMethod(arrowInfo.getMethodDescriptor(), info)
+        .addMethod(arrowSchema.getMethodDescriptor(), schema)
+        .addMethod(FlightServiceGrpc.getListFlightsMethod(), ServerCalls.asyncServerStreamingCall(metadata::listFlights));
+    methods.values().forEach(m -> out.addMethod((ServerMethodDefinition) m));
+    return out.build();
+  }
+
+  /** A Flight SQL ticket is a protobuf {@code Any}, which starts with field 1 (0x0A); no valid path does. */
+  static boolean isCommandTicket(Flight.Ticket ticket) {
+    return !ticket.getTicket().isEmpty() && ticket.getTicket().byteAt(0) == 0x0A;
+  }
+
+  private static boolean isCommandUpload(FlightDataFrame first) {
+    if (first.descriptor == null) {
+      return false;
+    }
+    try {
+      return Flight.FlightDescriptor.parseFrom(first.descriptor).getType() == Flight.FlightDescriptor.DescriptorType.CMD;
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      return false; // DoPutCall answers it
+    }
+  }
+
+  /** Arrow's DoPut handler for command uploads, fed Arrow's own message objects. */
+  private static final class ConvertingHandler implements ServerCallHandler<Object, Flight.PutResult> {
+    private final ServerCallHandler<Object, Flight.PutResult> arrow;
+    private final FlightDataMarshaller marshaller;
+
+    ConvertingHandler(ServerCallHandler<Object, Flight.PutResult> arrow, FlightDataMarshaller marshaller) {
+      this.arrow = arrow;
+      this.marshaller = marshaller;
+    }
+
+    @Override
+    public io.grpc.ServerCall.Listener<Object> startCall(io.grpc.ServerCall<Object, Flight.PutResult> call, io.grpc.Metadata headers) {
+      io.grpc.ServerCall.Listener<Object> delegate = arrow.startCall(call, headers);
+      return new io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
+        @Override
+        public void onMessage(Object message) {
+          FlightDataFrame frame = (FlightDataFrame) message;
+          Object converted;
+          try (frame) {
+            if (frame.malformed() != null) {
+              call.close(io.grpc.Status.INVALID_ARGUMENT.withDescription("A message of this upload is not a FlightData protobuf ("
+                  + frame.malformed() + ")"), new io.grpc.Metadata());
+              return;
+            }
+            converted = marshaller.toArrow(frame);
+          } catch (java.io.IOException e) {
+            call.close(io.grpc.Status.INVALID_ARGUMENT.withDescription("A message of this upload cannot be read"), new io.grpc.Metadata());
+            return;
+          }
+          super.onMessage(converted);
+        }
+      };
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package dev.hangar.server.dataplane;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Timestamp;
+import dev.hangar.server.CallTracker;
+import dev.hangar.server.Errors;
+import dev.hangar.storage.FlightPath;
+import dev.hangar.storage.FlightStore;
+import dev.hangar.storage.FlightSummary;
+import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.arrow.flight.grpc.StatusUtils;
+import org.apache.arrow.flight.impl.Flight;
+
+/**
+ * GetFlightInfo, GetSchema and ListFlights of stored flights, answered with the schema bytes the
+ * client sent (Arrow Java has no {@code Schema} for some legal types, so they never pass through one).
+ */
+final class MetadataCalls {
+  private final FlightStore store;
+  private final CallTracker calls;
+
+  MetadataCalls(FlightStore store, CallTracker calls) {
+    this.store = store;
+    this.calls = calls;
+  }
+
+  void getFlightInfo(Flight.FlightDescriptor descriptor, StreamObserver<Flight.FlightInfo> out) {
+    unary("GetFlightInfo", out, () -> info(store.info(pathOf(descriptor))));
+  }
+
+  void getSchema(Flight.FlightDescriptor descriptor, StreamObserver<Flight.SchemaResult> out) {
+    unary("GetSchema", out, () -> Flight.SchemaResult.newBuilder()
+        .setSchema(ByteString.copyFrom(store.info(pathOf(descriptor)).schema().ipcMessage())).build());
+  }
+
+  void listFlights(Flight.Criteria criteria, StreamObserver<Flight.FlightInfo> out) {
+    calls.enter();
+    try {
+      String prefix = FlightPath.decodeUtf8(criteria.getExpression().toByteArray())
+          .orElseThrow(() -> new Errors.BadRequestException("Invalid ListFlights criteria: it is not UTF-8 text"));
+      for (FlightSummary s : store.list(prefix)) {
+        out.onNext(info(s));
+      }
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      out.onError(StatusUtils.toGrpcException(Errors.toFlight(e, "ListFlights")));
+    } finally {
+      calls.exit();
+    }
+  }
+
+  private <T> void unary(String rpc, StreamObserver<T> out, java.util.function.Supplier<T> answer) {
+    calls.enter();
+    try {
+      T value = answer.get();
+      out.onNext(value);
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      out.onError(StatusUtils.toGrpcException(Errors.toFlight(e, rpc)));
+    } finally {
+      calls.exit();
+    }
+  }
+
+  static String pathOf(Flight.FlightDescriptor descriptor) {
+    List<String> segments = new ArrayList<>();
+    for (int i = 0; i < descriptor.getPathCount(); i++) {
+      ByteString segment = descriptor.getPathBytes(i);
+      if (!segment.isValidUtf8()) {
+        throw new Errors.BadRequestException("Invalid flight descriptor: path segment " + i + " is not UTF-8");
+      }
+      segments.add(segment.toStringUtf8());
+    }
+    return FlightPath.of(segments);
+  }
+
+  /** The FlightInfo of a stored flight: its schema as sent, one endpoint whose ticket is its path. */
+  static Flight.FlightInfo info(FlightSummary s) {
+    Flight.FlightEndpoint.Builder endpoint = Flight.FlightEndpoint.newBuilder()
+        .setTicket(Flight.Ticket.newBuilder().setTicket(ByteString.copyFrom(s.path(), StandardCharsets.UTF_8)));
+    s.expiresAt().ifPresent(e -> endpoint.setExpirationTime(
+        Timestamp.newBuilder().setSeconds(e.getEpochSecond()).setNanos(e.getNano()).build()));
+    return Flight.FlightInfo.newBuilder()
+        .setSchema(ByteString.copyFrom(s.schema().ipcMessage()))
+        .setFlightDescriptor(Flight.FlightDescriptor.newBuilder().setType(Flight.FlightDescriptor.DescriptorType.PATH).addPath(s.path()))
+        .addEndpoint(endpoint)
+        .setTotalRecords(s.rows())
+        .setTotalBytes(s.bodyBytes())
+        .build();
+  }
+}

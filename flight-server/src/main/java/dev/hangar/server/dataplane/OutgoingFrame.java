@@ -1,0 +1,148 @@
+package dev.hangar.server.dataplane;
+
+import dev.hangar.tiers.ipc.BufferBody;
+import io.grpc.Drainable;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import org.apache.arrow.flight.grpc.AddWritableBuffer;
+
+/**
+ * One stored message on its way out as a {@code FlightData}: the header and app_metadata exactly as
+ * stored, the body handed to gRPC without a copy (a composite of the protobuf prefix and the stored
+ * body, which keeps the body's reference until Netty has written it). Small messages are written as
+ * one array instead, which is cheaper than the zero-copy bookkeeping. Not {@code KnownLength}, so that
+ * gRPC drains it into its buffer chain, where a buffer can be added without copying.
+ */
+final class OutgoingFrame extends InputStream implements Drainable {
+  /** Bodies up to this size are copied into the frame rather than passed by reference. */
+  static final int COPY_BELOW = 16 << 10;
+
+  private final byte[] header;
+  private final byte[] appMetadata;
+  private BufferBody body; // owned until drained or closed
+  private InputStream fallback;
+
+  OutgoingFrame(byte[] header, byte[] appMetadata, BufferBody body) {
+    this.header = header;
+    this.appMetadata = appMetadata;
+    this.body = body;
+  }
+
+  /** The FlightData protobuf up to the body's bytes, and with them if {@code withBody}. */
+  private byte[] encode(BufferBody b, boolean withBody) {
+    long bodyLength = b == null ? 0 : b.length();
+    ByteArrayOutputStream out = new ByteArrayOutputStream(header.length + 16
+        + (appMetadata == null ? 0 : appMetadata.length + 8) + (withBody ? (int) bodyLength : 0));
+    FlightDataFrame.writeVarint(out, (FlightDataFrame.DATA_HEADER << 3) | 2);
+    FlightDataFrame.writeVarint(out, header.length);
+    out.writeBytes(header);
+    if (appMetadata != null) {
+      FlightDataFrame.writeVarint(out, (FlightDataFrame.APP_METADATA << 3) | 2);
+      FlightDataFrame.writeVarint(out, appMetadata.length);
+      out.writeBytes(appMetadata);
+    }
+    if (b != null) {
+      FlightDataFrame.writeVarint(out, (FlightDataFrame.DATA_BODY << 3) | 2);
+      FlightDataFrame.writeVarint(out, bodyLength);
+      if (withBody) {
+        byte[] bytes = new byte[(int) bodyLength];
+        b.buffer().getBytes(0, bytes);
+        out.writeBytes(bytes);
+      }
+    }
+    return out.toByteArray();
+  }
+
+  @Override
+  public int drainTo(OutputStream target) throws IOException {
+    BufferBody b = body;
+    body = null;
+    if (b == null || b.length() < COPY_BELOW) {
+      byte[] bytes;
+      try {
+        bytes = encode(b, true);
+      } finally {
+        if (b != null) {
+          b.close();
+        }
+      }
+      target.write(bytes);
+      return bytes.length;
+    }
+    byte[] prefix;
+    ByteBuf composite;
+    try {
+      prefix = encode(b, false);
+      ByteBuf data = Unpooled.wrappedBuffer(b.buffer().nioBuffer(0, (int) b.length()));
+      composite = new BodyHoldingComposite(b, Unpooled.wrappedBuffer(prefix), data);
+    } catch (RuntimeException | Error e) {
+      b.close();
+      throw e;
+    }
+    try {
+      AddWritableBuffer.add(composite, target, true); // retains it if it went in without a copy
+    } finally {
+      composite.release();
+    }
+    return prefix.length + (int) b.length();
+  }
+
+  private void release() {
+    if (body != null) {
+      body.close();
+      body = null;
+    }
+  }
+
+  @Override
+  public int read() throws IOException {
+    return fallback().read();
+  }
+
+  @Override
+  public int read(byte[] b, int off, int len) throws IOException {
+    return fallback().read(b, off, len);
+  }
+
+  private InputStream fallback() {
+    if (fallback == null) {
+      BufferBody b = body;
+      body = null;
+      try {
+        fallback = new java.io.ByteArrayInputStream(encode(b, true));
+      } finally {
+        if (b != null) {
+          b.close();
+        }
+      }
+    }
+    return fallback;
+  }
+
+  @Override
+  public void close() {
+    release();
+  }
+
+  /** A composite that releases the stored body's reference when Netty is done with it. */
+  private static final class BodyHoldingComposite extends CompositeByteBuf {
+    private final BufferBody body;
+
+    BodyHoldingComposite(BufferBody body, ByteBuf prefix, ByteBuf data) {
+      super(UnpooledByteBufAllocator.DEFAULT, true, Integer.MAX_VALUE, prefix, data);
+      this.body = body;
+    }
+
+    @Override
+    protected void deallocate() {
+      super.deallocate();
+      body.close();
+    }
+  }
+}
