@@ -7,6 +7,6 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/client-examples/python/setup-venv.sh"
 (cd "$root" && mvn -B -q -DskipTests install -pl bench -am)
 cd "$root"
-exec java --add-opens=java.base/java.nio=org.apache.arrow.memory.core,ALL-UNNAMED -Xmx2g \
+exec java --add-opens=java.base/java.nio=ALL-UNNAMED -Xmx2g \
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -cp "$root/bench/target/classes:$root/bench/target/lib/*" dev.hangar.bench.SmallFlightBench "$@"

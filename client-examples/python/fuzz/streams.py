@@ -1,6 +1,11 @@
-"""Tools for MessageFuzzIT (flight-server): `write DIR` writes real Arrow IPC streams, one per case of the
-fidelity suite, as seeds for mutation; `check DIR` reads every stream Hangar served back (DIR/*.arrows) with
-pyarrow and fails, naming the file, on any it cannot read."""
+"""Streams of the fidelity suite's cases, for the Java tests (flight-server):
+
+- `write DIR`: one IPC stream per case, as seeds for MessageFuzzIT's mutations;
+- `check DIR`: reads every stream Hangar served back (DIR/*.arrows) with pyarrow; fails, naming the file,
+  on any it cannot read;
+- `columns DIR`: one stream per column of every case (`case.column.arrows`), for the Arrow Java client's
+  round trip (DataPlaneIT), except the cases whose dictionaries change between batches, which Arrow Java's
+  Flight client cannot send (it sends each dictionary once, before the first batch)."""
 import pathlib
 import sys
 
@@ -32,5 +37,19 @@ def check(directory):
     print(f"read {len(files)} streams")
 
 
+def columns(directory):
+    out = pathlib.Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    for case in fidelity.CASES:
+        if case in ("changing_dictionaries", "dictionary_deltas"):
+            continue
+        schema, batches = fidelity.batches_of(case)
+        for i, field in enumerate(schema):
+            one = pa.schema([field], metadata=schema.metadata)
+            with pa.OSFile(str(out / f"{case}.{field.name}.arrows"), "wb") as sink, pa.ipc.new_stream(sink, one) as w:
+                for b in batches:
+                    w.write_batch(pa.record_batch([b.column(i)], schema=one))
+
+
 if __name__ == "__main__":
-    {"write": write, "check": check}[sys.argv[1]](sys.argv[2])
+    {"write": write, "check": check, "columns": columns}[sys.argv[1]](sys.argv[2])

@@ -96,6 +96,82 @@ def test_errors(conn, orders):
         assert cur.fetchone() == (len(orders),)
 
 
+def put_table(client, path, t, compression=None, max_chunksize=None):
+    options = flight.FlightCallOptions(write_options=pa.ipc.IpcWriteOptions(compression=compression)) if compression else None
+    writer, _ = client.do_put(flight.FlightDescriptor.for_path(path), t.schema, options=options)
+    writer.write_table(t, max_chunksize=max_chunksize)
+    writer.close()
+
+
+def test_dictionary_columns_query_as_their_values(client, conn):
+    path = "cache/py/sql/dict"
+    # dictionaries replaced between batches and extended by deltas: each batch must decode with its own
+    b1 = pa.record_batch([pa.DictionaryArray.from_arrays(pa.array([0, 1, 0], pa.int8()), pa.array(["x", "y"])),
+                          pa.array([1, 2, 3])], names=["k", "v"])
+    b2 = pa.record_batch([pa.DictionaryArray.from_arrays(pa.array([1, 1], pa.int8()), pa.array(["p", "q"])),
+                          pa.array([4, 5])], names=["k", "v"])
+    writer, _ = client.do_put(flight.FlightDescriptor.for_path(path), b1.schema)
+    writer.write_batch(b1)
+    writer.write_batch(b2)
+    writer.close()
+    cat = pa.table({"c": pd_categorical(["lo", "hi", "lo", None])})
+    put_table(client, path + "2", cat)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'SELECT k, sum(v) AS s FROM "{path}" GROUP BY k ORDER BY k')
+            assert cur.fetchall() == [("q", 9), ("x", 4), ("y", 2)]
+            cur.execute(f'SELECT c, count(*) FROM "{path}2" GROUP BY c ORDER BY c NULLS LAST')
+            assert cur.fetchall() == [("hi", 1), ("lo", 2), (None, 1)]
+    finally:
+        for p in (path, path + "2"):
+            list(client.do_action(flight.Action("delete", p.encode())))
+
+
+def pd_categorical(values):
+    import pandas as pd
+    return pa.array(pd.Categorical(values))
+
+
+@pytest.mark.parametrize("codec", ["zstd", "lz4"])
+def test_compressed_flights_are_decompressed_for_sql(client, conn, codec):
+    path = f"cache/py/sql/{codec}"
+    n = 30_000
+    t = pa.table({"id": pa.array(range(n), pa.int64()), "s": pa.array([f"s{i % 7}" for i in range(n)])})
+    put_table(client, path, t, compression=codec, max_chunksize=4096)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'SELECT sum(id), count(DISTINCT s) FROM "{path}"')
+            assert cur.fetchone() == (n * (n - 1) // 2, 7)
+    finally:
+        list(client.do_action(flight.Action("delete", path.encode())))
+
+
+@pytest.mark.parametrize("column,type_name", [
+    ("float16", "float16"),
+    (pa.array([1], pa.decimal32(5, 2)), "decimal32(5, 2)"),
+    (pa.array([1], pa.decimal64(12, 2)), "decimal64(12, 2)"),
+    (pa.array([10], pa.decimal256(50, 0)), "decimal256(50, 0)"),
+    (pa.UnionArray.from_sparse(pa.array([0], pa.int8()), [pa.array([1]), pa.array(["a"])]), "sparse_union"),
+])
+def test_a_type_sql_cannot_decode_is_invalid_argument_and_the_flight_still_serves(client, conn, column, type_name):
+    if column == "float16":  # pyarrow builds float16 from numpy's half floats only
+        import numpy as np
+        column = pa.array(np.array([1.5], dtype=np.float16))
+    path = "cache/py/sql/odd"
+    t = pa.table({"ok": pa.array([1]), "odd": column})
+    put_table(client, path, t)
+    try:
+        with conn.cursor() as cur:
+            with pytest.raises(adbc_driver_manager.ProgrammingError) as e:
+                cur.execute(f'SELECT ok FROM "{path}"')
+            # ADBC raises ProgrammingError for INVALID_ARGUMENT (an internal error would be InternalError)
+            assert f'column "odd" has type {type_name}' in str(e.value)
+            assert "Exception" not in str(e.value)
+        assert client.do_get(flight.Ticket(path.encode())).read_all().equals(t)
+    finally:
+        list(client.do_action(flight.Action("delete", path.encode())))
+
+
 def sql_stats(client):
     return json.loads(next(iter(client.do_action(flight.Action("stats", b"")))).body.to_pybytes())["sql"]
 

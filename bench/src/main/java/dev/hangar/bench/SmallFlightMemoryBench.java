@@ -24,13 +24,17 @@ public final class SmallFlightMemoryBench {
     int n = Integer.parseInt(FlightThroughputBench.option(args, "--flights", "100000"));
     HangarConfig config = HangarConfig.parse("""
         server: {port: 0}
-        storage: {memory: {capacity: 4GiB}}
+        storage: {memory: {capacity: 1GiB}}
         storageClasses: [{prefix: "", tiers: [{storage: memory}]}]
         """, "bench", Map.of());
     try (HangarServer hangar = HangarServer.start(config)) {
       String url = "grpc://127.0.0.1:" + hangar.port();
       run(python, scripts, url, "warm/", 2000); // JIT, gRPC and Netty pools reach their working size
+      boolean nmt = FlightThroughputBench.option(args, "--nmt", "false").equals("true"); // needs -XX:NativeMemoryTracking=summary
       long rss0 = rss();
+      if (nmt) {
+        jcmd("VM.native_memory", "baseline");
+      }
       long heap0 = heap();
       long accounted0 = hangar.memoryAllocatedBytes();
       long t0 = System.nanoTime();
@@ -46,6 +50,14 @@ public final class SmallFlightMemoryBench {
       System.out.printf(Locale.ROOT, "accounted per flight: %.0f B (target <= 2 x IPC + 512 = %d B)%n", accounted, 2 * ipc + 512);
       System.out.printf(Locale.ROOT, "RSS growth per flight: %.0f B (target <= 2048 B)%n", (rss1 - rss0) / (double) n);
       System.out.printf(Locale.ROOT, "Java heap growth per flight (after GC): %.0f B%n", (heap1 - heap0) / (double) n);
+      if (nmt) {
+        System.out.println(jcmd("VM.native_memory", "summary.diff"));
+      }
+      if (FlightThroughputBench.option(args, "--histogram", "false").equals("true")) {
+        Process jcmd = new ProcessBuilder("jcmd", Long.toString(ProcessHandle.current().pid()), "GC.class_histogram")
+            .redirectErrorStream(true).start();
+        new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().limit(40).forEach(System.out::println);
+      }
     }
   }
 
@@ -65,6 +77,13 @@ public final class SmallFlightMemoryBench {
       throw new IllegalStateException("many_flights.py failed");
     }
     return ipc;
+  }
+
+  private static String jcmd(String... command) throws Exception {
+    java.util.List<String> c = new java.util.ArrayList<>(java.util.List.of("jcmd", Long.toString(ProcessHandle.current().pid())));
+    c.addAll(java.util.List.of(command));
+    Process p = new ProcessBuilder(c).redirectErrorStream(true).start();
+    return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
   }
 
   private static long heap() throws InterruptedException {

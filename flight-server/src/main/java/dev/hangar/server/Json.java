@@ -21,6 +21,41 @@ public final class Json {
     }
   }
 
+  /**
+   * {@link #putResult} as compact JSON, written directly: every DoPut answers with it, and for a small
+   * flight a general JSON encoder was a measurable part of the call (BENCHMARKS.md).
+   */
+  public static byte[] putResultBytes(FlightSummary s) {
+    StringBuilder b = new StringBuilder(320);
+    b.append("{\"path\":");
+    string(b, s.path());
+    b.append(",\"rows\":").append(s.rows());
+    b.append(",\"batches\":").append(s.batches());
+    b.append(",\"bytes\":").append(s.bytes());
+    b.append(",\"bodyBytes\":").append(s.bodyBytes());
+    b.append(",\"tier\":");
+    string(b, s.location());
+    b.append(",\"storageClass\":");
+    string(b, s.storageClass());
+    b.append(",\"durability\":");
+    string(b, s.durability().key());
+    b.append(",\"durableCopy\":");
+    string(b, s.durableCopy());
+    b.append(",\"committedAt\":");
+    string(b, s.committedAt().toString());
+    s.expiresAt().ifPresent(e -> {
+      b.append(",\"expiresAt\":");
+      string(b, e.toString());
+    });
+    return b.append('}').toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static void string(StringBuilder b, String value) {
+    b.append('"');
+    com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(value, b);
+    b.append('"');
+  }
+
   /** What a put (DoPut, query-to-flight) says it stored. */
   public static Map<String, Object> putResult(FlightSummary s) {
     Map<String, Object> m = new LinkedHashMap<>();

@@ -150,7 +150,7 @@ class MessageFuzzIT {
     assertThat(stored).isEqualTo(accepted);
 
     // Every flight stored, read back raw, is a stream pyarrow reads.
-    Path served = dir.resolve("served");
+    Path served = Path.of(System.getProperty("hangar.fuzz.keep", dir.resolve("served").toString())); // -Dhangar.fuzz.keep=DIR keeps them
     Files.createDirectories(served);
     for (String path : accepted) {
       Files.write(served.resolve(path.replace('/', '_') + ".arrows"), getRaw(path));

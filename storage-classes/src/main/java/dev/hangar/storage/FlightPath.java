@@ -1,7 +1,6 @@
 package dev.hangar.storage;
 
 import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -88,16 +87,25 @@ public final class FlightPath {
     }
   }
 
+  /** The UTF-8 length of {@code s}, counted without encoding it (this runs on every call with a path). */
   private static int utf8Length(String s) {
-    try {
-      return StandardCharsets.UTF_8
-          .newEncoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .encode(CharBuffer.wrap(s))
-          .remaining();
-    } catch (CharacterCodingException e) {
-      throw new InvalidFlightPathException("Invalid flight path: it is not valid Unicode (unpaired surrogate)");
+    int bytes = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        bytes += 1;
+      } else if (c < 0x800) {
+        bytes += 2;
+      } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        bytes += 4;
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new InvalidFlightPathException("Invalid flight path: it is not valid Unicode (unpaired surrogate)");
+      } else {
+        bytes += 3;
+      }
     }
+    return bytes;
   }
 
   private static String shorten(String path) {

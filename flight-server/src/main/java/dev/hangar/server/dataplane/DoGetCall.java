@@ -83,7 +83,7 @@ final class DoGetCall extends ServerCall.Listener<Flight.Ticket> {
           finish(Status.OK, null);
           return;
         }
-        send(new OutgoingFrame(m.header().bytes(), m.appMetadata(), m.bufferBody()));
+        send(new OutgoingFrame(m.header().bytes(), m.appMetadata(), m.body()));
       }
     } catch (Throwable t) {
       fail(t);

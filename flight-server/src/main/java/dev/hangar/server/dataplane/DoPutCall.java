@@ -105,7 +105,10 @@ final class DoPutCall extends ServerCall.Listener<Object> {
           + (frame.appMetadata != null ? " (only app_metadata, which Hangar stores only with a dictionary or record batch)" : ""));
     }
     MessageHeader header = validator.check(frame.header, frame.bodyLength);
-    if (header.bodyChecks() == null) {
+    if (header.bodyChecks() == null || frame.body == null) {
+      if (header.bodyChecks() != null) {
+        validator.checkBody(header, working.getEmpty()); // no body: every buffer is empty, and must be allowed to be
+      }
       upload.append(new Message(header, frame.appMetadata, frame.body));
       return;
     }
@@ -138,7 +141,7 @@ final class DoPutCall extends ServerCall.Listener<Object> {
       FlightSummary summary = upload.commit();
       upload = null;
       call.sendHeaders(new Metadata());
-      call.sendMessage(Flight.PutResult.newBuilder().setAppMetadata(ByteString.copyFrom(Json.bytes(Json.putResult(summary)))).build());
+      call.sendMessage(Flight.PutResult.newBuilder().setAppMetadata(ByteString.copyFrom(Json.putResultBytes(summary))).build());
       done = true;
       call.close(Status.OK, new Metadata());
     } catch (Throwable t) {

@@ -1,5 +1,6 @@
 package dev.hangar.server.dataplane;
 
+import dev.hangar.tiers.ipc.Body;
 import dev.hangar.tiers.ipc.BufferBody;
 import io.grpc.Drainable;
 import io.netty.buffer.ByteBuf;
@@ -25,17 +26,17 @@ final class OutgoingFrame extends InputStream implements Drainable {
 
   private final byte[] header;
   private final byte[] appMetadata;
-  private BufferBody body; // owned until drained or closed
+  private Body body; // owned until drained or closed
   private InputStream fallback;
 
-  OutgoingFrame(byte[] header, byte[] appMetadata, BufferBody body) {
+  OutgoingFrame(byte[] header, byte[] appMetadata, Body body) {
     this.header = header;
     this.appMetadata = appMetadata;
     this.body = body;
   }
 
   /** The FlightData protobuf up to the body's bytes, and with them if {@code withBody}. */
-  private byte[] encode(BufferBody b, boolean withBody) {
+  private byte[] encode(Body b, boolean withBody) {
     long bodyLength = b == null ? 0 : b.length();
     ByteArrayOutputStream out = new ByteArrayOutputStream(header.length + 16
         + (appMetadata == null ? 0 : appMetadata.length + 8) + (withBody ? (int) bodyLength : 0));
@@ -50,10 +51,12 @@ final class OutgoingFrame extends InputStream implements Drainable {
     if (b != null) {
       FlightDataFrame.writeVarint(out, (FlightDataFrame.DATA_BODY << 3) | 2);
       FlightDataFrame.writeVarint(out, bodyLength);
-      if (withBody) {
+      if (withBody && b instanceof BufferBody buffer) {
         byte[] bytes = new byte[(int) bodyLength];
-        b.buffer().getBytes(0, bytes);
+        buffer.buffer().getBytes(0, bytes);
         out.writeBytes(bytes);
+      } else if (withBody) {
+        out.writeBytes(b.toBytes());
       }
     }
     return out.toByteArray();
@@ -61,9 +64,10 @@ final class OutgoingFrame extends InputStream implements Drainable {
 
   @Override
   public int drainTo(OutputStream target) throws IOException {
-    BufferBody b = body;
-    body = null;
-    if (b == null || b.length() < COPY_BELOW) {
+    Body body = this.body;
+    this.body = null;
+    if (!(body instanceof BufferBody b) || b.length() < COPY_BELOW) {
+      Body b = body;
       byte[] bytes;
       try {
         bytes = encode(b, true);
@@ -112,7 +116,7 @@ final class OutgoingFrame extends InputStream implements Drainable {
 
   private InputStream fallback() {
     if (fallback == null) {
-      BufferBody b = body;
+      Body b = body;
       body = null;
       try {
         fallback = new java.io.ByteArrayInputStream(encode(b, true));

@@ -21,7 +21,9 @@ public final class FlightVersion {
   private final StoredFlight copy;
   private final Instant committedAt;
   private volatile Optional<Instant> expiresAt;
-  private final java.util.ArrayDeque<Instant> accesses = new java.util.ArrayDeque<>(); // guarded by itself
+  // Guarded by itself. Sized for the common case of promoteAfter.accesses <= 2: a default ArrayDeque holds 16 slots, and
+  // a node can hold millions of versions.
+  private final java.util.ArrayDeque<Instant> accesses = new java.util.ArrayDeque<>(2);
   private final long id;
   private final DurableState durable;
   private volatile Instant lastAccess;

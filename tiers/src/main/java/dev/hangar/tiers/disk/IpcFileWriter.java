@@ -92,7 +92,7 @@ final class IpcFileWriter implements FlightWriter {
         throw failure("write a message of", e);
       }
       MessageHeader h = message.header();
-      headers.add(h);
+      headers.add(h.stored());
       appMetadata.add(message.appMetadata());
       anyAppMetadata |= message.appMetadata() != null;
       bodyOffsets.add(start + 8 + ((h.bytes().length + 7) & ~7));

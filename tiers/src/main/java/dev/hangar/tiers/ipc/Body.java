@@ -17,6 +17,17 @@ public interface Body extends AutoCloseable {
   /** Writes the whole body to {@code out}. */
   void writeTo(WritableByteChannel out) throws IOException;
 
+  /** The body as a heap array (a copy, unless the body is one already). */
+  default byte[] toBytes() {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream((int) length());
+    try {
+      writeTo(java.nio.channels.Channels.newChannel(out));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
   /** Whether the body can be read more than once (a stream from the network cannot). */
   boolean rereadable();
 

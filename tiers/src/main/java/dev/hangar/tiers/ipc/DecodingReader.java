@@ -44,7 +44,7 @@ public final class DecodingReader extends ArrowReader {
       bytesRead += m.bodyLength();
       org.apache.arrow.flatbuf.Message header =
           org.apache.arrow.flatbuf.Message.getRootAsMessage(ByteBuffer.wrap(m.header().bytes()).order(ByteOrder.LITTLE_ENDIAN));
-      ArrowBuf body = m.body() == null ? allocator.getEmpty() : m.bufferBody().buffer(); // deserialize takes our reference
+      ArrowBuf body = m.body() == null ? allocator.getEmpty() : m.bodyBuffer(allocator); // deserialize takes our reference
       if (header.headerType() == MessageHeader.DictionaryBatch) {
         loadDictionary(MessageSerializer.deserializeDictionaryBatch(header, body));
         continue;

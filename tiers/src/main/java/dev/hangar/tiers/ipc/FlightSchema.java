@@ -61,6 +61,30 @@ public final class FlightSchema {
    * @throws InvalidMessageException naming what is wrong
    */
   public static FlightSchema parse(byte[] message, byte[] appMetadata) {
+    if (appMetadata != null) {
+      return parseNew(message, appMetadata);
+    }
+    // Clients put many flights of one schema (a dashboard's tiles, a loader's partitions): those share
+    // one parsed, immutable schema, so that each flight does not keep its own copy of the same columns.
+    ByteBuffer key = ByteBuffer.wrap(message);
+    FlightSchema known = RECENT.get(key);
+    if (known != null) {
+      return known;
+    }
+    FlightSchema parsed = parseNew(message, null);
+    if (RECENT.size() >= RECENT_MAX) {
+      RECENT.clear();
+    }
+    RECENT.put(key, parsed);
+    return parsed;
+  }
+
+  /** Schemas recently parsed, by their message bytes; bounded by clearing it when full. */
+  private static final java.util.concurrent.ConcurrentHashMap<ByteBuffer, FlightSchema> RECENT =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private static final int RECENT_MAX = 4096;
+
+  private static FlightSchema parseNew(byte[] message, byte[] appMetadata) {
     CheckedFlatBuffer fb = new CheckedFlatBuffer(message, "message 0 (schema)");
     int msg = fb.root();
     Messages.checkVersion(fb, msg);

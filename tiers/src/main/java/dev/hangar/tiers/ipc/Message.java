@@ -1,5 +1,7 @@
 package dev.hangar.tiers.ipc;
 
+import org.apache.arrow.memory.ArrowBuf;
+
 /**
  * One dictionary or record batch message of a flight: its checked header, the app_metadata that came
  * with it (null if none), and its body (null if empty). Whoever holds it closes it, which releases the
@@ -13,6 +15,22 @@ public record Message(MessageHeader header, byte[] appMetadata, Body body) imple
   /** The body as an Arrow buffer, or null if empty; only for messages read from a stored copy. */
   public BufferBody bufferBody() {
     return (BufferBody) body;
+  }
+
+  /**
+   * The body in an Arrow buffer that the caller owns: the stored buffer's reference if the body is one,
+   * else a copy allocated from {@code allocator} (the body is released either way).
+   */
+  public ArrowBuf bodyBuffer(org.apache.arrow.memory.BufferAllocator allocator) {
+    if (body instanceof BufferBody b) {
+      return b.buffer();
+    }
+    try (Body b = body) {
+      ArrowBuf copy = allocator.buffer(b.length());
+      b.copyTo(copy, 0);
+      copy.writerIndex(b.length());
+      return copy;
+    }
   }
 
   /** The bytes this message takes in the IPC stream format: prefix, padded header, body. */

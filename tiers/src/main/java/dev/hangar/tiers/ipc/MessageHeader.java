@@ -11,6 +11,11 @@ import java.util.List;
 public record MessageHeader(byte[] bytes, MessageKind kind, long bodyLength, long rows, long dictionaryId, boolean delta,
     BodyChecks bodyChecks) {
 
+  /** This header as a tier keeps it: without the body checks, which were done before it was stored. */
+  public MessageHeader stored() {
+    return bodyChecks == null ? this : new MessageHeader(bytes, kind, bodyLength, rows, dictionaryId, delta, null);
+  }
+
   /**
    * What the header check could not see because it lies in the body: that compressed buffers decompress
    * to the lengths they declare, and that the first and last offsets of variable-size columns lie inside

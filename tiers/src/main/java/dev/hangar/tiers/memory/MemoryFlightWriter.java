@@ -28,6 +28,7 @@ final class MemoryFlightWriter implements FlightWriter {
   private final List<MessageHeader> headers = new ArrayList<>();
   private final List<byte[]> appMetadata = new ArrayList<>();
   private final List<ArrowBuf> bodies = new ArrayList<>();
+  private List<byte[]> heapBodies; // small bodies, by message; null until there is one
   private boolean anyAppMetadata;
   private long rows;
   private int batches;
@@ -59,10 +60,15 @@ final class MemoryFlightWriter implements FlightWriter {
       }
       long heap = MemoryTier.heapBytes(message.header().bytes(), message.appMetadata());
       long length = message.bodyLength();
-      reserve(heap + MemoryTier.allocationSize(allocator, length));
+      long bodySize = MemoryTier.bodySize(allocator, length);
+      reserve(heap + bodySize);
       ArrowBuf body = null;
+      byte[] small = null;
       try {
-        if (length > 0) {
+        if (MemoryTier.onHeap(length)) {
+          small = message.body().toBytes();
+          heap += bodySize;
+        } else if (length > 0) {
           body = allocator.buffer(length);
           message.body().copyTo(body, 0);
         }
@@ -74,7 +80,15 @@ final class MemoryFlightWriter implements FlightWriter {
       }
       heapBytes += heap;
       tierHeapBytes.addAndGet(heap);
-      headers.add(message.header());
+      headers.add(message.header().stored());
+      if (small != null) {
+        if (heapBodies == null) {
+          heapBodies = new ArrayList<>(java.util.Collections.nCopies(bodies.size(), (byte[]) null));
+        }
+      }
+      if (heapBodies != null) {
+        heapBodies.add(small);
+      }
       appMetadata.add(message.appMetadata());
       anyAppMetadata |= message.appMetadata() != null;
       bodies.add(body);
@@ -103,7 +117,7 @@ final class MemoryFlightWriter implements FlightWriter {
     }
     finished = true;
     return new MemoryFlight(schema, headers.toArray(new MessageHeader[0]), anyAppMetadata ? appMetadata.toArray(new byte[0][]) : null,
-        bodies.toArray(new ArrowBuf[0]), rows, batches, bytes, heapBytes, bodyBytes, capacity, tierHeapBytes);
+        bodies.toArray(new ArrowBuf[0]), heapBodies == null ? null : heapBodies.toArray(new byte[0][]), rows, batches, bytes, heapBytes, bodyBytes, capacity, tierHeapBytes);
   }
 
   @Override

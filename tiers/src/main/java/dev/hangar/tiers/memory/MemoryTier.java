@@ -23,6 +23,9 @@ public final class MemoryTier implements Tier {
   /** What a heap byte array costs beyond its contents (object header and length). */
   static final int ARRAY_OVERHEAD = 16;
 
+  /** Bodies up to this many bytes are kept on the heap ({@link dev.hangar.tiers.ipc.HeapBody}). */
+  static final int HEAP_BODY_MAX = 512;
+
   private final BufferAllocator allocator;
   private final Capacity capacity;
   private final AtomicLong heapBytes = new AtomicLong();
@@ -53,7 +56,7 @@ public final class MemoryTier implements Tier {
     return allocatedBytes() + heapBytes();
   }
 
-  /** Heap bytes of stored headers and app_metadata. */
+  /** Heap bytes of stored headers, app_metadata and small bodies. */
   public long heapBytes() {
     return heapBytes.get();
   }
@@ -65,12 +68,22 @@ public final class MemoryTier implements Tier {
 
   @Override
   public long weigh(Message message) {
-    return heapBytes(message.header().bytes(), message.appMetadata()) + allocationSize(allocator, message.bodyLength());
+    return heapBytes(message.header().bytes(), message.appMetadata()) + bodySize(allocator, message.bodyLength());
   }
 
-  /** What a body of {@code length} bytes is accounted in {@code allocator} (its rounding policy). */
-  static long allocationSize(BufferAllocator allocator, long length) {
-    return length == 0 ? 0 : allocator.getRoundingPolicy().getRoundedSize(length);
+  /**
+   * What a body of {@code length} bytes is accounted: a heap array if it is small, else its allocation
+   * in {@code allocator} (its rounding policy).
+   */
+  static long bodySize(BufferAllocator allocator, long length) {
+    if (length == 0) {
+      return 0;
+    }
+    return onHeap(length) ? ARRAY_OVERHEAD + ((length + 7) & ~7L) : allocator.getRoundingPolicy().getRoundedSize(length);
+  }
+
+  static boolean onHeap(long length) {
+    return length > 0 && length <= HEAP_BODY_MAX;
   }
 
   /**
@@ -79,7 +92,7 @@ public final class MemoryTier implements Tier {
    */
   public static long sizeOf(org.apache.arrow.vector.ipc.message.ArrowRecordBatch batch, BufferAllocator allocator) {
     int header = org.apache.arrow.vector.ipc.message.MessageSerializer.serializeMetadata(batch).remaining();
-    return ARRAY_OVERHEAD + header + allocationSize(allocator, batch.computeBodyLength());
+    return ARRAY_OVERHEAD + header + bodySize(allocator, batch.computeBodyLength());
   }
 
   static long heapBytes(byte[] header, byte[] appMetadata) {
