@@ -121,6 +121,7 @@ class MessageFuzzIT {
 
     Random random = new Random(seed);
     Set<String> accepted = new HashSet<>();
+    Map<String, String> described = new TreeMap<>();
     Map<String, Integer> outcomes = new TreeMap<>();
     for (int i = 0; i < puts; i++) {
       String name = names.get(random.nextInt(names.size()));
@@ -134,6 +135,7 @@ class MessageFuzzIT {
       assertThat(code).as(what + ": " + status).isIn(Status.Code.OK, Status.Code.INVALID_ARGUMENT);
       if (code == Status.Code.OK) {
         accepted.add(path);
+        described.put(path, what);
       } else {
         assertThat(status.getDescription()).as(what).doesNotContain("Exception", "java.", "io.grpc", "\tat ")
             .containsAnyOf("message", "Cannot store", "put");
@@ -154,6 +156,7 @@ class MessageFuzzIT {
     Files.createDirectories(served);
     for (String path : accepted) {
       Files.write(served.resolve(path.replace('/', '_') + ".arrows"), getRaw(path));
+      Files.writeString(served.resolve(path.replace('/', '_') + ".txt"), described.get(path));
     }
     assertThat(PyTest.script(STREAMS, "check", served.toString())).contains("read " + accepted.size() + " streams");
 

@@ -51,7 +51,75 @@ final class BodyChecker {
         throw bad(message, "column \"%s\" has offsets from %d to %d, outside its %d %s", r.column(), first, last, limit,
             r.limitBuffer() >= 0 ? "bytes of data" : "child values");
       }
+      if (r.utf8()) {
+        checkUtf8(r, buffer(checks, body, r.buffer(), message), buffer(checks, body, r.limitBuffer(), message), message);
+      }
     }
+  }
+
+  /** Buffer {@code i} of the body, decompressed if need be. */
+  private static ByteBuffer buffer(MessageHeader.BodyChecks checks, ArrowBuf body, int i, int message) {
+    if (checks.compressed()) {
+      return decompress(checks, body, i, message);
+    }
+    return body.nioBuffer(checks.offsets()[i], (int) checks.lengths()[i]).order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** Every string of a string column: offsets that only grow, and UTF-8 between them. */
+  private static void checkUtf8(MessageHeader.OffsetRange r, ByteBuffer offsets, ByteBuffer data, int message) {
+    long previous = r.width() == 4 ? offsets.getInt(0) : offsets.getLong(0);
+    for (int i = 1; i <= r.count(); i++) {
+      long next = r.width() == 4 ? offsets.getInt(4 * i) : offsets.getLong(8 * i);
+      if (next < previous || next > data.limit()) {
+        throw bad(message, "column \"%s\" has offsets that do not grow at value %d", r.column(), i - 1);
+      }
+      if (!utf8(data, (int) previous, (int) next)) {
+        throw bad(message, "column \"%s\" (a string dictionary) has a value that is not UTF-8 at index %d", r.column(), i - 1);
+      }
+      previous = next;
+    }
+  }
+
+  /** Whether bytes [from, to) of {@code data} are well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
+  static boolean utf8(ByteBuffer data, int from, int to) {
+    int i = from;
+    while (i < to) {
+      int b = data.get(i) & 0xff;
+      if (b < 0x80) {
+        i++;
+        continue;
+      }
+      int n;
+      int min;
+      if (b >= 0xc2 && b <= 0xdf) {
+        n = 1;
+        min = 0x80;
+      } else if (b >= 0xe0 && b <= 0xef) {
+        n = 2;
+        min = 0x800;
+      } else if (b >= 0xf0 && b <= 0xf4) {
+        n = 3;
+        min = 0x10000;
+      } else {
+        return false;
+      }
+      if (i + n >= to) {
+        return false; // fewer continuation bytes left than the lead byte announces
+      }
+      int cp = b & (0x3f >> n);
+      for (int k = 1; k <= n; k++) {
+        int c = data.get(i + k) & 0xff;
+        if ((c & 0xc0) != 0x80) {
+          return false;
+        }
+        cp = (cp << 6) | (c & 0x3f);
+      }
+      if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return false;
+      }
+      i += n + 1;
+    }
+    return true;
   }
 
   /** Checks every compressed buffer; returns their uncompressed sizes. */
@@ -120,9 +188,9 @@ final class BodyChecker {
   /** Decompresses, counting bytes (and keeping them if {@code sink} is given); stops past {@code limit}. -1 if invalid. */
   private static long inflate(int codec, ArrowBuf body, long offset, long length, long limit, byte[] scratch,
       ByteArrayOutputStream sink) {
-    InputStream raw = new BufInputStream(body, offset, length);
-    try (InputStream in = codec == MessageHeader.BodyChecks.ZSTD ? new ZstdInputStreamNoFinalizer(raw)
-        : new FramedLZ4CompressorInputStream(raw)) {
+    BufInputStream raw = new BufInputStream(body, offset, length);
+    boolean zstd = codec == MessageHeader.BodyChecks.ZSTD;
+    try (InputStream in = zstd ? new ZstdInputStreamNoFinalizer(raw) : new FramedLZ4CompressorInputStream(raw)) {
       long total = 0;
       int n;
       while ((n = in.read(scratch)) > 0) {
@@ -134,7 +202,10 @@ final class BodyChecker {
           sink.write(scratch, 0, n);
         }
       }
-      return total;
+      // Arrow C++ refuses an LZ4 buffer with anything after its one frame ("more than one frame"); the
+      // stream here stops at the frame's end marker, so check that nothing follows it. (Zstandard
+      // buffers may hold several frames, and zstd reads them all.)
+      return zstd || raw.position == raw.end ? total : -1;
     } catch (IOException | RuntimeException e) {
       return -1;
     }

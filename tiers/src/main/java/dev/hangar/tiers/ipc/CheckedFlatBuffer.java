@@ -11,7 +11,8 @@ import java.nio.charset.StandardCharsets;
  * flatbuffers' C++ {@code Verifier} does (Arrow C++ and pyarrow verify every message they read), so
  * that a header Hangar accepts is one any Arrow reader accepts, and a malformed one is an {@link
  * InvalidMessageException} rather than an exception from deep inside a generated accessor. Only the
- * parts of a table that are read are checked; callers read everything they rely on.
+ * field offsets of every table visited are checked; a field's contents only when it is read, so callers
+ * read every field the C++ verifier would (each one Arrow's schema defines).
  *
  * <p>Positions are absolute indexes into the buffer; a table is addressed by its position.
  */
@@ -64,7 +65,12 @@ final class CheckedFlatBuffer {
 
   /** Follows the unsigned offset stored at {@code pos}. */
   private int deref(int pos) {
-    long target = (long) pos + (i32(pos) & 0xFFFFFFFFL);
+    int offset = i32(pos);
+    if (offset <= 0) {
+      // The C++ verifier refuses these too: a zero offset points at itself, a negative one backwards.
+      throw bad("the flatbuffer has an invalid offset %d at %d", offset & 0xFFFFFFFFL, pos);
+    }
+    long target = (long) pos + offset;
     if (target >= limit) {
       throw bad("the flatbuffer points outside itself (offset %d, buffer of %d)", target, limit);
     }
@@ -89,6 +95,14 @@ final class CheckedFlatBuffer {
     check(vtable, vtSize, 2);
     int objSize = u16(vtable + 2);
     check(pos, objSize, 4);
+    // Builders place every field inside its table; a field pointing past the table's end is what a
+    // flipped bit in a vtable looks like, even for fields Hangar never reads (C++ verifies them all).
+    for (int entry = 4; entry < vtSize; entry += 2) {
+      int off = bb.getShort(vtable + entry) & 0xFFFF;
+      if (off != 0 && (off < 4 || off >= objSize)) {
+        throw bad("a table field lies outside its table");
+      }
+    }
     return pos;
   }
 

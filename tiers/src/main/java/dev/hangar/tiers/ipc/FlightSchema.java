@@ -144,7 +144,8 @@ public final class FlightSchema {
     if (t < 0) {
       throw fb.bad("column %s has no type table", qualified);
     }
-    Messages.checkKeyValues(fb, field, 6);
+    String[] extension = Messages.extension(fb, field, 6);
+    fb.bool(field, 1, false); // nullable: read for its checks only (Arrow data carries validity itself)
     int bits = 0;
     boolean dense = false;
     int listSize = 0;
@@ -238,6 +239,10 @@ public final class FlightSchema {
         unionTypeIds = fb.vector(t, 1, 4, 4);
         typeName = dense ? "dense_union" : "sparse_union";
       }
+      case MAP -> {
+        fb.bool(t, 0, false); // keysSorted: read for its checks only
+        typeName = "map";
+      }
       default -> typeName = type.name().toLowerCase(java.util.Locale.ROOT);
     }
     List<Column> children = columns(fb, fb.vector(field, 5, 4, 4), depth + 1, dictionaries, count, qualified);
@@ -260,6 +265,8 @@ public final class FlightSchema {
     int dictionary = fb.subTable(field, 4);
     if (dictionary >= 0) {
       dictionaryId = fb.i64(dictionary, 0, 0);
+      fb.bool(dictionary, 2, false); // isOrdered and dictionaryKind: read for their checks only
+      fb.i16(dictionary, 3, 0);
       int index = fb.subTable(dictionary, 1);
       if (index < 0) {
         throw fb.bad("column %s is dictionary-encoded but names no index type", qualified);
@@ -268,6 +275,9 @@ public final class FlightSchema {
       checkBits(fb, qualified + " (its dictionary indices)", indexBits, 8, 16, 32, 64);
     }
     Column c = new Column(name, type, typeName, children, dictionaryId, indexBits, bits, dense, listSize);
+    if (extension != null) {
+      CanonicalExtensions.check(fb, qualified, c, extension[0], extension[1]);
+    }
     if (dictionaryId >= 0 && dictionaries.put(dictionaryId, c) != null) {
       throw fb.bad("dictionary id %d is used by two columns (each dictionary-encoded column needs its own id)", dictionaryId);
     }

@@ -45,7 +45,9 @@ public record MessageHeader(byte[] bytes, MessageKind kind, long bodyLength, lon
   /**
    * An offsets buffer of {@code count + 1} values of {@code width} bytes, whose first and last values must
    * lie in [0, limit]: the limit is the length of buffer {@code limitBuffer} (a binary column's data), or
-   * {@code limit} itself (a list's child length) when {@code limitBuffer} is -1.
+   * {@code limit} itself (a list's child length) when {@code limitBuffer} is -1. With {@code utf8}, every
+   * string must also be UTF-8 (a string dictionary: pyarrow validates dictionaries fully when a stream has
+   * deltas).
    */
-  public record OffsetRange(String column, int buffer, int width, long count, int limitBuffer, long limit) {}
+  public record OffsetRange(String column, int buffer, int width, long count, int limitBuffer, long limit, boolean utf8) {}
 }

@@ -137,6 +137,10 @@ public final class MessageValidator {
       }
     }
     Walk w = checkBatch(fb, data, List.of(values), declared);
+    if (values.type() == ArrowType.UTF8 || values.type() == ArrowType.LARGE_UTF8) {
+      w.ranges.replaceAll(r -> r.buffer() == 1 && r.limitBuffer() == 2
+          ? new MessageHeader.OffsetRange(r.column(), 1, r.width(), r.count(), 2, 0, true) : r);
+    }
     dictionariesSeen.add(id);
     return new MessageHeader(header, MessageKind.DICTIONARY_BATCH, declared, 0, id, delta, w.bodyChecks());
   }
@@ -260,7 +264,7 @@ public final class MessageValidator {
           int width = c.type() == ArrowType.LARGE_BINARY || c.type() == ArrowType.LARGE_UTF8 ? 8 : 4;
           offsets(c, length, width);
           next(c);
-          ranges.add(new MessageHeader.OffsetRange(c.name(), buffer - 2, width, length, buffer - 1, 0));
+          ranges.add(new MessageHeader.OffsetRange(c.name(), buffer - 2, width, length, buffer - 1, 0, false));
         }
         case BINARY_VIEW, UTF8_VIEW -> {
           validity(c, length, nulls);
@@ -283,7 +287,7 @@ public final class MessageValidator {
           int offsetsBuffer = buffer - 1;
           int child = node;
           column(c.children().get(0), 0);
-          ranges.add(new MessageHeader.OffsetRange(c.name(), offsetsBuffer, width, length, -1, fb.longAt(nodes + 16 * child)));
+          ranges.add(new MessageHeader.OffsetRange(c.name(), offsetsBuffer, width, length, -1, fb.longAt(nodes + 16 * child), false));
         }
         case LIST_VIEW, LARGE_LIST_VIEW -> {
           validity(c, length, nulls);

@@ -36,10 +36,39 @@ final class Messages {
   static void checkKeyValues(CheckedFlatBuffer fb, int table, int index) {
     int v = fb.vector(table, index, 4, 4);
     for (int i = 0, n = fb.vectorLength(v); i < n; i++) {
-      int kv = fb.tableAt(v, i);
-      fb.string(kv, 0);
-      fb.string(kv, 1);
+      keyValue(fb, fb.tableAt(v, i));
     }
+  }
+
+  /**
+   * Checks the {@code [KeyValue]} vector in field {@code index} of a Field table, and returns its
+   * extension name and metadata ("" if absent), or null if it names no extension type.
+   */
+  static String[] extension(CheckedFlatBuffer fb, int field, int index) {
+    String name = null;
+    String metadata = "";
+    int v = fb.vector(field, index, 4, 4);
+    for (int i = 0, n = fb.vectorLength(v); i < n; i++) {
+      String[] kv = keyValue(fb, fb.tableAt(v, i));
+      String key = kv[0];
+      String value = kv[1];
+      if (CanonicalExtensions.NAME_KEY.equals(key)) {
+        name = value;
+      } else if (CanonicalExtensions.METADATA_KEY.equals(key)) {
+        metadata = value;
+      }
+    }
+    return name == null ? null : new String[] {name, metadata};
+  }
+
+  /** A custom_metadata pair: Arrow C++ refuses a stream in which either half is missing. */
+  private static String[] keyValue(CheckedFlatBuffer fb, int kv) {
+    String key = fb.string(kv, 0);
+    String value = fb.string(kv, 1);
+    if (key == null || value == null) {
+      throw fb.bad("a custom_metadata entry has no %s", key == null ? "key" : "value");
+    }
+    return new String[] {key, value};
   }
 
   /** The length a message's flatbuffer is padded to so that, after its 8-byte prefix, bodies start 8-aligned. */

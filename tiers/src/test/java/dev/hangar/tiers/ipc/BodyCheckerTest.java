@@ -1,0 +1,84 @@
+package dev.hangar.tiers.ipc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class BodyCheckerTest {
+  private static byte[] lz4Frame(byte[] content) throws java.io.IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try (var lz4 = new org.apache.commons.compress.compressors.lz4.FramedLZ4CompressorOutputStream(out)) {
+      lz4.write(content);
+    }
+    return out.toByteArray();
+  }
+
+  /** Checks a body of one LZ4-compressed buffer that declares {@code declared} bytes and holds {@code compressed}. */
+  private static void checkLz4(long declared, byte[] compressed) {
+    try (var allocator = new org.apache.arrow.memory.RootAllocator();
+        var body = allocator.buffer(8 + compressed.length)) {
+      body.setLong(0, declared);
+      body.setBytes(8, compressed);
+      var checks = new MessageHeader.BodyChecks(MessageHeader.BodyChecks.LZ4_FRAME, new long[] {0}, new long[] {8 + compressed.length},
+          new long[] {0}, java.util.List.of());
+      BodyChecker.check(checks, body, 1);
+    }
+  }
+
+  /**
+   * Found by MessageFuzzIT (seed 7): a scrambled buffer length took in the start of the next buffer, so
+   * the buffer held one whole LZ4 frame and more. Arrow C++ refuses that ("more than one frame"); the
+   * LZ4 stream stopped at the frame's end and Hangar accepted a batch pyarrow could not read.
+   */
+  @Test
+  void anLz4BufferHoldsExactlyOneFrame() throws Exception {
+    byte[] content = "hello, hangar ".repeat(10).getBytes(StandardCharsets.UTF_8);
+    byte[] frame = lz4Frame(content);
+    checkLz4(content.length, frame);
+
+    byte[] twoFrames = java.util.Arrays.copyOf(frame, 2 * frame.length);
+    System.arraycopy(frame, 0, twoFrames, frame.length, frame.length);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> checkLz4(content.length, twoFrames))
+        .isInstanceOf(InvalidMessageException.class).hasMessage("message 1: compressed buffer 0 is not valid lz4_frame data");
+    byte[] trailing = java.util.Arrays.copyOf(frame, frame.length + 1);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> checkLz4(content.length, trailing))
+        .isInstanceOf(InvalidMessageException.class).hasMessage("message 1: compressed buffer 0 is not valid lz4_frame data");
+  }
+
+  /** The hand-written UTF-8 check agrees with the JDK's strict decoder, on random and on near-valid bytes. */
+  @Test
+  void utf8CheckAgreesWithTheJdkDecoder() {
+    Random random = new Random(42);
+    String sample = "aé€😀\u07ff\uffff";
+    byte[] valid = sample.getBytes(StandardCharsets.UTF_8);
+    for (int round = 0; round < 200_000; round++) {
+      byte[] bytes;
+      if (round % 2 == 0) {
+        bytes = new byte[random.nextInt(8)];
+        random.nextBytes(bytes);
+      } else {
+        bytes = valid.clone();
+        bytes[random.nextInt(bytes.length)] ^= (byte) (1 << random.nextInt(8));
+      }
+      int from = bytes.length == 0 ? 0 : random.nextInt(bytes.length);
+      assertThat(BodyChecker.utf8(ByteBuffer.wrap(bytes), from, bytes.length)).as("%s from %d", java.util.HexFormat.of().formatHex(bytes), from)
+          .isEqualTo(jdk(bytes, from));
+    }
+    assertThat(BodyChecker.utf8(ByteBuffer.wrap(valid), 0, valid.length)).isTrue();
+  }
+
+  private static boolean jdk(byte[] bytes, int from) {
+    try {
+      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes, from, bytes.length - from));
+      return true;
+    } catch (CharacterCodingException e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,138 @@
+package dev.hangar.tiers.ipc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import org.apache.arrow.vector.ipc.message.MessageSerializer;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.junit.jupiter.api.Test;
+
+class FlightSchemaTest {
+  private static byte[] schemaMessage() {
+    Schema schema = new Schema(List.of(
+        new Field("a", FieldType.nullable(new ArrowType.Int(64, true)), null),
+        new Field("b", FieldType.notNullable(ArrowType.Utf8.INSTANCE), null)));
+    ByteBuffer bb = MessageSerializer.serializeMetadata(schema);
+    byte[] out = new byte[bb.remaining()];
+    bb.duplicate().get(out);
+    return out;
+  }
+
+  /** The position of vtable entry {@code index} of the first column's Field table. */
+  private static int firstFieldVtableEntry(byte[] message, int index) {
+    ByteBuffer bb = ByteBuffer.wrap(message).order(ByteOrder.LITTLE_ENDIAN);
+    int msg = bb.getInt(0);
+    int header = field(bb, msg, 2);
+    int schema = header + bb.getInt(header);
+    int fields = field(bb, schema, 1);
+    int vector = fields + bb.getInt(fields);
+    int first = vector + 4 + bb.getInt(vector + 4);
+    int vtable = first - bb.getInt(first);
+    return vtable + 4 + 2 * index;
+  }
+
+  private static int field(ByteBuffer bb, int table, int index) {
+    int vtable = table - bb.getInt(table);
+    return table + (bb.getShort(vtable + 4 + 2 * index) & 0xFFFF);
+  }
+
+  /**
+   * Found by MessageFuzzIT (seed 2): one flipped bit in the vtable of a field Hangar does not use
+   * (a column's {@code nullable}) made the flag point far past its table. Hangar accepted the schema
+   * and served it back; pyarrow's flatbuffer verifier refused it, so the flight was unreadable.
+   */
+  @Test
+  void aFieldOffsetPastItsTableIsRefusedEvenForFieldsHangarDoesNotUse() {
+    byte[] message = schemaMessage();
+    assertThat(FlightSchema.parse(message.clone(), null).columns()).hasSize(2);
+
+    int nullable = firstFieldVtableEntry(message, 1);
+    ByteBuffer bb = ByteBuffer.wrap(message).order(ByteOrder.LITTLE_ENDIAN);
+    assertThat(bb.getShort(nullable)).as("Arrow Java writes nullable=true into the table").isNotZero();
+    bb.putShort(nullable, (short) (bb.getShort(nullable) | 0x80));
+
+    assertThatThrownBy(() -> FlightSchema.parse(message, null))
+        .isInstanceOf(InvalidMessageException.class)
+        .hasMessage("message 0 (schema): a table field lies outside its table");
+  }
+
+  @Test
+  void aFieldOffsetInsideTheVtableHeaderIsRefused() {
+    byte[] message = schemaMessage();
+    int name = firstFieldVtableEntry(message, 0);
+    ByteBuffer.wrap(message).order(ByteOrder.LITTLE_ENDIAN).putShort(name, (short) 2);
+
+    assertThatThrownBy(() -> FlightSchema.parse(message, null))
+        .isInstanceOf(InvalidMessageException.class)
+        .hasMessage("message 0 (schema): a table field lies outside its table");
+  }
+
+  /**
+   * Found by MessageFuzzIT (seed 2): a column's children offset flipped to 0 points at itself, which
+   * reads as an empty vector. Flatbuffers' verifier refuses a zero offset, so pyarrow could not read
+   * the flight back.
+   */
+  @Test
+  void aZeroOffsetIsRefused() {
+    byte[] message = schemaMessage();
+    ByteBuffer bb = ByteBuffer.wrap(message).order(ByteOrder.LITTLE_ENDIAN);
+    int nameEntry = firstFieldVtableEntry(message, 0);
+    int vtable = nameEntry - 4;
+    int table = -1;
+    for (int pos = 0; pos + 4 <= message.length; pos += 4) { // the Field table whose vtable this is
+      if (pos - bb.getInt(pos) == vtable && bb.getShort(vtable + 4) != 0) {
+        table = pos;
+        break;
+      }
+    }
+    assertThat(table).isNotNegative();
+    bb.putInt(table + bb.getShort(nameEntry), 0);
+
+    assertThatThrownBy(() -> FlightSchema.parse(message, null))
+        .isInstanceOf(InvalidMessageException.class)
+        .hasMessageStartingWith("message 0 (schema): the flatbuffer has an invalid offset 0 at ");
+  }
+
+  /** A schema message with one custom_metadata entry, built field by field; null halves are left out. */
+  private static byte[] schemaWithMetadata(String key, String value) {
+    var b = new com.google.flatbuffers.FlatBufferBuilder();
+    int k = key == null ? 0 : b.createString(key);
+    int v = value == null ? 0 : b.createString(value);
+    org.apache.arrow.flatbuf.KeyValue.startKeyValue(b);
+    if (key != null) {
+      org.apache.arrow.flatbuf.KeyValue.addKey(b, k);
+    }
+    if (value != null) {
+      org.apache.arrow.flatbuf.KeyValue.addValue(b, v);
+    }
+    int kv = org.apache.arrow.flatbuf.KeyValue.endKeyValue(b);
+    int metadata = org.apache.arrow.flatbuf.Schema.createCustomMetadataVector(b, new int[] {kv});
+    int fields = org.apache.arrow.flatbuf.Schema.createFieldsVector(b, new int[0]);
+    org.apache.arrow.flatbuf.Schema.startSchema(b);
+    org.apache.arrow.flatbuf.Schema.addFields(b, fields);
+    org.apache.arrow.flatbuf.Schema.addCustomMetadata(b, metadata);
+    int schema = org.apache.arrow.flatbuf.Schema.endSchema(b);
+    org.apache.arrow.flatbuf.Message.startMessage(b);
+    org.apache.arrow.flatbuf.Message.addVersion(b, org.apache.arrow.flatbuf.MetadataVersion.V5);
+    org.apache.arrow.flatbuf.Message.addHeaderType(b, org.apache.arrow.flatbuf.MessageHeader.Schema);
+    org.apache.arrow.flatbuf.Message.addHeader(b, schema);
+    b.finish(org.apache.arrow.flatbuf.Message.endMessage(b));
+    return b.sizedByteArray();
+  }
+
+  /** Found by MessageFuzzIT (seed 8): Arrow C++ refuses a custom_metadata entry without a key or a value. */
+  @Test
+  void aMetadataEntryNeedsAKeyAndAValue() {
+    assertThat(FlightSchema.parse(schemaWithMetadata("k", "v"), new byte[0]).columns()).isEmpty();
+    assertThatThrownBy(() -> FlightSchema.parse(schemaWithMetadata(null, "v"), new byte[0]))
+        .isInstanceOf(InvalidMessageException.class).hasMessage("message 0 (schema): a custom_metadata entry has no key");
+    assertThatThrownBy(() -> FlightSchema.parse(schemaWithMetadata("k", null), new byte[0]))
+        .isInstanceOf(InvalidMessageException.class).hasMessage("message 0 (schema): a custom_metadata entry has no value");
+  }
+}
