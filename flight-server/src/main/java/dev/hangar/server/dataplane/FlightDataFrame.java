@@ -1,6 +1,7 @@
 package dev.hangar.server.dataplane;
 
 import dev.hangar.tiers.ipc.Body;
+import dev.hangar.tiers.ipc.HeapBody;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -75,7 +76,7 @@ final class FlightDataFrame implements AutoCloseable {
               return new FlightDataFrame(descriptor, header, app, bodyLength, body, null);
             }
             byte[] bytes = readBytes(in, (int) length); // fields follow the body: keep it
-            body = length == 0 ? null : new BytesBody(bytes);
+            body = length == 0 ? null : new HeapBody(bytes);
           }
           default -> in.skipNBytes(length);
         }
@@ -261,40 +262,5 @@ final class FlightDataFrame implements AutoCloseable {
 
     @Override
     public void close() {} // gRPC closes the stream after onMessage
-  }
-
-  /** A body already read into the heap (when other fields followed it on the wire). */
-  private static final class BytesBody implements Body {
-    private final byte[] bytes;
-
-    BytesBody(byte[] bytes) {
-      this.bytes = bytes;
-    }
-
-    @Override
-    public long length() {
-      return bytes.length;
-    }
-
-    @Override
-    public void copyTo(ArrowBuf dst, long index) {
-      dst.setBytes(index, bytes);
-    }
-
-    @Override
-    public void writeTo(WritableByteChannel out) throws IOException {
-      ByteBuffer b = ByteBuffer.wrap(bytes);
-      while (b.hasRemaining()) {
-        out.write(b);
-      }
-    }
-
-    @Override
-    public boolean rereadable() {
-      return true;
-    }
-
-    @Override
-    public void close() {}
   }
 }

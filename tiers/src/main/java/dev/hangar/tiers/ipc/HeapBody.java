@@ -6,9 +6,10 @@ import java.nio.channels.WritableByteChannel;
 import org.apache.arrow.memory.ArrowBuf;
 
 /**
- * A small body held in a heap array. The memory tier keeps bodies this small on the heap: an Arrow
- * buffer costs about 400 bytes of Java objects of its own (buffer, ledger, allocation manager, Netty
- * buffer), more than such a body, and a reader copies a small body into its frame anyway.
+ * A body held in a heap array. The memory tier keeps small bodies this way: an Arrow buffer costs
+ * about 400 bytes of Java objects of its own (buffer, ledger, allocation manager, Netty buffer), more
+ * than such a body, and a reader copies a small body into its frame anyway. A put also uses it for a
+ * body it had to read into the heap before storing it.
  */
 public final class HeapBody implements Body {
   private final byte[] bytes;
