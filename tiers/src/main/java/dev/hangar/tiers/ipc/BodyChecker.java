@@ -37,8 +37,9 @@ final class BodyChecker {
       }
       long first;
       long last;
+      ByteBuffer offsets = null; // decompressed, if they had to be
       if (checks.compressed()) {
-        ByteBuffer offsets = decompress(checks, body, r.buffer(), message);
+        offsets = decompress(checks, body, r.buffer(), message);
         first = r.width() == 4 ? offsets.getInt(0) : offsets.getLong(0);
         last = r.width() == 4 ? offsets.getInt((int) (4 * r.count())) : offsets.getLong((int) (8 * r.count()));
       } else {
@@ -52,7 +53,8 @@ final class BodyChecker {
             r.limitBuffer() >= 0 ? "bytes of data" : "child values");
       }
       if (r.utf8()) {
-        checkUtf8(r, buffer(checks, body, r.buffer(), message), buffer(checks, body, r.limitBuffer(), message), message);
+        checkUtf8(r, offsets != null ? offsets : buffer(checks, body, r.buffer(), message), buffer(checks, body, r.limitBuffer(), message),
+            message);
       }
     }
   }

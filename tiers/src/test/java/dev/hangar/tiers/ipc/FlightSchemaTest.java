@@ -37,6 +37,13 @@ class FlightSchemaTest {
     return vtable + 4 + 2 * index;
   }
 
+  /** Parsing the schema message {@code message} fails with {@code problem}. */
+  private static void assertRefused(byte[] message, String problem) {
+    assertThatThrownBy(() -> FlightSchema.parse(message, null))
+        .isInstanceOf(InvalidMessageException.class)
+        .hasMessage("message 0 (schema): " + problem);
+  }
+
   private static int field(ByteBuffer bb, int table, int index) {
     int vtable = table - bb.getInt(table);
     return table + (bb.getShort(vtable + 4 + 2 * index) & 0xFFFF);
@@ -57,9 +64,7 @@ class FlightSchemaTest {
     assertThat(bb.getShort(nullable)).as("Arrow Java writes nullable=true into the table").isNotZero();
     bb.putShort(nullable, (short) (bb.getShort(nullable) | 0x80));
 
-    assertThatThrownBy(() -> FlightSchema.parse(message, null))
-        .isInstanceOf(InvalidMessageException.class)
-        .hasMessage("message 0 (schema): a table field lies outside its table");
+    assertRefused(message, "a table field lies outside its table");
   }
 
   @Test
@@ -68,9 +73,7 @@ class FlightSchemaTest {
     int name = firstFieldVtableEntry(message, 0);
     ByteBuffer.wrap(message).order(ByteOrder.LITTLE_ENDIAN).putShort(name, (short) 2);
 
-    assertThatThrownBy(() -> FlightSchema.parse(message, null))
-        .isInstanceOf(InvalidMessageException.class)
-        .hasMessage("message 0 (schema): a table field lies outside its table");
+    assertRefused(message, "a table field lies outside its table");
   }
 
   /**
@@ -94,8 +97,7 @@ class FlightSchemaTest {
     assertThat(table).isNotNegative();
     bb.putInt(table + bb.getShort(nameEntry), 0);
 
-    assertThatThrownBy(() -> FlightSchema.parse(message, null))
-        .isInstanceOf(InvalidMessageException.class)
+    assertThatThrownBy(() -> FlightSchema.parse(message, null)).isInstanceOf(InvalidMessageException.class)
         .hasMessageStartingWith("message 0 (schema): the flatbuffer has an invalid offset 0 at ");
   }
 
@@ -130,9 +132,7 @@ class FlightSchemaTest {
   @Test
   void aMetadataEntryNeedsAKeyAndAValue() {
     assertThat(FlightSchema.parse(schemaWithMetadata("k", "v"), new byte[0]).columns()).isEmpty();
-    assertThatThrownBy(() -> FlightSchema.parse(schemaWithMetadata(null, "v"), new byte[0]))
-        .isInstanceOf(InvalidMessageException.class).hasMessage("message 0 (schema): a custom_metadata entry has no key");
-    assertThatThrownBy(() -> FlightSchema.parse(schemaWithMetadata("k", null), new byte[0]))
-        .isInstanceOf(InvalidMessageException.class).hasMessage("message 0 (schema): a custom_metadata entry has no value");
+    assertRefused(schemaWithMetadata(null, "v"), "a custom_metadata entry has no key");
+    assertRefused(schemaWithMetadata("k", null), "a custom_metadata entry has no value");
   }
 }
