@@ -6,7 +6,7 @@ import dev.hangar.config.Sizes;
 import dev.hangar.config.StorageType;
 import dev.hangar.config.StorageTypeConfig;
 import dev.hangar.config.DurableStoreConfig;
-import dev.hangar.storage.Durables;
+import dev.hangar.storage.durability.Durables;
 import dev.hangar.storage.FlightStore;
 import dev.hangar.tiers.durable.DurableStore;
 import dev.hangar.tiers.durable.DurableStoreException;
@@ -110,6 +110,17 @@ public final class HangarServer implements AutoCloseable {
       this.sweeper = Executors.newSingleThreadScheduledExecutor(daemonThreads("hangar-sweeper"));
       sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
       if (!stores.isEmpty()) {
+        // The catalog learns the durable flights in the background: the node serves at once, and a
+        // path of a class not indexed yet is looked up in its store. A store that is down now is
+        // indexed at a later durable sweep.
+        Thread indexer = daemonThreads("hangar-index").newThread(() -> {
+          try {
+            store.indexDurable();
+          } catch (RuntimeException e) {
+            LOG.warn("Indexing the durable stores stopped: {}", e.getMessage()); // closed meanwhile, say
+          }
+        });
+        indexer.start();
         sweeper.scheduleWithFixedDelay(this::sweepDurable, 10, DURABLE_SWEEP.toSeconds(), TimeUnit.SECONDS);
       }
       this.sqlAllocator = flightAllocator.newChildAllocator("sql", 0, Long.MAX_VALUE);
@@ -248,6 +259,7 @@ public final class HangarServer implements AutoCloseable {
 
   private void sweepDurable() {
     try {
+      store.indexDurable(); // classes whose store was down at start-up
       int n = store.sweepDurable();
       if (n > 0) {
         LOG.info("Deleted {} expired durable copies", n);

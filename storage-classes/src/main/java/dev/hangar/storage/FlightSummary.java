@@ -29,6 +29,35 @@ public record FlightSummary(
     java.util.List<String> classTiers,
     String durableCopy) {
 
+  /** A flight held in a tier. */
+  public static FlightSummary of(dev.hangar.storage.catalog.FlightVersion v) {
+    StorageClass sc = v.storageClass();
+    dev.hangar.tiers.StoredFlight c = v.copy();
+    return new FlightSummary(v.path(), sc.prefix(), sc.config().durability(), c.storageType(), c.schema(), c.rows(), c.batches(),
+        c.bytes(), c.bodyBytes(), v.committedAt(), v.expiresAt(), v.lastAccess(), v.readers(), v.id(), tiersOf(sc),
+        v.durable() == null ? "none" : v.durable().isLanded() ? "stored" : "pending");
+  }
+
+  /**
+   * A flight whose only copy is durable, as the catalog knows it. An entry whose footer has not
+   * been read reports an empty schema and -1 rows and batches, and its object's size as body bytes.
+   */
+  public static FlightSummary of(dev.hangar.storage.catalog.DurableEntry e) {
+    StorageClass sc = e.storageClass();
+    return new FlightSummary(e.path(), sc.prefix(), sc.config().durability(), null, e.schema(), e.rows(), e.batches(), 0,
+        e.isResolved() ? e.bodyBytes() : e.objectSize(), e.committedAt(), e.expiresAt(), e.committedAt(), 0, 0, tiersOf(sc),
+        "stored");
+  }
+
+  private static java.util.List<String> tiersOf(StorageClass sc) {
+    return sc.config().tiers().stream().map(t -> t.storage().key()).toList();
+  }
+
+  /** Whether the schema, rows and batches are known (false for a durable flight whose footer could not be read yet). */
+  public boolean isComplete() {
+    return schema != null;
+  }
+
   /** Where the flight is now: a storage type, or {@code durable} if only its durable copy exists. */
   public String location() {
     return storageType == null ? "durable" : storageType.key();

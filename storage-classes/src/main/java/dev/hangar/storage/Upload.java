@@ -1,53 +1,64 @@
 package dev.hangar.storage;
 
 import dev.hangar.config.Sizes;
+import dev.hangar.config.StorageType;
 import dev.hangar.config.TierConfig;
 import dev.hangar.config.UploadSpill;
-import dev.hangar.limits.UsageLedger;
+import dev.hangar.storage.admission.Admission;
+import dev.hangar.storage.durability.Commits;
+import dev.hangar.storage.eviction.CapacityEviction;
+import dev.hangar.storage.eviction.ScopeEviction;
+import dev.hangar.storage.placement.Placement;
 import dev.hangar.tiers.Capacity;
 import dev.hangar.tiers.FlightWriter;
 import dev.hangar.tiers.StoredFlight;
 import dev.hangar.tiers.Tier;
 import dev.hangar.tiers.ipc.BufferBody;
 import dev.hangar.tiers.ipc.FlightSchema;
+import dev.hangar.tiers.ipc.JavaMessages;
 import dev.hangar.tiers.ipc.Message;
+import dev.hangar.tiers.ipc.MessageValidator;
+import java.util.Map;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 
 /**
- * A put in progress: messages (checked by the caller, see {@code MessageValidator}) go into the chosen
- * tier as they arrive, and the flight becomes visible
- * only at {@link #commit()}. {@link #abort()} (or closing an uncommitted upload) leaves nothing.
- * Used by one thread.
+ * A put in progress: messages (checked by the caller, see {@code MessageValidator}) go into the
+ * chosen tier as they arrive, and the flight becomes visible only at {@link #commit()}. {@link
+ * #abort()} (or closing an uncommitted upload) leaves nothing. Used by one thread.
+ *
+ * <p>It works with the policies directly: {@link Placement} for its tiers, {@link CapacityEviction}
+ * for room in them, {@link ScopeEviction} for its limit-policy quota, {@link Commits} to commit;
+ * what admission gave it ({@link Admission.Grant}) it gives back if it does not commit.
  */
 public final class Upload implements AutoCloseable {
-  private final FlightStore store;
+  /** The policies an upload uses. */
+  record Parts(Placement placement, CapacityEviction capacity, ScopeEviction scopes, Commits commits,
+      BufferAllocator workingAllocator, Map<StorageType, StorageTypeCounters> counters) {}
+
+  private final Parts parts;
   private final String path;
   private final StorageClass storageClass;
   private final FlightSchema schema;
+  private final Admission.Grant grant;
   private int tierIndex;
   private FlightWriter writer;
-  private final boolean weakSlot;
-  private final Durables.Sink sink; // strong classes: the durable copy, written as batches arrive
-  private final UsageLedger.Reservation quota; // null if no limit policy governs the path
   private boolean finished;
-  private dev.hangar.tiers.ipc.MessageValidator javaValidator; // for append(ArrowRecordBatch)
+  private MessageValidator javaValidator; // for append(ArrowRecordBatch)
 
-  Upload(FlightStore store, String path, StorageClass storageClass, int tierIndex, FlightSchema schema, boolean weakSlot,
-      Durables.Sink sink, UsageLedger.Reservation quota) {
-    this.store = store;
+  Upload(Parts parts, String path, FlightSchema schema, Admission.Grant grant) {
+    this.parts = parts;
     this.path = path;
-    this.storageClass = storageClass;
-    this.tierIndex = tierIndex;
+    this.storageClass = grant.storageClass();
+    this.tierIndex = grant.tierIndex();
     this.schema = schema;
-    this.weakSlot = weakSlot;
-    this.sink = sink;
-    this.quota = quota;
+    this.grant = grant;
     this.writer = tier().newWriter(path, schema, this::reserve);
   }
 
   private Tier tier() {
-    return store.tiers().get(storageClass.tier(tierIndex).storage());
+    return parts.placement().tier(storageClass, tierIndex);
   }
 
   public String path() {
@@ -67,7 +78,7 @@ public final class Upload implements AutoCloseable {
   }
 
   /** The storage type the upload is writing to now (it changes when the upload spills). */
-  public dev.hangar.config.StorageType storageType() {
+  public StorageType storageType() {
     return tier().type();
   }
 
@@ -91,20 +102,21 @@ public final class Upload implements AutoCloseable {
         if (!overMax && !overCapacity) {
           break;
         }
-        boolean last = tierIndex + 1 >= storageClass.config().tiers().size();
+        boolean last = tierIndex + 1 >= storageClass.tierCount();
         if (config.uploadSpill() == UploadSpill.REJECT || last) {
           String limit = overMax
               ? "maxFlightSize " + Sizes.format(config.maxFlightSize()) + " of tier " + config.storage()
               : "the whole capacity of storage " + config.storage() + " (" + Sizes.format(tier.capacity().limit()) + ")";
-          String why = config.uploadSpill() == UploadSpill.REJECT ? " (uploadSpill: reject)" : last && storageClass.config().tiers().size() > 1 ? ", its last tier" : "";
+          String why = config.uploadSpill() == UploadSpill.REJECT ? " (uploadSpill: reject)"
+              : last && storageClass.tierCount() > 1 ? ", its last tier" : "";
           throw new FlightTooLargeException("Cannot store flight \"%s\": it outgrew %s in %s%s", path, limit, storageClass, why);
         }
         spill();
       }
-      store.chargeQuota(quota, message.bodyLength());
-      if (sink != null) {
+      parts.scopes().charge(grant.quota(), message.bodyLength());
+      if (grant.sink() != null) {
         message = rereadable(message);
-        sink.append(message); // copies it out; fails the put at once if the store is down
+        grant.sink().append(message); // copies it out; fails the put at once if the store is down
       }
     } catch (RuntimeException | Error e) {
       message.close();
@@ -117,13 +129,13 @@ public final class Upload implements AutoCloseable {
    * Encodes {@code batch}, data Hangar or an in-process producer holds as Arrow Java vectors, into a
    * record batch message and appends it; closes the batch.
    */
-  public void append(org.apache.arrow.vector.ipc.message.ArrowRecordBatch batch) {
+  public void append(ArrowRecordBatch batch) {
     try (batch) {
       if (javaValidator == null) {
-        javaValidator = new dev.hangar.tiers.ipc.MessageValidator(schema);
+        javaValidator = new MessageValidator(schema);
       }
       BufferAllocator allocator = batch.getBuffers().isEmpty() ? null : batch.getBuffers().get(0).getReferenceManager().getAllocator();
-      append(dev.hangar.tiers.ipc.JavaMessages.recordBatch(batch, javaValidator, allocator));
+      append(JavaMessages.recordBatch(batch, javaValidator, allocator));
     }
   }
 
@@ -133,7 +145,7 @@ public final class Upload implements AutoCloseable {
       return message;
     }
     try (message) {
-      ArrowBuf copy = store.workingAllocator().buffer(message.bodyLength());
+      ArrowBuf copy = parts.workingAllocator().buffer(message.bodyLength());
       try {
         message.body().copyTo(copy, 0);
       } catch (RuntimeException | Error e) {
@@ -146,7 +158,8 @@ public final class Upload implements AutoCloseable {
 
   /** Moves what was written to the next tier; the rest of the stream follows it there. */
   private void spill() {
-    store.uploadSpilled(storageClass, tier().type());
+    storageClass.spills.increment();
+    parts.counters().get(tier().type()).spills.increment();
     StoredFlight partial = writer.commit();
     tierIndex++;
     writer = tier().newWriter(path, schema, this::reserve);
@@ -158,7 +171,7 @@ public final class Upload implements AutoCloseable {
   }
 
   private void reserve(Capacity capacity, long bytes) {
-    store.reserve(capacity, bytes, path);
+    parts.capacity().reserve(capacity, bytes, path);
   }
 
   /**
@@ -175,16 +188,15 @@ public final class Upload implements AutoCloseable {
     try {
       copy = writer.commit();
     } catch (RuntimeException e) {
-      if (sink != null) {
-        sink.close();
-      }
-      store.uploadAborted(storageClass, weakSlot, quota);
+      storageClass.rejectedPuts.increment();
+      grant.release();
       throw e;
     }
     try {
-      return store.commit(path, storageClass, tierIndex, copy, sink, quota);
+      return FlightSummary.of(parts.commits().commit(path, storageClass, tierIndex, copy, grant.sink(), grant.quota(),
+          grant.idempotencyKey()));
     } catch (RuntimeException e) {
-      store.commitFailed(weakSlot, storageClass, quota);
+      grant.release();
       throw e;
     }
   }
@@ -194,10 +206,8 @@ public final class Upload implements AutoCloseable {
     if (!finished) {
       finished = true;
       writer.abort();
-      if (sink != null) {
-        sink.close();
-      }
-      store.uploadAborted(storageClass, weakSlot, quota);
+      storageClass.rejectedPuts.increment();
+      grant.release();
     }
   }
 

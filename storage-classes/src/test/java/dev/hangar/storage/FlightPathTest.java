@@ -3,7 +3,7 @@ package dev.hangar.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.hangar.storage.routing.PrefixRouter;
+import dev.hangar.storage.placement.PrefixRouter;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 
 /** The store over a real memory tier; after every test, accounting is checked and nothing may leak. */
 class FlightStoreTest {
-  private static final Schema SCHEMA = new Schema(List.of(Field.nullable("v", new ArrowType.Int(64, true))));
+  static final Schema SCHEMA = new Schema(List.of(Field.nullable("v", new ArrowType.Int(64, true))));
   private static final int ROWS = 1000;
 
   private final RootAllocator root = new RootAllocator();

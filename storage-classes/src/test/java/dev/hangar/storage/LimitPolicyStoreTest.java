@@ -1,5 +1,6 @@
 package dev.hangar.storage;
 
+import dev.hangar.storage.durability.Durables;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

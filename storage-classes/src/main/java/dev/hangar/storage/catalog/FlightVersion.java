@@ -1,5 +1,6 @@
 package dev.hangar.storage.catalog;
 
+import dev.hangar.storage.StorageClass;
 import dev.hangar.tiers.StoredFlight;
 import java.time.Instant;
 import java.util.Optional;
@@ -10,12 +11,12 @@ import java.util.Optional;
  * <p>State (guarded by {@code this}): {@code readers} counts open leases; {@code inCatalog} is true
  * while the catalog maps the path to this version; the copy is freed exactly once, when the version
  * has left the catalog and its last reader is gone. Eviction takes a version only while nobody
- * reads it ({@link #tryEvict}), so a reader always finishes on the copy it started on. Callers may
- * hold an eviction queue's lock when they call in here, never the reverse.
+ * reads it ({@link #tryEvict}), so a reader always finishes on the copy it started on. A version's
+ * monitor is the innermost lock: nothing is called out of it (see {@code FlightStore} for the order).
  */
-public final class FlightVersion {
+public final class FlightVersion implements CatalogEntry {
   private final String path;
-  private final Object owner;
+  private final StorageClass owner;
   private final int tierIndex;
   private final int priority;
   private final StoredFlight copy;
@@ -33,13 +34,13 @@ public final class FlightVersion {
   private boolean freed;
 
   /**
-   * @param owner the storage class the version belongs to (opaque here)
+   * @param owner the storage class the version belongs to
    * @param tierIndex which of its class's tiers the copy is in
    * @param priority the eviction priority of that tier
    * @param id a number unique to this version within the node
    * @param durable the state of its durable copy, shared with the versions it moves to; null if the class has none
    */
-  public FlightVersion(String path, Object owner, int tierIndex, int priority, StoredFlight copy, Instant committedAt,
+  public FlightVersion(String path, StorageClass owner, int tierIndex, int priority, StoredFlight copy, Instant committedAt,
       Optional<Instant> expiresAt, long id, DurableState durable) {
     this.path = path;
     this.owner = owner;
@@ -54,7 +55,7 @@ public final class FlightVersion {
   }
 
   /** A version of a class without durable copies. */
-  public FlightVersion(String path, Object owner, int tierIndex, int priority, StoredFlight copy, Instant committedAt,
+  public FlightVersion(String path, StorageClass owner, int tierIndex, int priority, StoredFlight copy, Instant committedAt,
       Optional<Instant> expiresAt, long id) {
     this(path, owner, tierIndex, priority, copy, committedAt, expiresAt, id, null);
   }
@@ -69,11 +70,13 @@ public final class FlightVersion {
     return durable != null && !durable.isLanded();
   }
 
+  @Override
   public String path() {
     return path;
   }
 
-  public Object owner() {
+  @Override
+  public StorageClass storageClass() {
     return owner;
   }
 
@@ -139,11 +142,23 @@ public final class FlightVersion {
     }
   }
 
+  /**
+   * The same committed flight with its copy in another tier of its class ({@code copy}): same id,
+   * times, durable state and recent reads. It enters the catalog in place of this one.
+   */
+  public FlightVersion movedTo(int target, StoredFlight moved) {
+    FlightVersion v = new FlightVersion(path, owner, target, owner.tier(target).priority(), moved, committedAt, expiresAt, id, durable);
+    v.touch(lastAccess);
+    v.inheritAccesses(this);
+    return v;
+  }
+
   /** A new expiry (RenewFlightEndpoint). */
   public void renew(Instant newExpiry) {
     expiresAt = Optional.of(newExpiry);
   }
 
+  @Override
   public boolean isExpired(Instant now) {
     return expiresAt.isPresent() && !now.isBefore(expiresAt.get());
   }
@@ -195,17 +210,23 @@ public final class FlightVersion {
     return true;
   }
 
-  /** Evicts the version if nobody reads it, freeing its copy at once; false if it is read or already gone. */
-  public boolean tryEvict() {
-    synchronized (this) {
-      if (!inCatalog || readers > 0) {
-        return false;
-      }
-      inCatalog = false;
-      freed = true;
+  /**
+   * Claims the version for eviction if nobody reads it: it leaves the catalog, and the caller must
+   * free its copy (after leaving any lock it holds: freeing a disk copy deletes a file). False if
+   * it is being read or already gone.
+   */
+  public synchronized boolean tryEvict() {
+    if (!inCatalog || readers > 0) {
+      return false;
     }
-    copy.free();
+    inCatalog = false;
+    freed = true;
     return true;
+  }
+
+  /** Whether the catalog still maps (or is about to map) the path to this version. */
+  public synchronized boolean isInCatalog() {
+    return inCatalog;
   }
 
   private boolean shouldFree() {

@@ -8,12 +8,15 @@ import java.util.TreeMap;
 
 /**
  * The flights of one storage type in eviction order: lowest priority first, least recently used
- * first within a priority. Thread-safe; its monitor is also the lock under which room is made in
- * the storage type, so two puts never evict for the same bytes.
+ * first within a priority. Thread-safe. Its monitor guards only the queue itself: a victim is
+ * chosen and taken out under it, and evicted (freed, or copied to the next tier) after it is left.
+ * It also counts the victims being copied out, so a put that finds nothing to evict can wait for
+ * their room instead of failing.
  */
 public final class EvictionQueue {
   private final TreeMap<Integer, LinkedHashSet<FlightVersion>> byPriority = new TreeMap<>();
   private int size;
+  private int leaving; // victims taken out and still being copied to the next tier
 
   public synchronized void add(FlightVersion v) {
     if (byPriority.computeIfAbsent(v.priority(), p -> new LinkedHashSet<>()).add(v)) {
@@ -39,37 +42,60 @@ public final class EvictionQueue {
     }
   }
 
-  /** Decides how one candidate leaves: true if it was evicted (its copy freed or moved). */
+  /** Decides, without I/O and without taking other locks, whether and how a candidate leaves. */
   @FunctionalInterface
-  public interface Evictor {
-    boolean evict(FlightVersion candidate);
-  }
-
-  /** Evicts with {@link FlightVersion#tryEvict()}: the copy is dropped. */
-  public synchronized FlightVersion evictOne() {
-    return evictOne(FlightVersion::tryEvict);
+  public interface Chooser<T> {
+    /** What to do with {@code candidate}, or null to pass it over. */
+    T choose(FlightVersion candidate);
   }
 
   /**
-   * Offers flights to {@code evictor} in eviction order until it evicts one, and returns that one,
-   * or null when none could go (every queued flight is being read).
+   * Offers queued flights to {@code chooser} in eviction order until it takes one, removes that one
+   * and returns the chooser's decision, or null if it took none. Versions that already left the
+   * catalog are dropped from the queue on the way.
    */
-  public synchronized FlightVersion evictOne(Evictor evictor) {
+  public synchronized <T> T take(Chooser<T> chooser) {
     for (Iterator<Map.Entry<Integer, LinkedHashSet<FlightVersion>>> levels = byPriority.entrySet().iterator(); levels.hasNext(); ) {
       LinkedHashSet<FlightVersion> set = levels.next().getValue();
       for (Iterator<FlightVersion> it = set.iterator(); it.hasNext(); ) {
         FlightVersion v = it.next();
-        if (evictor.evict(v)) {
+        T decision = v.isInCatalog() ? chooser.choose(v) : null;
+        if (decision != null || !v.isInCatalog()) {
           it.remove();
           size--;
           if (set.isEmpty()) {
             levels.remove();
           }
-          return v;
+        }
+        if (decision != null) {
+          return decision;
         }
       }
     }
     return null;
+  }
+
+  /** A victim taken out of this queue is being copied to the next tier. */
+  public synchronized void leaving() {
+    leaving++;
+  }
+
+  /** That copy finished (either way): wakes puts waiting for room. */
+  public synchronized void left() {
+    leaving--;
+    notifyAll();
+  }
+
+  /**
+   * Waits (up to {@code millis}) for a victim being copied out to finish; false at once if none is.
+   * Waiting releases the monitor, so this never holds the queue while another thread copies.
+   */
+  public synchronized boolean awaitLeaving(long millis) throws InterruptedException {
+    if (leaving == 0) {
+      return false;
+    }
+    wait(millis);
+    return true;
   }
 
   public synchronized int size() {

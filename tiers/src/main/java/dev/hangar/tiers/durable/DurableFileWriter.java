@@ -45,10 +45,16 @@ public final class DurableFileWriter {
   /** Ends the file; returns the metadata written into its footer. Flushes but does not close the stream. */
   public DurableMetadata finish(String path, Instant committedAt, Optional<Duration> ttl, Optional<Instant> expiresAt)
       throws IOException {
+    return finish(path, committedAt, ttl, expiresAt, Optional.empty());
+  }
+
+  /** Ends the file, recording the idempotency key of the put that wrote it (if any) in its footer. */
+  public DurableMetadata finish(String path, Instant committedAt, Optional<Duration> ttl, Optional<Instant> expiresAt,
+      Optional<String> idempotencyKey) throws IOException {
     out.endStream(); // the checksum covers everything before the footer, which names it
     String checksum = "crc32c:" + HexFormat.of().toHexDigits((int) channel.crc.getValue());
     channel.counting = false;
-    DurableMetadata meta = new DurableMetadata(path, rows, bodyBytes, batches, committedAt, ttl, expiresAt, checksum);
+    DurableMetadata meta = new DurableMetadata(path, rows, bodyBytes, batches, committedAt, ttl, expiresAt, checksum, idempotencyKey);
     out.finish(meta.toMap());
     channel.flush();
     return meta;
@@ -58,6 +64,11 @@ public final class DurableFileWriter {
     return rows;
   }
 
+  /** Bytes written so far (after {@link #finish}: the size of the whole file). */
+  public long size() {
+    return channel.written;
+  }
+
   /** Passes bytes to a stream in chunks, keeping a CRC32C of them while {@code counting}. */
   private static final class CrcChannel implements WritableByteChannel {
     private static final int CHUNK = 256 << 10;
@@ -65,6 +76,7 @@ public final class DurableFileWriter {
     private final CRC32C crc = new CRC32C();
     private final byte[] chunk = new byte[CHUNK];
     private boolean counting = true;
+    private long written;
 
     CrcChannel(OutputStream stream) {
       this.stream = stream;
@@ -91,6 +103,7 @@ public final class DurableFileWriter {
         crc.update(bytes, offset, length);
       }
       stream.write(bytes, offset, length);
+      written += length;
     }
 
     void flush() throws IOException {

@@ -19,7 +19,8 @@ public record DurableMetadata(
     Instant committedAt,
     Optional<Duration> ttl,
     Optional<Instant> expiresAt,
-    String checksum) {
+    String checksum,
+    Optional<String> idempotencyKey) {
   public static final String FORMAT = "2"; // 2: the messages as sent, schema message and app_metadata in the footer
 
   public Map<String, String> toMap() {
@@ -33,6 +34,7 @@ public record DurableMetadata(
     ttl.ifPresent(t -> m.put("hangar.ttl", t.toString()));
     expiresAt.ifPresent(e -> m.put("hangar.expires", e.toString()));
     m.put("hangar.checksum", checksum);
+    idempotencyKey.ifPresent(k -> m.put("hangar.idempotency_key", k));
     return m;
   }
 
@@ -50,7 +52,8 @@ public record DurableMetadata(
           Instant.parse(require(m, "hangar.committed")),
           Optional.ofNullable(m.get("hangar.ttl")).map(Duration::parse),
           Optional.ofNullable(m.get("hangar.expires")).map(Instant::parse),
-          require(m, "hangar.checksum"));
+          require(m, "hangar.checksum"),
+          Optional.ofNullable(m.get("hangar.idempotency_key")));
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("bad Hangar flight metadata: " + e.getMessage(), e);
     }

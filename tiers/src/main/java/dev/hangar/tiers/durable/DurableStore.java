@@ -66,6 +66,13 @@ public interface DurableStore extends AutoCloseable {
     /** Where the object's bytes go. Do not close it: {@link #commit()} or {@link #abort()} does. */
     OutputStream stream();
 
+    /**
+     * Sends and makes durable everything written so far, so that {@link #commit()} is only the step
+     * that makes the object visible (a multipart upload's complete, a rename). Optional: commit
+     * does it too. Callers run it before taking the path's lock, and commit under it.
+     */
+    default void prepare() {}
+
     /** Makes the object visible, replacing any object under the same key, once it is durable. */
     void commit();
 

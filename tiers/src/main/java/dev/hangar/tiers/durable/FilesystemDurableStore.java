@@ -109,13 +109,26 @@ public final class FilesystemDurableStore implements DurableStore {
     }
 
     @Override
+    public void prepare() {
+      if (finished || !channel.isOpen()) {
+        return;
+      }
+      try {
+        channel.force(true);
+        channel.close();
+      } catch (IOException e) {
+        abort();
+        throw failure("cannot write " + root.relativize(target), e);
+      }
+    }
+
+    @Override
     public void commit() {
       if (finished) {
         throw new IllegalStateException("Upload of " + target + " already finished");
       }
       try {
-        channel.force(true);
-        channel.close();
+        prepare();
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         finished = true;
         syncDirectory(target.getParent());

@@ -236,6 +236,29 @@ public final class S3DurableStore implements DurableStore {
     }
 
     @Override
+    public void prepare() {
+      if (finished || uploadId == null) {
+        return; // a small object is one PUT: sending it is making it visible
+      }
+      try {
+        if (filled > 0) {
+          sendPart();
+        }
+        for (CompletableFuture<CompletedPart> f : done) {
+          f.get();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        abort();
+        throw failure("interrupted while writing " + key, e);
+      } catch (ExecutionException | IOException | SdkException e) {
+        abort();
+        Throwable cause = e instanceof ExecutionException || e instanceof IOException && e.getCause() != null ? e.getCause() : e;
+        throw failure("cannot write " + key, cause);
+      }
+    }
+
+    @Override
     public void commit() {
       if (finished) {
         throw new IllegalStateException("Upload of " + key + " already finished");

@@ -1,6 +1,7 @@
-package dev.hangar.storage;
+package dev.hangar.storage.durability;
 
 import dev.hangar.config.StorageType;
+import dev.hangar.storage.StorageClass;
 import dev.hangar.tiers.FlightWriter;
 import dev.hangar.tiers.StoredFlight;
 import dev.hangar.tiers.durable.DurableFileReader;
@@ -15,13 +16,13 @@ import java.io.UncheckedIOException;
  * it. It holds no tier bytes; each cursor is one front-to-back read of the object, and its last
  * step checks the checksum (a corrupt object fails the read at the end).
  */
-class DurableStreamFlight implements StoredFlight {
+public class DurableStreamFlight implements StoredFlight {
   final Durables durables;
   final StorageClass sc;
   final String path;
   final Durables.Described described;
 
-  DurableStreamFlight(Durables durables, StorageClass sc, String path, Durables.Described described) {
+  public DurableStreamFlight(Durables durables, StorageClass sc, String path, Durables.Described described) {
     this.durables = durables;
     this.sc = sc;
     this.path = path;

@@ -1,4 +1,4 @@
-package dev.hangar.storage.routing;
+package dev.hangar.storage.placement;
 
 import java.util.HashMap;
 import java.util.Map;

@@ -1,5 +1,7 @@
-package dev.hangar.storage;
+package dev.hangar.storage.durability;
 
+import dev.hangar.storage.StorageClass;
+import dev.hangar.storage.StorageException;
 import dev.hangar.tiers.FlightWriter;
 import dev.hangar.tiers.StoredFlight;
 import dev.hangar.tiers.Tier;
@@ -19,7 +21,7 @@ import java.util.function.LongConsumer;
  * room, the reader cancels, or the object is corrupt, the tier copy is dropped and nothing is
  * installed; the reader still gets every batch (or the error).
  */
-final class RestoringFlight extends DurableStreamFlight {
+public final class RestoringFlight extends DurableStreamFlight {
   private final Tier tier;
   private final Tier.Reserver reserver;
   private final LongConsumer charge;
@@ -32,7 +34,7 @@ final class RestoringFlight extends DurableStreamFlight {
    *     them if it must); a {@link StorageException} from it ends the caching, not the read
    * @param done runs once the read is over, whatever happened
    */
-  RestoringFlight(Durables durables, StorageClass sc, String path, Durables.Described described, Tier tier, Tier.Reserver reserver,
+  public RestoringFlight(Durables durables, StorageClass sc, String path, Durables.Described described, Tier tier, Tier.Reserver reserver,
       LongConsumer charge, Consumer<StoredFlight> restored, Runnable done) {
     super(durables, sc, path, described);
     this.tier = tier;

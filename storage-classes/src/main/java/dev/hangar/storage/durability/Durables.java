@@ -1,6 +1,15 @@
-package dev.hangar.storage;
+package dev.hangar.storage.durability;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.LoadingCache;
 import dev.hangar.config.DurableStoreConfig;
+import dev.hangar.storage.DurableBackpressureException;
+import dev.hangar.storage.DurableDataException;
+import dev.hangar.storage.DurableStoreUnavailableException;
+import dev.hangar.storage.FlightNotFoundException;
+import dev.hangar.storage.InvalidFlightPathException;
+import dev.hangar.storage.StorageClass;
 import dev.hangar.config.StorageClassConfig;
 import dev.hangar.tiers.StoredFlight;
 import dev.hangar.tiers.durable.DurableFileReader;
@@ -39,16 +48,21 @@ import org.slf4j.LoggerFactory;
 /**
  * The durable stores of a node, as the flight store uses them: where a flight's object lives
  * ({@code <durablePrefix>/<flight path>.arrow}), writing and reading the durable file format,
- * describing an object from its footer (cached), one lock per flight path that orders every
- * durable write, restore and delete of that path, and the bounded background queue of weak writes.
+ * describing an object from its footer (a bounded cache), one lock per flight path that orders the
+ * commit points of that path, and the bounded background queue of weak writes.
  *
- * <p>Lock order: a path lock, then eviction queue monitors, then a version's monitor.
+ * <p>A path's lock is held only around a commit point: the one store call that makes an object
+ * visible or deletes it (a multipart complete, a single small PUT, a rename, a DELETE) together with
+ * the catalog change that goes with it. Uploading the data, reading footers and HEADs run before
+ * it, with no lock held. See {@code FlightStore} for the whole lock order.
  */
 public final class Durables implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Durables.class);
   static final String SUFFIX = ".arrow";
   /** How many bytes of an object's end are read at once to find its footer. */
   private static final int TAIL = 64 << 10;
+  /** Heap the footer cache may hold (schemas and per-message app_metadata of recently read objects). */
+  private static final long FOOTER_CACHE_BYTES = 64L << 20;
 
   private final Map<String, DurableStore> stores;
   private final Map<String, DurableStoreConfig> configs = new HashMap<>();
@@ -56,8 +70,10 @@ public final class Durables implements AutoCloseable {
   private final Map<String, ExecutorService> weakWriters = new HashMap<>();
   private final ScheduledExecutorService timers;
   private final BufferAllocator allocator;
-  private final ConcurrentHashMap<String, PathLock> locks = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Described> described = new ConcurrentHashMap<>();
+  /** One lock per path while anyone holds or waits for it (weak values: unused locks are collected). */
+  private final LoadingCache<String, ReentrantLock> locks = Caffeine.newBuilder().weakValues().build(p -> new ReentrantLock());
+  /** Footers already read, by object key; an entry is used only for the same object version (size and time). */
+  private final Cache<String, Described> described;
   private final AtomicInteger pendingWeak = new AtomicInteger();
 
   /**
@@ -80,14 +96,24 @@ public final class Durables implements AutoCloseable {
       weakWriters.put(c.id(), pool);
     }
     this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "hangar-durable-timer"));
+    this.described = Caffeine.newBuilder()
+        .maximumWeight(FOOTER_CACHE_BYTES)
+        .weigher((String k, Described d) -> d.weight())
+        .recordStats()
+        .build();
   }
 
-  /** No durable stores: every class must have durability none. */
+  /** The footer cache, for its statistics. */
+  public Cache<String, Described> footerCache() {
+    return described;
+  }
+
   /** Where message bodies are held while they travel between a durable store and a tier. */
-  BufferAllocator allocator() {
+  public BufferAllocator allocator() {
     return allocator;
   }
 
+  /** No durable stores: every class must have durability none. */
   public static Durables none() {
     return new Durables(List.of(), Map.of(), null);
   }
@@ -99,7 +125,7 @@ public final class Durables implements AutoCloseable {
   }
 
   /** Throws unless every durable class names a store this object has. */
-  void checkClasses(List<StorageClassConfig> classes) {
+  public void checkClasses(List<StorageClassConfig> classes) {
     for (StorageClassConfig c : classes) {
       if (c.durableStore().isPresent() && !stores.containsKey(c.durableStore().get())) {
         throw new IllegalArgumentException("Cannot build flight store: storage class \"" + c.prefix() + "\" uses durable store \""
@@ -108,7 +134,7 @@ public final class Durables implements AutoCloseable {
     }
   }
 
-  DurableStore storeOf(StorageClass sc) {
+  public DurableStore storeOf(StorageClass sc) {
     return stores.get(sc.config().durableStore().orElseThrow());
   }
 
@@ -121,12 +147,12 @@ public final class Durables implements AutoCloseable {
   }
 
   /** The object key of {@code path} in its class's store. */
-  static String key(StorageClass sc, String path) {
+  public static String key(StorageClass sc, String path) {
     return root(sc) + path + SUFFIX;
   }
 
   /** The flight path an object key of this class's store stands for, if it is one. */
-  static Optional<String> pathOf(StorageClass sc, String key) {
+  public static Optional<String> pathOf(StorageClass sc, String key) {
     String root = root(sc);
     if (!key.startsWith(root) || !key.endsWith(SUFFIX) || key.length() == root.length() + SUFFIX.length()) {
       return Optional.empty();
@@ -136,48 +162,63 @@ public final class Durables implements AutoCloseable {
 
   // ---- per-path ordering ------------------------------------------------------------------
 
-  private static final class PathLock {
-    final ReentrantLock lock = new ReentrantLock();
-    int users; // guarded by the map's compute
-  }
-
-  /** Runs {@code body} holding the lock of {@code path}: durable writes, restores and deletes of a path never interleave. */
-  <T> T locked(String path, Supplier<T> body) {
-    PathLock l = locks.compute(path, (p, existing) -> {
-      PathLock x = existing == null ? new PathLock() : existing;
-      x.users++;
-      return x;
-    });
-    l.lock.lock();
+  /**
+   * Runs {@code body}, a commit point of {@code path}, holding the path's lock: the commit points of
+   * one path (durable commits, deletes, installs of restored copies) never interleave. {@code body}
+   * makes at most one store call.
+   */
+  public <T> T locked(String path, Supplier<T> body) {
+    ReentrantLock l = locks.get(path);
+    l.lock();
     try {
       return body.get();
     } finally {
-      l.lock.unlock();
-      locks.computeIfPresent(path, (p, x) -> --x.users == 0 ? null : x);
+      l.unlock();
+    }
+  }
+
+  /**
+   * Runs {@code body} holding the path's lock if it is free now; empty if another commit point of the
+   * path is running (a restore then gives up caching rather than wait behind a write).
+   */
+  public <T> Optional<T> lockedIfFree(String path, Supplier<T> body) {
+    ReentrantLock l = locks.get(path);
+    if (!l.tryLock()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(body.get());
+    } finally {
+      l.unlock();
     }
   }
 
   // ---- writing ----------------------------------------------------------------------------
 
   /**
-   * Writes {@code copy} as the durable object of {@code path}, replacing any previous one
-   * atomically. Returns once the object is durable; throws {@link DurableStoreUnavailableException}
-   * if it is not (and then nothing changed in the store). Call under the path's lock.
+   * Uploads {@code copy} as the next durable object of {@code path}, without making it visible:
+   * call {@link Sink#publish()} (under the path's lock) or close it. Throws {@link
+   * DurableStoreUnavailableException} if the store fails (and then nothing changed in it).
    */
-  DurableMetadata write(StorageClass sc, String path, StoredFlight copy, Instant committedAt, Optional<Instant> expiresAt) {
-    try (Sink sink = openSink(sc, path, copy.schema());
-        MessageCursor cursor = copy.cursor()) {
+  public Sink upload(StorageClass sc, String path, StoredFlight copy, Instant committedAt, Optional<Instant> expiresAt,
+      String idempotencyKey) {
+    Sink sink = openSink(sc, path, copy.schema());
+    try (MessageCursor cursor = copy.cursor()) {
       for (Message next = cursor.next(); next != null; next = cursor.next()) {
         try (Message m = next) {
           sink.append(m);
         }
       }
-      return sink.commit(committedAt, expiresAt);
+      sink.prepare(committedAt, expiresAt, idempotencyKey);
+      return sink;
+    } catch (RuntimeException | Error e) {
+      sink.close();
+      throw e;
     }
   }
 
   /** Starts streaming a flight into its durable object; nothing is visible until {@link Sink#commit}. */
-  Sink openSink(StorageClass sc, String path, FlightSchema schema) {
+  public Sink openSink(StorageClass sc, String path, FlightSchema schema) {
     DurableStore store = storeOf(sc);
     try {
       return new Sink(sc, path, store, store.create(key(sc, path)), schema);
@@ -190,13 +231,14 @@ public final class Durables implements AutoCloseable {
    * A durable object being written batch by batch (a strong put streams its batches here as they
    * arrive, so the durable copy is written while the upload runs, not after it). Used by one thread.
    */
-  final class Sink implements AutoCloseable {
+  public final class Sink implements AutoCloseable {
     private final StorageClass sc;
     private final String path;
     private final DurableStore store;
     private final DurableStore.ObjectUpload upload;
     private final OutputStream out;
     private final DurableFileWriter writer;
+    private DurableMetadata prepared;
 
     private Sink(StorageClass sc, String path, DurableStore store, DurableStore.ObjectUpload upload, FlightSchema schema) {
       this.sc = sc;
@@ -213,7 +255,7 @@ public final class Durables implements AutoCloseable {
     }
 
     /** Copies {@code message} out (the caller keeps it). */
-    void append(Message message) {
+    public void append(Message message) {
       try {
         writer.append(message);
       } catch (IOException e) {
@@ -221,16 +263,40 @@ public final class Durables implements AutoCloseable {
       }
     }
 
-    /** Ends the file and makes the object visible, replacing the previous one. Call under the path's lock. */
-    DurableMetadata commit(Instant committedAt, Optional<Instant> expiresAt) {
+    /**
+     * Ends the file and sends the rest of it, so that only {@link #publish()} is left. Run it with no
+     * lock held. Returns the metadata written into the footer.
+     */
+    public DurableMetadata prepare(Instant committedAt, Optional<Instant> expiresAt, String idempotencyKey) {
       try {
-        DurableMetadata meta = writer.finish(path, committedAt, sc.config().ttl(), expiresAt);
+        prepared = writer.finish(path, committedAt, sc.config().ttl(), expiresAt, Optional.ofNullable(idempotencyKey));
         out.flush();
-        described.remove(key(sc, path));
-        upload.commit();
-        return meta;
+        upload.prepare();
+        return prepared;
       } catch (IOException e) {
         throw failed(e);
+      } catch (DurableStoreException e) {
+        throw unavailable(sc, path, e);
+      }
+    }
+
+    /** The size of the object, once prepared. */
+    public long size() {
+      return writer.size();
+    }
+
+    /**
+     * The commit point: makes the prepared object visible, replacing the previous one (one store
+     * call). Call under the path's lock.
+     */
+    public DurableMetadata publish() {
+      if (prepared == null) {
+        throw new IllegalStateException("publish before prepare of " + path);
+      }
+      try {
+        described.invalidate(key(sc, path));
+        upload.commit();
+        return prepared;
       } catch (DurableStoreException e) {
         throw unavailable(sc, path, e);
       }
@@ -255,9 +321,9 @@ public final class Durables implements AutoCloseable {
   }
 
   /** Deletes the durable object of {@code path}; throws {@link DurableStoreUnavailableException} if the store fails. */
-  void delete(StorageClass sc, String path) {
+  public void delete(StorageClass sc, String path) {
     String key = key(sc, path);
-    described.remove(key);
+    described.invalidate(key);
     try {
       storeOf(sc).delete(key);
     } catch (DurableStoreException e) {
@@ -268,11 +334,20 @@ public final class Durables implements AutoCloseable {
   // ---- reading ----------------------------------------------------------------------------
 
   /** A durable object as its footer describes it. */
-  record Described(String key, long size, Instant lastModified, FlightSchema schema, DurableMetadata meta,
-      java.util.Map<Integer, byte[]> appMetadata) {}
+  public record Described(String key, long size, Instant lastModified, FlightSchema schema, DurableMetadata meta,
+      java.util.Map<Integer, byte[]> appMetadata) {
+    /** Roughly the heap it holds, for the footer cache's bound. */
+    int weight() {
+      long w = 256 + schema.message().length + (schema.appMetadata() == null ? 0 : schema.appMetadata().length);
+      for (byte[] b : appMetadata.values()) {
+        w += 48 + b.length;
+      }
+      return (int) Math.min(Integer.MAX_VALUE, w);
+    }
+  }
 
   /** The durable object of {@code path}, if there is one: a HEAD, then its footer unless cached. */
-  Optional<Described> describe(StorageClass sc, String path) {
+  public Optional<Described> describe(StorageClass sc, String path) {
     String key = key(sc, path);
     Optional<DurableStore.ObjectInfo> info;
     try {
@@ -288,11 +363,11 @@ public final class Durables implements AutoCloseable {
    * the object was deleted since it was listed. A read that fails because the object was replaced
    * meanwhile (its size or time changed) is tried again on the new version.
    */
-  Optional<Described> describe(StorageClass sc, String path, DurableStore.ObjectInfo listed) {
+  public Optional<Described> describe(StorageClass sc, String path, DurableStore.ObjectInfo listed) {
     DurableStore store = storeOf(sc);
     DurableStore.ObjectInfo info = listed;
     for (int attempt = 1; ; attempt++) {
-      Described cached = described.get(info.key());
+      Described cached = described.getIfPresent(info.key());
       if (cached != null && cached.size() == info.size() && cached.lastModified().equals(info.lastModified())) {
         return Optional.of(cached);
       }
@@ -342,7 +417,7 @@ public final class Durables implements AutoCloseable {
    * Opens the durable object of {@code path} for a front-to-back read; {@code described} is what its
    * footer said (the messages' app_metadata is there).
    */
-  DurableFileReader open(StorageClass sc, String path, Described described) {
+  public DurableFileReader open(StorageClass sc, String path, Described described) {
     DurableStore store = storeOf(sc);
     InputStream in;
     try {
@@ -358,7 +433,7 @@ public final class Durables implements AutoCloseable {
     }
   }
 
-  DurableDataException corrupt(StorageClass sc, String path, IOException e) {
+  public DurableDataException corrupt(StorageClass sc, String path, IOException e) {
     return new DurableDataException("Cannot read flight \"%s\": its durable copy %s in %s is unusable (%s)", path, key(sc, path),
         storeOf(sc).describe(), e.getMessage());
   }
@@ -372,7 +447,7 @@ public final class Durables implements AutoCloseable {
   }
 
   /** The flight paths of {@code sc}'s durable objects that start with {@code prefix}, with their listing. */
-  Map<String, DurableStore.ObjectInfo> list(StorageClass sc, String prefix) {
+  public Map<String, DurableStore.ObjectInfo> list(StorageClass sc, String prefix) {
     List<DurableStore.ObjectInfo> objects;
     try {
       objects = storeOf(sc).list(root(sc) + prefix);
@@ -387,7 +462,7 @@ public final class Durables implements AutoCloseable {
   }
 
   /** Removes abandoned writes under {@code sc}'s root that began before {@code before}. */
-  int removeAbandonedWrites(StorageClass sc, Instant before) {
+  public int removeAbandonedWrites(StorageClass sc, Instant before) {
     try {
       return storeOf(sc).removeAbandonedWrites(root(sc), before);
     } catch (DurableStoreException e) {
@@ -398,7 +473,7 @@ public final class Durables implements AutoCloseable {
   // ---- weak writes ------------------------------------------------------------------------
 
   /** Refuses a put whose durable object the class's store could not name. */
-  void checkPath(StorageClass sc, String path) {
+  public void checkPath(StorageClass sc, String path) {
     try {
       storeOf(sc).checkKey(key(sc, path));
     } catch (IllegalArgumentException e) {
@@ -407,7 +482,7 @@ public final class Durables implements AutoCloseable {
   }
 
   /** Takes a place in the weak queue of {@code sc}'s store, or refuses the put. */
-  void takeWeakSlot(StorageClass sc, String path) {
+  public void takeWeakSlot(StorageClass sc, String path) {
     String id = sc.config().durableStore().orElseThrow();
     if (!weakSlots.get(id).tryAcquire()) {
       throw new DurableBackpressureException(
@@ -418,7 +493,7 @@ public final class Durables implements AutoCloseable {
     pendingWeak.incrementAndGet();
   }
 
-  void releaseWeakSlot(StorageClass sc) {
+  public void releaseWeakSlot(StorageClass sc) {
     weakSlots.get(sc.config().durableStore().orElseThrow()).release();
     pendingWeak.decrementAndGet();
   }
@@ -428,16 +503,16 @@ public final class Durables implements AutoCloseable {
     return pendingWeak.get();
   }
 
-  void submitWeak(StorageClass sc, Runnable attempt) {
+  public void submitWeak(StorageClass sc, Runnable attempt) {
     weakWriters.get(sc.config().durableStore().orElseThrow()).execute(attempt);
   }
 
-  void retryWeak(StorageClass sc, Runnable attempt, int failures) {
+  public void retryWeak(StorageClass sc, Runnable attempt, int failures) {
     long delay = Math.min(30_000L, 250L << Math.min(failures, 7)); // 0.5 s, 1 s, 2 s … 30 s
     timers.schedule(() -> submitWeak(sc, attempt), delay, TimeUnit.MILLISECONDS);
   }
 
-  void schedule(Runnable task, Duration delay) {
+  public void schedule(Runnable task, Duration delay) {
     timers.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
   }
 

@@ -1,4 +1,8 @@
-package dev.hangar.storage;
+package dev.hangar.storage.quota;
+
+import dev.hangar.storage.EphemeralLimitException;
+import dev.hangar.storage.StorageClass;
+import dev.hangar.storage.StoreStats;
 
 import dev.hangar.config.LimitPolicyConfig;
 import dev.hangar.config.Sizes;
@@ -21,30 +25,30 @@ import java.util.concurrent.atomic.LongAdder;
  * (and returns null reservations) for a path no policy governs, so a node without policies pays
  * nothing.
  */
-final class Quotas {
+public final class Quotas {
   private final LimitPolicies policies;
   private final UsageLedger ledger = new UsageLedger();
   private final Map<Scope, LongAdder> evictions = new ConcurrentHashMap<>();
   private final Map<Scope, LongAdder> rejections = new ConcurrentHashMap<>();
 
-  Quotas(List<LimitPolicyConfig> configs) {
+  public Quotas(List<LimitPolicyConfig> configs) {
     this.policies = new LimitPolicies(configs);
   }
 
-  boolean isEmpty() {
+  public boolean isEmpty() {
     return policies.isEmpty();
   }
 
   /** Whether any policy governs {@code sc}. */
-  boolean governs(StorageClass sc) {
+  public boolean governs(StorageClass sc) {
     return policies.configs().stream().anyMatch(p -> p.storageClasses().contains(sc.prefix()));
   }
 
-  UsageLedger ledger() {
+  public UsageLedger ledger() {
     return ledger;
   }
 
-  List<Scope> scopesOf(StorageClass sc, String path) {
+  public List<Scope> scopesOf(StorageClass sc, String path) {
     return policies.isEmpty() ? List.of() : policies.scopesOf(sc.prefix(), path);
   }
 
@@ -52,7 +56,7 @@ final class Quotas {
    * Reserves room for a put of {@code expected} bytes (0 if unknown: it grows as batches arrive);
    * null if no policy governs the path.
    */
-  UsageLedger.Reservation reserve(StorageClass sc, String path, long expected) {
+  public UsageLedger.Reservation reserve(StorageClass sc, String path, long expected) {
     List<Scope> scopes = scopesOf(sc, path);
     if (scopes.isEmpty()) {
       return null;
@@ -71,28 +75,28 @@ final class Quotas {
     }
   }
 
-  UsageLedger.Reservation reserveRestore(StorageClass sc, String path) {
+  public UsageLedger.Reservation reserveRestore(StorageClass sc, String path) {
     List<Scope> scopes = scopesOf(sc, path);
     return scopes.isEmpty() ? null : ledger.reserveRestore(path, scopes);
   }
 
-  void rejected(Scope scope) {
+  public void rejected(Scope scope) {
     rejections.computeIfAbsent(scope, s -> new LongAdder()).increment();
   }
 
-  void evicted(Scope scope) {
+  public void evicted(Scope scope) {
     evictions.computeIfAbsent(scope, s -> new LongAdder()).increment();
   }
 
   /** Gives back what {@code r} holds; a no-op for null (no policy) or a reservation already used up. */
-  void release(UsageLedger.Reservation r) {
+  public void release(UsageLedger.Reservation r) {
     if (r != null) {
       ledger.release(r);
     }
   }
 
   /** A version's tier copy was dropped: a durable flight still counts in {@code total}; any other is gone. */
-  void dropped(StorageClass sc, String path, long version) {
+  public void dropped(StorageClass sc, String path, long version) {
     if (policies.isEmpty()) {
       return;
     }
@@ -104,14 +108,14 @@ final class Quotas {
   }
 
   /** The flight at {@code path} is gone, if the ledger still counts {@code version} of it (0: its durable copy). */
-  void gone(String path, long version) {
+  public void gone(String path, long version) {
     if (!policies.isEmpty()) {
       ledger.gone(path, version);
     }
   }
 
   /** Counts a flight found in the durable store at start-up. */
-  void recover(StorageClass sc, String path, long size, Optional<Instant> expiresAt) {
+  public void recover(StorageClass sc, String path, long size, Optional<Instant> expiresAt) {
     List<Scope> scopes = scopesOf(sc, path);
     if (!scopes.isEmpty()) {
       ledger.recover(path, scopes, size, expiresAt);
@@ -123,12 +127,12 @@ final class Quotas {
    * in the scope: its class must be one the scope's policy lists (a more specific class under the
    * same prefix is not). Cheaper than resolving the flight's scopes.
    */
-  boolean governs(Scope scope, StorageClass sc) {
+  public boolean governs(Scope scope, StorageClass sc) {
     return policies.configs().get(scope.policy()).storageClasses().contains(sc.prefix());
   }
 
   /** Path prefixes under which the flights of {@code scope} live (a standard policy: its classes). */
-  List<String> prefixesOf(Scope scope) {
+  public List<String> prefixesOf(Scope scope) {
     LimitPolicyConfig policy = policies.configs().get(scope.policy());
     return policy instanceof LimitPolicyConfig.Standard ? policy.storageClasses() : List.of(scope.key() + "/");
   }
@@ -137,7 +141,7 @@ final class Quotas {
    * The error for a put that needs {@code bytes} more in {@code scope}'s tiers when nothing there
    * can be evicted: the flight alone is larger than the limit, or what is left is in use.
    */
-  static EphemeralLimitException ephemeralFull(Scope scope, String path, long reserved, long bytes, UsageLedger.Usage usage) {
+  public static EphemeralLimitException ephemeralFull(Scope scope, String path, long reserved, long bytes, UsageLedger.Usage usage) {
     long limit = scope.limits().ephemeral().getAsLong();
     if (reserved + bytes > limit) {
       return tooLarge(scope, path);
@@ -154,7 +158,7 @@ final class Quotas {
   }
 
   /** Usage and limits of every scope that holds something or has turned a put away or evicted. */
-  List<StoreStats.ScopeStats> stats() {
+  public List<StoreStats.ScopeStats> stats() {
     Map<Scope, UsageLedger.Usage> usage = ledger.snapshot();
     java.util.Set<Scope> scopes = new java.util.HashSet<>(usage.keySet());
     scopes.addAll(evictions.keySet());

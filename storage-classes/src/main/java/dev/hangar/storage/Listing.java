@@ -1,0 +1,94 @@
+package dev.hangar.storage;
+
+import dev.hangar.storage.catalog.Catalog;
+import dev.hangar.storage.catalog.CatalogEntry;
+import dev.hangar.storage.catalog.DurableEntry;
+import dev.hangar.storage.catalog.FlightVersion;
+import dev.hangar.storage.durability.DurableReads;
+import dev.hangar.storage.durability.Durables;
+import dev.hangar.storage.placement.Placement;
+import dev.hangar.tiers.durable.DurableStore;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * ListFlights: served from the catalog. A durable-only entry whose footer has not been read yet is
+ * read once (and kept); if its store fails, the rest of the listing reports such entries without a
+ * schema rather than failing. A durable class not indexed yet is also listed from its store, and
+ * skipped, with a warning, if the store is down: a listing never fails because a store is.
+ */
+final class Listing {
+  private static final Logger LOG = LoggerFactory.getLogger(Listing.class);
+
+  private final Catalog catalog;
+  private final Placement placement;
+  private final Durables durables;
+  private final DurableReads reads;
+  private boolean storeFailed;
+
+  Listing(Catalog catalog, Placement placement, Durables durables, DurableReads reads) {
+    this.catalog = catalog;
+    this.placement = placement;
+    this.durables = durables;
+    this.reads = reads;
+  }
+
+  List<FlightSummary> list(String prefix, Instant now) {
+    for (StorageClass sc : placement.durableClasses(prefix)) {
+      if (!catalog.isIndexed(sc)) {
+        addFromStore(sc, prefix, now);
+      }
+    }
+    List<FlightSummary> out = new ArrayList<>();
+    for (CatalogEntry e : catalog.range(prefix).values()) {
+      if (e.isExpired(now)) {
+        continue;
+      }
+      if (e instanceof FlightVersion v) {
+        out.add(FlightSummary.of(v));
+      } else if (e instanceof DurableEntry d) {
+        resolved(d, now).filter(r -> !r.isExpired(now)).ifPresent(r -> out.add(FlightSummary.of(r)));
+      }
+    }
+    return out;
+  }
+
+  private Optional<DurableEntry> resolved(DurableEntry d, Instant now) {
+    if (d.isResolved() || storeFailed) {
+      return Optional.of(d);
+    }
+    try {
+      return reads.find(d.storageClass(), d.path(), now, false);
+    } catch (StorageException ex) {
+      storeFailed = true; // one failure per listing: the rest go out unresolved at once
+      LOG.warn("Listing flights without reading footers from the durable store: {}", ex.getMessage());
+      return Optional.of(d);
+    }
+  }
+
+  /** Adds to the catalog the objects of a class not indexed yet (their footers are read as they are listed). */
+  private void addFromStore(StorageClass sc, String prefix, Instant now) {
+    Map<String, DurableStore.ObjectInfo> listed;
+    try {
+      listed = durables.list(sc, prefix);
+    } catch (StorageException ex) {
+      LOG.warn("Listing {} from the catalog only: {}", sc, ex.getMessage());
+      return;
+    }
+    for (Map.Entry<String, DurableStore.ObjectInfo> o : listed.entrySet()) {
+      String path = o.getKey();
+      if (placement.classOf(path).orElse(null) != sc || !path.startsWith(prefix) || catalog.get(path) != null) {
+        continue;
+      }
+      DurableEntry e = DurableEntry.listed(path, sc, o.getValue().size(), o.getValue().lastModified());
+      if (!e.isExpired(now) && !catalog.wasRemovedWhileIndexing(sc, path)) {
+        catalog.addIfAbsent(e);
+      }
+    }
+  }
+}
