@@ -23,10 +23,57 @@ public record HangarConfig(
   /** The classpath resource holding the embedded default config. */
   public static final String DEFAULT_RESOURCE = "/dev/hangar/config/hangar-default.yaml";
 
+  /**
+   * Checks what relates the sections to each other, whether the config came from YAML or was built
+   * in code: every class's tiers are storage types the node has, each once, fastest first (memory,
+   * disk_mapped, disk); a durable class names a durable store that exists, and a {@code none} class
+   * none; prefixes are unique; limit policies name existing classes.
+   *
+   * @throws ConfigException listing every problem
+   */
   public HangarConfig {
     durableStores = List.copyOf(durableStores);
     storageClasses = List.copyOf(storageClasses);
     limitPolicies = List.copyOf(limitPolicies);
+    List<String> problems = new java.util.ArrayList<>();
+    java.util.Set<String> prefixes = new java.util.HashSet<>();
+    for (StorageClassConfig c : storageClasses) {
+      String name = "storage class \"" + c.prefix() + "\"";
+      if (!prefixes.add(c.prefix())) {
+        problems.add(name + " is defined twice");
+      }
+      StorageType previous = null;
+      for (TierConfig t : c.tiers()) {
+        if (storage.get(t.storage()).isEmpty()) {
+          problems.add(name + " uses storage type " + t.storage() + ", which storage does not configure");
+        }
+        if (previous != null && t.storage().ordinal() <= previous.ordinal()) {
+          problems.add(name + ": tier " + t.storage() + " comes after " + previous
+              + "; list tiers fastest first (memory, disk_mapped, disk), each once");
+        }
+        previous = t.storage();
+      }
+      if (c.durability() == Durability.NONE && c.durableStore().isPresent()) {
+        problems.add(name + " has durability none but names durable store \"" + c.durableStore().get() + "\"");
+      }
+      if (c.durability() != Durability.NONE) {
+        if (c.durableStore().isEmpty()) {
+          problems.add(name + " has durability " + c.durability().key() + " but names no durable store");
+        } else if (durableStores.stream().noneMatch(d -> d.id().equals(c.durableStore().get()))) {
+          problems.add(name + " names durable store \"" + c.durableStore().get() + "\", which is not defined");
+        }
+      }
+    }
+    for (LimitPolicyConfig p : limitPolicies) {
+      for (String cls : p.storageClasses()) {
+        if (!prefixes.contains(cls)) {
+          problems.add("a limit policy names storage class \"" + cls + "\", which is not defined");
+        }
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException("(config)", problems);
+    }
   }
 
   /** Reads and validates {@code file}, expanding {@code ${NAME}} from the process environment. */
