@@ -41,7 +41,7 @@ final class ConfigParser {
   private static final Set<String> SQL_KEYS =
       keys("enabled", "threads", "memoryLimit", "queryTimeout", "maxConcurrentQueries", "maxQueuedQueries", "queueTimeout",
           "idleTimeout");
-  private static final Set<String> SERVER_KEYS = keys("host", "port");
+  private static final Set<String> SERVER_KEYS = keys("host", "port", "idempotencyWindow");
   private static final Set<String> STORAGE_KEYS = keys("memory", "disk_mapped", "disk");
   private static final Set<String> MEMORY_KEYS = keys("capacity");
   private static final Set<String> DISK_KEYS = keys("path", "capacity");
@@ -126,7 +126,8 @@ final class ConfigParser {
       host = ServerConfig.DEFAULT_HOST;
     }
     int port = integer("server.port", m.get("port"), 0, 65535, ServerConfig.DEFAULT_PORT);
-    return new ServerConfig(host, port);
+    Duration window = positiveDuration("server.idempotencyWindow", m.get("idempotencyWindow"), ServerConfig.DEFAULT_IDEMPOTENCY_WINDOW);
+    return new ServerConfig(host, port, window);
   }
 
   private SqlConfig sql(Object value) {

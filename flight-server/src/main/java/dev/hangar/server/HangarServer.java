@@ -97,7 +97,7 @@ public final class HangarServer implements AutoCloseable {
       built.add(0, durableAllocator);
       Map<String, DurableStore> stores = openDurableStores(config, built);
       this.store = new FlightStore(config.storageClasses(), tiers, new Durables(config.durableStores(), stores, durableAllocator),
-          config.limitPolicies(), clock);
+          config.limitPolicies(), config.server().idempotencyWindow(), clock);
       built.removeAll(tiers.values()); // the store closes them, and the durable stores
       built.removeAll(stores.values());
       built.add(0, store);

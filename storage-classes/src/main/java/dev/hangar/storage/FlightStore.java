@@ -1,6 +1,7 @@
 package dev.hangar.storage;
 
 import dev.hangar.config.LimitPolicyConfig;
+import dev.hangar.config.ServerConfig;
 import dev.hangar.config.StorageClassConfig;
 import dev.hangar.config.StorageType;
 import dev.hangar.limits.Scope;
@@ -18,6 +19,7 @@ import dev.hangar.storage.durability.Durables;
 import dev.hangar.storage.eviction.CapacityEviction;
 import dev.hangar.storage.eviction.ScopeEviction;
 import dev.hangar.storage.expiry.Expiry;
+import dev.hangar.storage.idempotency.IdempotentPuts;
 import dev.hangar.storage.movement.Movement;
 import dev.hangar.storage.placement.Placement;
 import dev.hangar.storage.quota.Quotas;
@@ -32,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
 import org.apache.arrow.util.AutoCloseables;
 
 /**
@@ -48,6 +51,7 @@ import org.apache.arrow.util.AutoCloseables;
  *   <li>{@code durability}: commit modes and the weak queue, reads and restores of durable-only
  *       flights, indexing and sweeping the stores;
  *   <li>{@code quota}: the limit policies' ledger;
+ *   <li>{@code idempotency}: retried puts answered once;
  *   <li>{@code check}: the invariants tests hold the store to.
  * </ul>
  *
@@ -87,6 +91,7 @@ public final class FlightStore implements AutoCloseable {
   private final DurableReads durableReads;
   private final DurableSweeps sweeps;
   private final Upload.Parts uploadParts;
+  private final IdempotentPuts idempotency;
 
   public FlightStore(List<StorageClassConfig> classes, Map<StorageType, Tier> tiers, Clock clock) {
     this(classes, tiers, Durables.none(), clock);
@@ -96,15 +101,23 @@ public final class FlightStore implements AutoCloseable {
     this(classes, tiers, durables, List.of(), clock);
   }
 
+  public FlightStore(List<StorageClassConfig> classes, Map<StorageType, Tier> tiers, Durables durables,
+      List<LimitPolicyConfig> limitPolicies, Clock clock) {
+    this(classes, tiers, durables, limitPolicies, ServerConfig.DEFAULT_IDEMPOTENCY_WINDOW, clock);
+  }
+
   /**
    * @param tiers the storage types of this node; the store closes them when it closes
    * @param durables the durable stores the classes name (closed with the store)
    * @param limitPolicies quotas over the classes; after a restart, call {@link #recoverUsage()}
    *     before serving so durable flights count
+   * @param idempotencyWindow how long a put's idempotency key is remembered
+   * @param clock the store's time, for TTL, moves and idempotency keys (tests advance it)
    */
   public FlightStore(List<StorageClassConfig> classes, Map<StorageType, Tier> tiers, Durables durables,
-      List<LimitPolicyConfig> limitPolicies, Clock clock) {
+      List<LimitPolicyConfig> limitPolicies, Duration idempotencyWindow, Clock clock) {
     this.clock = clock;
+    this.idempotency = new IdempotentPuts(idempotencyWindow, () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()));
     this.durables = durables;
     durables.checkClasses(classes);
     this.placement = new Placement(classes, tiers);
@@ -144,7 +157,44 @@ public final class FlightStore implements AutoCloseable {
 
   /** Starts a put of a flight whose schema message is {@code schema}. */
   public Upload beginPut(String path, FlightSchema schema, OptionalLong expectedBytes) {
-    return new Upload(uploadParts, path, schema, admission.admit(path, schema, expectedBytes, null));
+    return beginPut(path, schema, expectedBytes, null);
+  }
+
+  /**
+   * Starts a put that carries {@code idempotencyKey} (null: none). A retry of a put that succeeded
+   * with the same key and path within the window gets an upload that stores nothing and commits to
+   * the first result; one that arrives while the first runs waits for it here.
+   */
+  public Upload beginPut(String path, FlightSchema schema, OptionalLong expectedBytes, String idempotencyKey) {
+    if (idempotencyKey == null) {
+      return new Upload(uploadParts, path, schema, admission.admit(path, schema, expectedBytes, null), null);
+    }
+    FlightPath.validate(path);
+    IdempotentPuts.validate(idempotencyKey);
+    IdempotentPuts.Claim claim = idempotency.claim(path, idempotencyKey, () -> earlierPut(path, idempotencyKey));
+    if (claim instanceof IdempotentPuts.Replay replay) {
+      return Upload.replay(path, schema, replay.summary());
+    }
+    IdempotentPuts.Owner owner = (IdempotentPuts.Owner) claim;
+    try {
+      return new Upload(uploadParts, path, schema, admission.admit(path, schema, expectedBytes, idempotencyKey), owner);
+    } catch (RuntimeException e) {
+      owner.failed();
+      throw e;
+    }
+  }
+
+  /** A durable flight at {@code path} written by a put with {@code key} within the window (the key is in its footer). */
+  private Optional<FlightSummary> earlierPut(String path, String key) {
+    Instant now = clock.instant();
+    Instant since = now.minus(idempotency.window());
+    CatalogEntry e = catalog.get(path);
+    if (e instanceof FlightVersion v) {
+      boolean same = v.durable() != null && key.equals(v.durable().idempotencyKey()) && v.committedAt().isAfter(since);
+      return same && !v.isExpired(now) ? Optional.of(FlightSummary.of(v)) : Optional.empty();
+    }
+    return classOf(path).filter(StorageClass::isDurable).flatMap(c -> durableReads.find(c, path, now, false))
+        .filter(d -> key.equals(d.idempotencyKey()) && d.committedAt().isAfter(since)).map(FlightSummary::of);
   }
 
   /**

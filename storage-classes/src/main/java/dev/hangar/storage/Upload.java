@@ -8,6 +8,7 @@ import dev.hangar.storage.admission.Admission;
 import dev.hangar.storage.durability.Commits;
 import dev.hangar.storage.eviction.CapacityEviction;
 import dev.hangar.storage.eviction.ScopeEviction;
+import dev.hangar.storage.idempotency.IdempotentPuts;
 import dev.hangar.storage.placement.Placement;
 import dev.hangar.tiers.Capacity;
 import dev.hangar.tiers.FlightWriter;
@@ -41,20 +42,44 @@ public final class Upload implements AutoCloseable {
   private final String path;
   private final StorageClass storageClass;
   private final FlightSchema schema;
-  private final Admission.Grant grant;
+  private final Admission.Grant grant; // null for a replay
+  private final IdempotentPuts.Owner owner; // null unless the put carries an idempotency key
+  private final FlightSummary replayed; // the earlier put's result, when this one repeats it
   private int tierIndex;
   private FlightWriter writer;
   private boolean finished;
   private MessageValidator javaValidator; // for append(ArrowRecordBatch)
 
-  Upload(Parts parts, String path, FlightSchema schema, Admission.Grant grant) {
+  Upload(Parts parts, String path, FlightSchema schema, Admission.Grant grant, IdempotentPuts.Owner owner) {
     this.parts = parts;
     this.path = path;
     this.storageClass = grant.storageClass();
     this.tierIndex = grant.tierIndex();
     this.schema = schema;
     this.grant = grant;
+    this.owner = owner;
+    this.replayed = null;
     this.writer = tier().newWriter(path, schema, this::reserve);
+  }
+
+  /** A retried put whose key an earlier put already used: it takes its messages, stores nothing, and commits to {@code earlier}. */
+  private Upload(String path, FlightSchema schema, FlightSummary earlier) {
+    this.parts = null;
+    this.path = path;
+    this.storageClass = null;
+    this.schema = schema;
+    this.grant = null;
+    this.owner = null;
+    this.replayed = earlier;
+  }
+
+  static Upload replay(String path, FlightSchema schema, FlightSummary earlier) {
+    return new Upload(path, schema, earlier);
+  }
+
+  /** Whether this put repeats an earlier one with the same idempotency key (it stores nothing). */
+  public boolean isReplay() {
+    return replayed != null;
   }
 
   private Tier tier() {
@@ -70,16 +95,16 @@ public final class Upload implements AutoCloseable {
   }
 
   public long rows() {
-    return writer.rows();
+    return replayed != null ? 0 : writer.rows();
   }
 
   public long bytes() {
-    return writer.bytes();
+    return replayed != null ? 0 : writer.bytes();
   }
 
   /** The storage type the upload is writing to now (it changes when the upload spills). */
   public StorageType storageType() {
-    return tier().type();
+    return replayed != null ? replayed.storageType() : tier().type();
   }
 
   /**
@@ -89,6 +114,10 @@ public final class Upload implements AutoCloseable {
    * On failure the message is closed and the upload must be aborted.
    */
   public void append(Message message) {
+    if (replayed != null) {
+      message.close();
+      return;
+    }
     try {
       if (finished) {
         throw new IllegalStateException("Cannot append to a finished upload of " + path);
@@ -184,20 +213,35 @@ public final class Upload implements AutoCloseable {
       throw new IllegalStateException("Cannot commit a finished upload of " + path);
     }
     finished = true;
+    if (replayed != null) {
+      return replayed;
+    }
     StoredFlight copy;
     try {
       copy = writer.commit();
     } catch (RuntimeException e) {
       storageClass.rejectedPuts.increment();
-      grant.release();
+      failed();
       throw e;
     }
+    FlightSummary summary;
     try {
-      return FlightSummary.of(parts.commits().commit(path, storageClass, tierIndex, copy, grant.sink(), grant.quota(),
+      summary = FlightSummary.of(parts.commits().commit(path, storageClass, tierIndex, copy, grant.sink(), grant.quota(),
           grant.idempotencyKey()));
     } catch (RuntimeException e) {
-      grant.release();
+      failed();
       throw e;
+    }
+    if (owner != null) {
+      owner.succeeded(summary);
+    }
+    return summary;
+  }
+
+  private void failed() {
+    grant.release();
+    if (owner != null) {
+      owner.failed();
     }
   }
 
@@ -205,9 +249,12 @@ public final class Upload implements AutoCloseable {
   public void abort() {
     if (!finished) {
       finished = true;
+      if (replayed != null) {
+        return;
+      }
       writer.abort();
       storageClass.rejectedPuts.increment();
-      grant.release();
+      failed();
     }
   }
 

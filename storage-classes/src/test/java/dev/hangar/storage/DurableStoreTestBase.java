@@ -42,6 +42,7 @@ import org.junit.jupiter.api.Test;
 abstract class DurableStoreTestBase {
   static final Schema SCHEMA = new Schema(List.of(Field.nullable("v", new ArrowType.Int(64, true))));
   static final int ROWS = 1000;
+  static final dev.hangar.tiers.ipc.FlightSchema JAVA_SCHEMA = dev.hangar.tiers.ipc.JavaMessages.schema(SCHEMA);
 
   final RootAllocator root = new RootAllocator();
   final BufferAllocator ingest = root.newChildAllocator("ingest", 0, Long.MAX_VALUE);
@@ -438,6 +439,32 @@ abstract class DurableStoreTestBase {
     } finally {
       outage.commitGate.countDown();
       background.shutdown();
+    }
+  }
+
+  @Test
+  void anIdempotencyKeyOfADurableFlightSurvivesARestart() {
+    start(10, Durability.STRONG, Optional.empty());
+    FlightSummary first;
+    try (Upload upload = store.beginPut("k/1", JAVA_SCHEMA, OptionalLong.empty(), "load-42")) {
+      upload.append(batch(1));
+      first = upload.commit();
+    }
+    java.time.Instant written = outage.delegate.head("hangar/test/k/1.arrow").orElseThrow().lastModified();
+    start(10, Durability.STRONG, Optional.empty()); // the key is known only from the object's footer now
+    clock.advance(Duration.ofHours(1));
+    try (Upload retry = store.beginPut("k/1", JAVA_SCHEMA, OptionalLong.empty(), "load-42")) {
+      assertThat(retry.isReplay()).isTrue();
+      retry.append(batch(500));
+      FlightSummary again = retry.commit();
+      assertThat(again.committedAt()).isEqualTo(first.committedAt());
+      assertThat(again.rows()).isEqualTo(first.rows());
+    }
+    assertThat(stats().durableWrites()).isZero();
+    assertThat(outage.delegate.head("hangar/test/k/1.arrow").orElseThrow().lastModified()).isEqualTo(written);
+    clock.advance(Duration.ofHours(24)); // past the window: the same key is a new put
+    try (Upload late = store.beginPut("k/1", JAVA_SCHEMA, OptionalLong.empty(), "load-42")) {
+      assertThat(late.isReplay()).isFalse();
     }
   }
 

@@ -34,6 +34,7 @@ import org.apache.arrow.memory.BufferAllocator;
  */
 final class DoPutCall extends ServerCall.Listener<Object> {
   static final Metadata.Key<String> FLIGHT_SIZE = Metadata.Key.of("x-hangar-flight-size", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> IDEMPOTENCY_KEY = Metadata.Key.of("x-hangar-idempotency-key", Metadata.ASCII_STRING_MARSHALLER);
 
   private final ServerCall<Object, Flight.PutResult> call;
   private final Metadata headers;
@@ -96,7 +97,7 @@ final class DoPutCall extends ServerCall.Listener<Object> {
     FlightSchema schema = FlightSchema.parse(frame.header, frame.appMetadata);
     OptionalLong expected = expectedSize(headers.get(FLIGHT_SIZE));
     validator = new MessageValidator(schema);
-    upload = store.beginPut(path, schema, expected);
+    upload = store.beginPut(path, schema, expected, headers.get(IDEMPOTENCY_KEY));
   }
 
   private void append(FlightDataFrame frame) {
