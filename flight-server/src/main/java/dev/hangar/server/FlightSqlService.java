@@ -17,7 +17,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import com.github.benmanes.caffeine.cache.Ticker;
 import java.util.concurrent.ExecutorService;
 import java.util.regex.Pattern;
 import org.apache.arrow.flight.CallStatus;
@@ -65,18 +68,24 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
   private final BatchStreamer streamer;
   private final CallTracker calls;
   private final SqlInfoBuilder sqlInfo;
-  private final Map<ByteString, Pending> results = new ConcurrentHashMap<>();
-  private final Map<ByteString, Prepared> prepared = new ConcurrentHashMap<>();
+  /**
+   * Results waiting for their DoGet: one left unfetched for {@code sql.idleTimeout} expires, and
+   * the removal listener closes its query (a fetched or cancelled one is removed by hand, and its
+   * taker closes it).
+   */
+  private final Cache<ByteString, Pending> results;
+  /** Prepared statements, forgotten when unused for {@code sql.idleTimeout}. */
+  private final Cache<ByteString, Prepared> prepared;
+  private final java.util.concurrent.atomic.AtomicInteger expired = new java.util.concurrent.atomic.AtomicInteger();
 
   /** A result waiting for its DoGet. */
-  private record Pending(RunningQuery query, long createdNanos) {}
+  private record Pending(RunningQuery query) {}
 
   /** A prepared statement: its SQL, schemas and the parameters bound last. */
   private static final class Prepared {
     final String sql;
     final SqlEngine.Described described;
     volatile List<Object> parameters = List.of();
-    volatile long usedNanos = System.nanoTime();
 
     Prepared(String sql, SqlEngine.Described described) {
       this.sql = sql;
@@ -84,9 +93,36 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
     }
   }
 
+  /** @param ticker the time idle results and prepared statements expire by (tests advance it) */
   FlightSqlService(SqlEngine engine, FlightStore store, BufferAllocator allocator, ExecutorService streams, long stallTimeoutMillis,
-      CallTracker calls) {
+      CallTracker calls, Ticker ticker) {
     this.engine = engine;
+    Duration idle = engine.config().idleTimeout();
+    this.results = Caffeine.newBuilder()
+        .expireAfterWrite(idle)
+        .ticker(ticker)
+        .executor(Runnable::run) // close an expired query on the thread that noticed, not later on a pool
+        .removalListener((ByteString handle, Pending p, RemovalCause cause) -> {
+          if (cause.wasEvicted()) {
+            expired.incrementAndGet();
+          }
+          if (cause != RemovalCause.EXPLICIT && p != null) {
+            p.query().close(); // expired, or dropped at shutdown; a result taken by hand is its taker's to close
+          }
+        })
+        .recordStats()
+        .build();
+    this.prepared = Caffeine.newBuilder()
+        .expireAfterAccess(idle)
+        .ticker(ticker)
+        .executor(Runnable::run)
+        .removalListener((ByteString handle, Prepared p, RemovalCause cause) -> {
+          if (cause.wasEvicted()) {
+            expired.incrementAndGet();
+          }
+        })
+        .recordStats()
+        .build();
     this.store = store;
     this.allocator = allocator;
     this.streamer = new BatchStreamer(streams, stallTimeoutMillis, calls);
@@ -137,7 +173,7 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
 
   @Override
   public void getStreamStatement(FlightSql.TicketStatementQuery ticket, CallContext context, ServerStreamListener listener) {
-    Pending p = results.remove(ticket.getStatementHandle());
+    Pending p = results.asMap().remove(ticket.getStatementHandle());
     if (p == null) {
       listener.error(CallStatus.NOT_FOUND.withDescription("Cannot fetch the result: it was already fetched, cancelled, or"
           + " left unfetched longer than sql.idleTimeout (" + dev.hangar.config.Durations.format(engine.config().idleTimeout())
@@ -149,7 +185,7 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
 
   private FlightInfo pendingInfo(RunningQuery q, FlightDescriptor descriptor) {
     ByteString handle = newHandle();
-    results.put(handle, new Pending(q, System.nanoTime()));
+    results.put(handle, new Pending(q));
     Ticket ticket = new Ticket(Any.pack(FlightSql.TicketStatementQuery.newBuilder().setStatementHandle(handle).build()).toByteArray());
     return FlightInfo.builder(q.schema(), descriptor, List.of(new FlightEndpoint(ticket))).setOrdered(true).build();
   }
@@ -197,17 +233,16 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
   @Override
   public void closePreparedStatement(FlightSql.ActionClosePreparedStatementRequest request, CallContext context,
       StreamListener<Result> listener) {
-    prepared.remove(request.getPreparedStatementHandle());
+    prepared.invalidate(request.getPreparedStatementHandle());
     listener.onCompleted();
   }
 
   private Prepared prepared(ByteString handle) {
-    Prepared p = prepared.get(handle);
+    Prepared p = prepared.getIfPresent(handle); // an access: it resets the idle timer
     if (p == null) {
       throw CallStatus.NOT_FOUND.withDescription("Unknown prepared statement: it was closed, or unused longer than sql.idleTimeout ("
           + dev.hangar.config.Durations.format(engine.config().idleTimeout()) + "); prepare it again").toRuntimeException();
     }
-    p.usedNanos = System.nanoTime();
     return p;
   }
 
@@ -325,7 +360,7 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
       try {
         Any any = Any.parseFrom(e.getTicket().getBytes());
         if (any.is(FlightSql.TicketStatementQuery.class)) {
-          Pending p = results.remove(any.unpack(FlightSql.TicketStatementQuery.class).getStatementHandle());
+          Pending p = results.asMap().remove(any.unpack(FlightSql.TicketStatementQuery.class).getStatementHandle());
           if (p != null) {
             p.query().interrupt("Cancelled by the client");
             p.query().close();
@@ -339,22 +374,15 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
     return status;
   }
 
-  /** Closes results nobody fetched and forgets prepared statements nobody used within {@code idle}. */
-  int expireIdle(Duration idle) {
-    long now = System.nanoTime();
-    int n = 0;
-    for (Map.Entry<ByteString, Pending> e : results.entrySet()) {
-      if (now - e.getValue().createdNanos() > idle.toNanos() && results.remove(e.getKey(), e.getValue())) {
-        e.getValue().query().close();
-        n++;
-      }
-    }
-    for (Map.Entry<ByteString, Prepared> e : prepared.entrySet()) {
-      if (now - e.getValue().usedNanos > idle.toNanos() && prepared.remove(e.getKey(), e.getValue())) {
-        n++;
-      }
-    }
-    return n;
+  /**
+   * Runs the caches' pending expiry now (Caffeine expires lazily, as they are used): closes results
+   * nobody fetched and forgets prepared statements nobody used within {@code sql.idleTimeout}.
+   * Returns how many expired since the last call.
+   */
+  int expireIdle() {
+    results.cleanUp();
+    prepared.cleanUp();
+    return expired.getAndSet(0);
   }
 
   /**
@@ -366,8 +394,8 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
     Map<String, Object> m = new java.util.LinkedHashMap<>();
     m.put("running", s.running());
     m.put("waiting", s.waiting());
-    m.put("pendingResults", results.size());
-    m.put("preparedStatements", prepared.size());
+    m.put("pendingResults", pendingResults());
+    m.put("preparedStatements", openPreparedStatements());
     m.put("queries", s.queries());
     m.put("failed", s.failed());
     m.put("rejected", s.rejected());
@@ -378,18 +406,18 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
 
   /** Results waiting for their DoGet, and prepared statements open. */
   int pendingResults() {
-    return results.size();
+    return (int) results.estimatedSize();
   }
 
   int openPreparedStatements() {
-    return prepared.size();
+    return (int) prepared.estimatedSize();
   }
 
   @Override
   public void close() {
-    results.values().forEach(p -> p.query().close());
-    results.clear();
-    prepared.clear();
+    results.invalidateAll(); // the removal listener closes each query
+    results.cleanUp();
+    prepared.invalidateAll();
   }
 
   // ---- catalog -------------------------------------------------------------------------

@@ -128,10 +128,10 @@ public final class HangarServer implements AutoCloseable {
       if (config.sql().enabled()) {
         this.sqlEngine = dev.hangar.server.sql.SqlEngine.open(config.sql(), store, sqlAllocator);
         built.add(0, sqlEngine);
-        this.sql = new FlightSqlService(sqlEngine, store, sqlAllocator, streams, STALL_TIMEOUT.toMillis(), calls);
+        this.sql = new FlightSqlService(sqlEngine, store, sqlAllocator, streams, STALL_TIMEOUT.toMillis(), calls, tickerOf(clock));
         built.add(0, sql);
         Duration idle = config.sql().idleTimeout();
-        sweeper.scheduleWithFixedDelay(() -> expireIdleSql(idle), 1, 1, TimeUnit.SECONDS);
+        sweeper.scheduleWithFixedDelay(() -> expireIdleSql(idle), 100, 100, TimeUnit.MILLISECONDS);
       } else {
         this.sqlEngine = null;
         this.sql = null;
@@ -271,7 +271,7 @@ public final class HangarServer implements AutoCloseable {
 
   private void expireIdleSql(Duration idle) {
     try {
-      int n = sql.expireIdle(idle);
+      int n = sql.expireIdle();
       if (n > 0) {
         LOG.info("Dropped {} SQL result(s) or prepared statement(s) unused for {} (sql.idleTimeout)", n, idle);
       }
@@ -353,6 +353,14 @@ public final class HangarServer implements AutoCloseable {
   /** The JVM's direct memory limit ({@code -XX:MaxDirectMemorySize}, else the heap size). */
   static long maxDirectMemory() {
     return io.netty.util.internal.PlatformDependent.maxDirectMemory();
+  }
+
+  /** The time caches expire by: the monotonic system ticker, unless a test runs the server on its own clock. */
+  static com.github.benmanes.caffeine.cache.Ticker tickerOf(Clock clock) {
+    if (clock.equals(Clock.systemUTC())) {
+      return com.github.benmanes.caffeine.cache.Ticker.systemTicker();
+    }
+    return () -> TimeUnit.MILLISECONDS.toNanos(clock.millis());
   }
 
   private static ThreadFactory daemonThreads(String name) {

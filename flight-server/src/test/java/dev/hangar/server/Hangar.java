@@ -37,9 +37,38 @@ final class Hangar implements AutoCloseable {
   final BufferAllocator allocator = new RootAllocator();
   final FlightClient client;
 
-  private Hangar(HangarConfig config) throws IOException {
-    this.server = HangarServer.start(config.withPort(0));
+  private Hangar(HangarConfig config, java.time.Clock clock) throws IOException {
+    this.server = HangarServer.start(config.withPort(0), clock);
     this.client = FlightClient.builder(allocator, server.location()).build();
+  }
+
+  /** A server on {@code clock}: TTL, moves and idle expiry follow it, so a test advances time instead of sleeping. */
+  static Hangar start(String yaml, java.time.Clock clock) throws IOException {
+    return new Hangar(HangarConfig.parse(yaml, "test config", Map.of()), clock);
+  }
+
+  /** A clock a test moves by hand. */
+  static final class ManualClock extends java.time.Clock {
+    private volatile java.time.Instant now = java.time.Instant.now();
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public java.time.Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return now;
+    }
   }
 
   /** A server with one class for every path, in {@code memory} bytes of memory. */
@@ -52,7 +81,7 @@ final class Hangar implements AutoCloseable {
   }
 
   static Hangar start(String yaml) throws IOException {
-    return new Hangar(HangarConfig.parse(yaml, "test config", Map.of()));
+    return new Hangar(HangarConfig.parse(yaml, "test config", Map.of()), java.time.Clock.systemUTC());
   }
 
   /** Puts {@code batches} under {@code path}; returns the PutResult JSON. */

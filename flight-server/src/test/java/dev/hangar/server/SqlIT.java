@@ -4,6 +4,7 @@ import static dev.hangar.server.FlightRpcIT.assertFlightError;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.flight.FlightInfo;
@@ -407,23 +408,28 @@ class SqlIT {
 
   @Test
   void unfetchedResultsAndUnusedPreparedStatementsExpire() throws Exception {
-    try (Hangar h = Hangar.start(LIMITED.formatted(1, "1m", "1s")); FlightSqlClient sql = new FlightSqlClient(h.client)) {
+    Hangar.ManualClock clock = new Hangar.ManualClock();
+    try (Hangar h = Hangar.start(LIMITED.formatted(1, "1m", "10m"), clock); FlightSqlClient sql = new FlightSqlClient(h.client)) {
       h.put(SALES1, TestData.wide(1, 10, 1));
       FlightSqlClient.PreparedStatement ps = sql.prepare("SELECT 1");
       FlightInfo forgotten = sql.execute("SELECT count(*) FROM \"" + SALES1 + "\"");
       assertThat(h.server.sqlPending()).isEqualTo(2);
+      clock.advance(Duration.ofMinutes(9));
+      Thread.sleep(300); // three sweeps: nothing is idle for 10m yet
+      assertThat(h.server.sqlPending()).isEqualTo(2);
+      clock.advance(Duration.ofMinutes(2)); // 11 minutes: both are past sql.idleTimeout
       long deadline = System.nanoTime() + 10_000_000_000L;
       while (h.server.sqlPending() > 0 && System.nanoTime() < deadline) {
-        Thread.sleep(50);
+        Thread.sleep(20); // the sweeper runs the caches' expiry every 100 ms
       }
       assertThat(h.server.sqlPending()).isZero();
       assertThat(h.server.sqlQueriesRunning()).as("the expired result gave its slot back").isZero();
       h.action("delete", SALES1); // and its lease: the flight goes at once
       assertThat(h.memoryUsed()).isZero();
       assertFlightError(() -> rows(sql, forgotten), FlightStatusCode.NOT_FOUND,
-          "Cannot fetch the result: it was already fetched, cancelled, or left unfetched longer than sql.idleTimeout (1s); run the query again");
+          "Cannot fetch the result: it was already fetched, cancelled, or left unfetched longer than sql.idleTimeout (10m); run the query again");
       assertFlightError(ps::execute, FlightStatusCode.NOT_FOUND,
-          "Unknown prepared statement: it was closed, or unused longer than sql.idleTimeout (1s); prepare it again");
+          "Unknown prepared statement: it was closed, or unused longer than sql.idleTimeout (10m); prepare it again");
     }
   }
 
