@@ -378,6 +378,42 @@ class SqlIT {
   }
 
   @Test
+  void aQueryStopsWhenItsClientsDeadlinePasses() throws Exception {
+    try (Hangar h = Hangar.start(LIMITED.formatted(1, "5m", "1m")); FlightSqlClient sql = new FlightSqlClient(h.client)) {
+      assertThatThrownBy(() -> sql.execute("SELECT count(*) FROM range(1000000000000) t(x) WHERE x % 7 = 3",
+          org.apache.arrow.flight.CallOptions.timeout(1, java.util.concurrent.TimeUnit.SECONDS)))
+          .isInstanceOfSatisfying(FlightRuntimeException.class, e -> assertThat(e.status().code()).isEqualTo(FlightStatusCode.TIMED_OUT));
+      long ms = awaitSlotFree(h);
+      System.out.println("SqlIT: the query stopped " + ms + " ms after the client's deadline answered it");
+      assertThat(h.action("stats", "").get("sql").get("cancelled").asLong()).isEqualTo(1);
+      assertThat(query(sql, "SELECT 1")).containsExactly("1"); // the only slot is free again
+    }
+  }
+
+  @Test
+  void aQueryStopsWhenItsClientGoesAway() throws Exception {
+    try (Hangar h = Hangar.start(LIMITED.formatted(1, "5m", "1m")); FlightSqlClient sql = new FlightSqlClient(h.client)) {
+      assertThat(PyTest.script(PyTest.ROOT.resolve("client-examples/python/sql/leave_mid_query.py"), "grpc://127.0.0.1:" + h.server.port()))
+          .contains("leaving with the query running");
+      long ms = awaitSlotFree(h);
+      System.out.println("SqlIT: the query stopped " + ms + " ms after its client's process exited");
+      assertThat(h.action("stats", "").get("sql").get("cancelled").asLong()).isEqualTo(1);
+      assertThat(query(sql, "SELECT 1")).containsExactly("1");
+    }
+  }
+
+  /** Waits until no query holds a slot; returns how long that took (ms). */
+  private static long awaitSlotFree(Hangar h) throws InterruptedException {
+    long t0 = System.nanoTime();
+    long deadline = t0 + 30_000_000_000L; // far beyond the 1 s the cancel takes: a stuck query fails, a slow machine does not
+    while (h.server.sqlQueriesRunning() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(h.server.sqlQueriesRunning()).as("the abandoned query still holds its slot").isZero();
+    return (System.nanoTime() - t0) / 1_000_000;
+  }
+
+  @Test
   void excessQueriesWaitThenAreRefused() throws Exception {
     try (Hangar h = Hangar.start(LIMITED.formatted(0, "1m", "1m")); FlightSqlClient sql = new FlightSqlClient(h.client)) {
       FlightInfo held = sql.execute("SELECT 1 AS one"); // holds the only slot until fetched

@@ -210,7 +210,21 @@ public final class SqlEngine implements AutoCloseable {
       }
       q.timeout(timer.schedule(() -> q.interrupt(TIMED_OUT + ": it ran longer than " + Durations.format(config.queryTimeout())
           + " (sql.queryTimeout)"), config.queryTimeout().toMillis(), TimeUnit.MILLISECONDS));
-      execute(q, s);
+      // The client that asked may leave while the query runs (it cancels, its deadline passes, its
+      // connection drops): gRPC cancels the call's context, and the query stops with it.
+      io.grpc.Context call = io.grpc.Context.current();
+      io.grpc.Context.CancellationListener left = c -> q.interrupt(
+          c.cancellationCause() instanceof java.util.concurrent.TimeoutException ? "Cancelled: the client's deadline passed"
+              : "Cancelled: the client went away");
+      call.addListener(left, Runnable::run);
+      try {
+        execute(q, s);
+      } finally {
+        call.removeListener(left);
+      }
+      if (call.isCancelled()) {
+        throw new SqlCancelledException("Cancelled: the client went away"); // nobody will fetch it: free the slot below
+      }
       return q;
     } catch (SQLException | RuntimeException | Error e) {
       Throwable cause = e instanceof SQLException x && LOST_ERROR.equals(firstLine(x)) && !q.interrupted()
