@@ -471,7 +471,7 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
       for (FlightSummary s : store.list("")) {
         if (name == null || name.matcher(s.path()).matches()) {
           rows.add(command.getIncludeSchema()
-              ? new Object[] {CATALOG, SCHEMA, s.path(), TABLE_TYPE, s.schema().ipcMessage()}
+              ? new Object[] {CATALOG, SCHEMA, s.path(), TABLE_TYPE, s.isComplete() ? s.schema().ipcMessage() : new byte[0]}
               : new Object[] {CATALOG, SCHEMA, s.path(), TABLE_TYPE});
         }
       }

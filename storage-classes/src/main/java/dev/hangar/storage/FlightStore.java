@@ -288,7 +288,8 @@ public final class FlightStore implements AutoCloseable {
     if (catalog.get(path) instanceof FlightVersion v && !v.isExpired(now)) {
       return FlightSummary.of(v);
     }
-    return classOf(path).filter(StorageClass::isDurable).flatMap(c -> durableReads.find(c, path, now, true))
+    // a durable-only flight whose footer is not read yet needs its store; one already resolved does not
+    return classOf(path).filter(StorageClass::isDurable).flatMap(c -> durableReads.find(c, path, now, false))
         .map(FlightSummary::of).orElseThrow(() -> notFound(path));
   }
 

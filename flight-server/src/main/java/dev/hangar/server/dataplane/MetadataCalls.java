@@ -84,7 +84,7 @@ final class MetadataCalls {
     s.expiresAt().ifPresent(e -> endpoint.setExpirationTime(
         Timestamp.newBuilder().setSeconds(e.getEpochSecond()).setNanos(e.getNano()).build()));
     return Flight.FlightInfo.newBuilder()
-        .setSchema(ByteString.copyFrom(s.schema().ipcMessage()))
+        .setSchema(s.isComplete() ? ByteString.copyFrom(s.schema().ipcMessage()) : ByteString.EMPTY) // footer unread: store down
         .setFlightDescriptor(Flight.FlightDescriptor.newBuilder().setType(Flight.FlightDescriptor.DescriptorType.PATH).addPath(s.path()))
         .addEndpoint(endpoint)
         .setTotalRecords(s.rows())

@@ -237,24 +237,8 @@ public final class S3DurableStore implements DurableStore {
 
     @Override
     public void prepare() {
-      if (finished || uploadId == null) {
-        return; // a small object is one PUT: sending it is making it visible
-      }
-      try {
-        if (filled > 0) {
-          sendPart();
-        }
-        for (CompletableFuture<CompletedPart> f : done) {
-          f.get();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        abort();
-        throw failure("interrupted while writing " + key, e);
-      } catch (ExecutionException | IOException | SdkException e) {
-        abort();
-        Throwable cause = e instanceof ExecutionException || e instanceof IOException && e.getCause() != null ? e.getCause() : e;
-        throw failure("cannot write " + key, cause);
+      if (!finished && uploadId != null) { // a small object is one PUT: sending it is making it visible
+        finish(false);
       }
     }
 
@@ -263,6 +247,11 @@ public final class S3DurableStore implements DurableStore {
       if (finished) {
         throw new IllegalStateException("Upload of " + key + " already finished");
       }
+      finish(true);
+    }
+
+    /** Sends the last part and waits for all of them; with {@code complete}, makes the object visible. */
+    private void finish(boolean complete) {
       try {
         if (uploadId == null) {
           int length = filled;
@@ -276,6 +265,9 @@ public final class S3DurableStore implements DurableStore {
           List<CompletedPart> completed = new ArrayList<>(done.size());
           for (CompletableFuture<CompletedPart> f : done) {
             completed.add(f.get());
+          }
+          if (!complete) {
+            return;
           }
           s3.completeMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(completed)));
         }

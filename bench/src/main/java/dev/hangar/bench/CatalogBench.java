@@ -1,0 +1,125 @@
+package dev.hangar.bench;
+
+import dev.hangar.config.Durability;
+import dev.hangar.config.HangarConfig;
+import dev.hangar.config.StorageClassConfig;
+import dev.hangar.config.StorageType;
+import dev.hangar.config.TierConfig;
+import dev.hangar.server.HangarServer;
+import dev.hangar.storage.StorageClass;
+import dev.hangar.storage.Upload;
+import dev.hangar.storage.catalog.Catalog;
+import dev.hangar.storage.catalog.DurableEntry;
+import dev.hangar.storage.expiry.DueQueue;
+import dev.hangar.tiers.ipc.FlightSchema;
+import dev.hangar.tiers.ipc.JavaMessages;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.apache.arrow.flight.Criteria;
+import org.apache.arrow.flight.FlightClient;
+import org.apache.arrow.flight.FlightInfo;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.VectorUnloader;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
+
+/**
+ * The catalog at scale (issue 13). Part 1: heap per durable-only entry, with its TTL in the due
+ * queue, for {@code --entries} synthetic flights beyond their path strings. Part 2: ListFlights of
+ * {@code --flights} one-row flights over Flight RPC from a Java client, flights per second.
+ */
+public final class CatalogBench {
+  public static void main(String[] args) throws Exception {
+    int entries = Integer.parseInt(FlightThroughputBench.option(args, "--entries", "1000000"));
+    int flights = Integer.parseInt(FlightThroughputBench.option(args, "--flights", "1000000"));
+    entryCost(entries);
+    listing(flights);
+  }
+
+  private static String path(int i) {
+    return "cache/tenant" + (i % 100) + "/source" + (i % 1000) + "/report" + i;
+  }
+
+  private static void entryCost(int n) throws InterruptedException {
+    Schema schema = new Schema(List.of(Field.nullable("v", new ArrowType.Int(64, true)), Field.nullable("s", ArrowType.Utf8.INSTANCE)));
+    FlightSchema shared = JavaMessages.schema(schema);
+    StorageClass sc = new StorageClass(new StorageClassConfig("cache/", Durability.STRONG, Optional.of("s3"), "", Optional.of(Duration.ofDays(7)),
+        1, List.of(TierConfig.of(StorageType.MEMORY))));
+    List<String> paths = new ArrayList<>(n);
+    long base = heap();
+    for (int i = 0; i < n; i++) {
+      paths.add(path(i));
+    }
+    long withPaths = heap();
+    Catalog catalog = new Catalog(List.of(StorageType.MEMORY));
+    DueQueue due = new DueQueue();
+    catalog.onEnter(e -> ((DurableEntry) e).expiresAt().ifPresent(at -> due.schedule(at, e.path())));
+    Instant t = Instant.parse("2026-12-01T00:00:00Z");
+    for (int i = 0; i < n; i++) {
+      Instant committed = t.plusMillis(i);
+      catalog.addIfAbsent(DurableEntry.resolved(paths.get(i), sc, catalog.schemas().intern(shared), 1000, 16_000, 1, committed,
+          Optional.of(committed.plus(Duration.ofDays(7))), 17_000, committed, null));
+    }
+    long withCatalog = heap();
+    double perPath = (withPaths - base) / (double) n;
+    double perEntry = (withCatalog - withPaths) / (double) n;
+    System.out.printf("catalog: %,d durable-only entries with TTL; paths %.0f B each; entry + due-queue hint %.0f B each beyond the path"
+        + " (10M entries: %.2f GiB)%n", catalog.size(), perPath, perEntry, perEntry * 10_000_000 / (1L << 30));
+    if (due.size() != n || catalog.size() != n) {
+      throw new IllegalStateException("lost entries");
+    }
+  }
+
+  private static void listing(int n) throws Exception {
+    HangarConfig config = HangarConfig.parse("""
+        server: {port: 0}
+        storage: {memory: {capacity: 4GiB}}
+        storageClasses: [{prefix: "", tiers: [{storage: memory}]}]
+        """, "bench", Map.of());
+    Schema schema = new Schema(List.of(Field.nullable("v", new ArrowType.Int(64, true))));
+    try (HangarServer hangar = HangarServer.start(config); BufferAllocator allocator = new RootAllocator();
+        FlightClient client = FlightClient.builder(allocator, hangar.location()).build()) {
+      long t0 = System.nanoTime();
+      try (VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator)) {
+        ((BigIntVector) root.getVector(0)).allocateNew(1);
+        ((BigIntVector) root.getVector(0)).set(0, 42);
+        root.setRowCount(1);
+        for (int i = 0; i < n; i++) {
+          try (Upload u = hangar.store().beginPut(path(i), schema, OptionalLong.empty())) {
+            u.append(new VectorUnloader(root).getRecordBatch());
+            u.commit();
+          }
+        }
+      }
+      System.out.printf("listing: %,d one-row flights put in-process in %.1f s%n", n, (System.nanoTime() - t0) / 1e9);
+      for (int round = 1; round <= 3; round++) {
+        long start = System.nanoTime();
+        long count = 0;
+        for (FlightInfo info : client.listFlights(new Criteria(new byte[0]))) {
+          count += info.getRecords() > 0 ? 1 : 0;
+        }
+        double secs = (System.nanoTime() - start) / 1e9;
+        System.out.printf("listing round %d: ListFlights streamed %,d flights in %.2f s = %,.0f flights/s (Arrow Java client decoding each FlightInfo)%n",
+            round, count, secs, count / secs);
+      }
+    }
+  }
+
+  private static long heap() throws InterruptedException {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      Thread.sleep(200);
+    }
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+}
