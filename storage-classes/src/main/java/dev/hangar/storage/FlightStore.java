@@ -368,6 +368,11 @@ public final class FlightStore implements AutoCloseable {
     return new StoreInvariants(catalog, placement, quotas, clock).all();
   }
 
+  /** The invariants that hold whenever no put runs, even while leases are held (see {@link StoreInvariants#atRest}). */
+  public List<String> problemsAtRest() {
+    return new StoreInvariants(catalog, placement, quotas, clock).atRest();
+  }
+
   public StoreStats stats() {
     return StoreStats.collect(placement, catalog, counters, durables.pendingWeakWrites(), quotas.stats());
   }
