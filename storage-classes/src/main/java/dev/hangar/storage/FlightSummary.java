@@ -34,7 +34,7 @@ public record FlightSummary(
     StorageClass sc = v.storageClass();
     dev.hangar.tiers.StoredFlight c = v.copy();
     return new FlightSummary(v.path(), sc.prefix(), sc.config().durability(), c.storageType(), c.schema(), c.rows(), c.batches(),
-        c.bytes(), c.bodyBytes(), v.committedAt(), v.expiresAt(), v.lastAccess(), v.readers(), v.id(), tiersOf(sc),
+        c.bytes(), c.bodyBytes(), v.committedAt(), v.expiresAt(), v.lastAccess(), v.readers(), v.id(), sc.tierKeys(),
         v.durable() == null ? "none" : v.durable().isLanded() ? "stored" : "pending");
   }
 
@@ -45,12 +45,8 @@ public record FlightSummary(
   public static FlightSummary of(dev.hangar.storage.catalog.DurableEntry e) {
     StorageClass sc = e.storageClass();
     return new FlightSummary(e.path(), sc.prefix(), sc.config().durability(), null, e.schema(), e.rows(), e.batches(), 0,
-        e.isResolved() ? e.bodyBytes() : e.objectSize(), e.committedAt(), e.expiresAt(), e.committedAt(), 0, 0, tiersOf(sc),
+        e.isResolved() ? e.bodyBytes() : e.objectSize(), e.committedAt(), e.expiresAt(), e.committedAt(), 0, 0, sc.tierKeys(),
         "stored");
-  }
-
-  private static java.util.List<String> tiersOf(StorageClass sc) {
-    return sc.config().tiers().stream().map(t -> t.storage().key()).toList();
   }
 
   /** Whether the schema, rows and batches are known (false for a durable flight whose footer could not be read yet). */

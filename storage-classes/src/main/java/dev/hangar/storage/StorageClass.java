@@ -30,8 +30,16 @@ public final class StorageClass {
   public final LongAdder durableFailures = new LongAdder();
   public final LongAdder durableExpirations = new LongAdder();
 
+  private final java.util.List<String> tierKeys;
+
   public StorageClass(StorageClassConfig config) {
     this.config = config;
+    this.tierKeys = config.tiers().stream().map(t -> t.storage().key()).toList();
+  }
+
+  /** The storage types of the class's tiers, in order, as reports name them ({@code memory}, …). */
+  public java.util.List<String> tierKeys() {
+    return tierKeys;
   }
 
   public StorageClassConfig config() {

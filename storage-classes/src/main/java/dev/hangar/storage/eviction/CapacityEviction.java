@@ -59,6 +59,9 @@ public final class CapacityEviction implements Tier.Reserver {
 
   /** Reserves {@code bytes} in a storage type for a write of {@code path}, evicting others if it must. */
   public void reserve(Capacity capacity, long bytes, String path) {
+    if (capacity.tryReserve(bytes)) {
+      return; // the common case, once per message of a put: nothing to evict, nothing allocated
+    }
     EvictionQueue queue = catalog.queue(capacity.type());
     Set<FlightVersion> tried = new HashSet<>();
     while (!capacity.tryReserve(bytes)) {

@@ -58,10 +58,10 @@ public final class IdempotentPuts {
    * Throws {@link InvalidUploadException} unless {@code key} is 1 to 256 printable ASCII characters.
    */
   public static void validate(String key) {
-    if (key.isEmpty() || key.length() > 256 || !key.chars().allMatch(c -> c >= 0x20 && c <= 0x7e)) {
+    boolean printable = key.chars().allMatch(c -> c >= 0x20 && c <= 0x7e);
+    if (key.isEmpty() || key.length() > 256 || !printable) {
       throw new InvalidUploadException("Invalid header x-hangar-idempotency-key: it must be 1 to 256 printable ASCII"
-          + " characters (got %d character(s)%s)", key.length(),
-          key.chars().allMatch(c -> c >= 0x20 && c <= 0x7e) ? "" : ", some not printable ASCII");
+          + " characters (got %d character(s)%s)", key.length(), printable ? "" : ", some not printable ASCII");
     }
   }
 
