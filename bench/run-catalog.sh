@@ -4,6 +4,7 @@
 # Arguments: --entries 1000000 --flights 1000000
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$root/client-examples/python/setup-venv.sh"
 (cd "$root" && mvn -B -q -DskipTests install -pl bench -am)
 cd "$root"
 exec java --add-opens=java.base/java.nio=ALL-UNNAMED -Xmx8g -XX:MaxDirectMemorySize=8g \

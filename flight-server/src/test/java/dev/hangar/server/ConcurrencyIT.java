@@ -2,6 +2,7 @@ package dev.hangar.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +23,12 @@ class ConcurrencyIT {
   private static final int BATCHES = 8;
   private static final int ROWS = 20_000;
 
+  /**
+   * Three readers loop over "hot" while a writer overwrites it 40 times. Each read must be one
+   * version whole; each reader's versions must never go back (the writer's puts are sequential,
+   * so a read that starts after another ended cannot see an older flight); and afterwards the
+   * memory tier holds exactly the last version: no overwritten copy is left behind.
+   */
   @Test
   void readersDuringOverwritesSeeTheOldOrTheNewFlightWhole() throws Exception {
     try (Hangar h = Hangar.withMemory("256MiB")) {
@@ -30,38 +37,38 @@ class ConcurrencyIT {
       AtomicBoolean writing = new AtomicBoolean(true);
       Set<Long> versionsSeen = ConcurrentHashMap.newKeySet();
       try {
-        Future<Integer> writer = pool.submit(() -> {
-          int versions = 0;
+        Future<?> writer = pool.submit(() -> {
           for (long v = 1; v <= 40; v++) {
-            h.put("hot", TestData.narrow(BATCHES, ROWS, v)); // every value of version v is v
-            versions++;
+            JsonNode put = h.put("hot", TestData.narrow(BATCHES, ROWS, v)); // every value of version v is v
+            assertThat(put.get("rows").asLong()).isEqualTo((long) BATCHES * ROWS);
           }
           writing.set(false);
-          return versions;
+          return null;
         });
-        List<Future<Integer>> readers = new ArrayList<>();
+        List<Future<?>> readers = new ArrayList<>();
         for (int r = 0; r < 3; r++) {
           readers.add(pool.submit(() -> {
-            int reads = 0;
-            while (writing.get() || reads == 0) {
-              versionsSeen.add(readWhole(h));
-              reads++;
+            long last = -1;
+            while (writing.get()) {
+              long version = readWhole(h);
+              assertThat(version).as("a reader saw version %d after %d", version, last).isGreaterThanOrEqualTo(last);
+              versionsSeen.add(version);
+              last = version;
             }
-            return reads;
+            return null;
           }));
         }
-        assertThat(writer.get(120, TimeUnit.SECONDS)).isEqualTo(40);
-        int reads = 0;
-        for (Future<Integer> f : readers) {
-          reads += f.get(120, TimeUnit.SECONDS);
+        writer.get(120, TimeUnit.SECONDS);
+        for (Future<?> f : readers) {
+          f.get(120, TimeUnit.SECONDS);
         }
-        assertThat(reads).isGreaterThanOrEqualTo(3);
       } finally {
         pool.shutdownNow();
       }
       assertThat(versionsSeen).as("readers saw several versions, each whole").hasSizeGreaterThan(1);
       assertThat(readWhole(h)).isEqualTo(40);
       assertThat(h.action("stats", "").at("/storageTypes/memory/flights").asLong()).isEqualTo(1);
+      assertThat(h.memoryUsed()).as("only the last version is held").isEqualTo(h.action("describe", "hot").get("bytes").asLong());
     }
   }
 

@@ -29,7 +29,9 @@ import dev.hangar.tiers.ipc.JavaMessages;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -298,7 +300,14 @@ public final class FlightStore implements AutoCloseable {
    * durable class not indexed yet is also listed from its store, if the store answers.
    */
   public List<FlightSummary> list(String prefix) {
-    return new Listing(catalog, placement, durables, durableReads).list(prefix, clock.instant());
+    List<FlightSummary> out = new ArrayList<>();
+    iterate(prefix).forEachRemaining(out::add);
+    return out;
+  }
+
+  /** As {@link #list}, produced one flight at a time as the caller takes them (ListFlights streams this). */
+  public Iterator<FlightSummary> iterate(String prefix) {
+    return new Listing(catalog, placement, durables, durableReads).iterate(prefix, clock.instant());
   }
 
   /** Extends the TTL of the flight at {@code path} by its class's TTL from now; returns the summary. */

@@ -9,9 +9,9 @@ import dev.hangar.storage.durability.Durables;
 import dev.hangar.storage.placement.Placement;
 import dev.hangar.tiers.durable.DurableStore;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Iterator;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,24 +38,53 @@ final class Listing {
     this.reads = reads;
   }
 
-  List<FlightSummary> list(String prefix, Instant now) {
+  /**
+   * The visible flights under {@code prefix} in path order, produced as they are taken: the catalog's
+   * range is walked lazily (weakly consistent: flights put or deleted meanwhile may or may not
+   * appear), so a listing of millions holds one entry at a time, and a client that reads slowly
+   * costs no memory. Footers are read as their entries come up.
+   */
+  Iterator<FlightSummary> iterate(String prefix, Instant now) {
     for (StorageClass sc : placement.durableClasses(prefix)) {
       if (!catalog.isIndexed(sc)) {
         addFromStore(sc, prefix, now);
       }
     }
-    List<FlightSummary> out = new ArrayList<>();
-    for (CatalogEntry e : catalog.range(prefix).values()) {
-      if (e.isExpired(now)) {
-        continue;
+    Iterator<CatalogEntry> entries = catalog.range(prefix).values().iterator();
+    return new Iterator<>() {
+      private FlightSummary next;
+
+      @Override
+      public boolean hasNext() {
+        while (next == null && entries.hasNext()) {
+          next = visible(entries.next(), now);
+        }
+        return next != null;
       }
-      if (e instanceof FlightVersion v) {
-        out.add(FlightSummary.of(v));
-      } else if (e instanceof DurableEntry d) {
-        resolved(d, now).filter(r -> !r.isExpired(now)).ifPresent(r -> out.add(FlightSummary.of(r)));
+
+      @Override
+      public FlightSummary next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        FlightSummary s = next;
+        next = null;
+        return s;
       }
+    };
+  }
+
+  private FlightSummary visible(CatalogEntry e, Instant now) {
+    if (e.isExpired(now)) {
+      return null;
     }
-    return out;
+    if (e instanceof FlightVersion v) {
+      return FlightSummary.of(v);
+    }
+    if (e instanceof DurableEntry d) {
+      return resolved(d, now).filter(r -> !r.isExpired(now)).map(FlightSummary::of).orElse(null);
+    }
+    return null;
   }
 
   private Optional<DurableEntry> resolved(DurableEntry d, Instant now) {

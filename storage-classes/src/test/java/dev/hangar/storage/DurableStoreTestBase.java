@@ -640,6 +640,12 @@ abstract class DurableStoreTestBase {
     }
 
     @Override
+    public void forEach(String prefix, java.util.function.Consumer<ObjectInfo> each) {
+      call();
+      delegate.forEach(prefix, each);
+    }
+
+    @Override
     public void delete(String key) {
       call();
       delegate.delete(key);

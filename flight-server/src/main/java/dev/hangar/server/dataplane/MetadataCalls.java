@@ -2,15 +2,19 @@ package dev.hangar.server.dataplane;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.hangar.server.CallTracker;
 import dev.hangar.server.Errors;
 import dev.hangar.storage.FlightPath;
 import dev.hangar.storage.FlightStore;
 import dev.hangar.storage.FlightSummary;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.flight.grpc.StatusUtils;
 import org.apache.arrow.flight.impl.Flight;
 
@@ -33,23 +37,53 @@ final class MetadataCalls {
 
   void getSchema(Flight.FlightDescriptor descriptor, StreamObserver<Flight.SchemaResult> out) {
     unary("GetSchema", out, () -> Flight.SchemaResult.newBuilder()
-        .setSchema(ByteString.copyFrom(store.info(pathOf(descriptor)).schema().ipcMessage())).build());
+        .setSchema(UnsafeByteOperations.unsafeWrap(store.info(pathOf(descriptor)).schema().ipcMessageBuffer())).build());
   }
 
+  /**
+   * Streams the listing as the client takes it: each {@code onReady} sends flights while the
+   * transport has room, so a client that reads slowly holds one catalog position, not a queue of a
+   * million messages in Netty's buffers. Runs on the call's own executor; no thread waits.
+   */
   void listFlights(Flight.Criteria criteria, StreamObserver<Flight.FlightInfo> out) {
+    ServerCallStreamObserver<Flight.FlightInfo> call = (ServerCallStreamObserver<Flight.FlightInfo>) out;
     calls.enter();
+    AtomicBoolean finished = new AtomicBoolean();
+    Runnable finish = () -> {
+      if (finished.compareAndSet(false, true)) {
+        calls.exit();
+      }
+    };
+    Iterator<FlightSummary> flights;
     try {
       String prefix = FlightPath.decodeUtf8(criteria.getExpression().toByteArray())
           .orElseThrow(() -> new Errors.BadRequestException("Invalid ListFlights criteria: it is not UTF-8 text"));
-      for (FlightSummary s : store.list(prefix)) {
-        out.onNext(info(s));
-      }
-      out.onCompleted();
+      flights = store.iterate(prefix);
     } catch (RuntimeException e) {
+      finish.run();
       out.onError(StatusUtils.toGrpcException(Errors.toFlight(e, "ListFlights")));
-    } finally {
-      calls.exit();
+      return;
     }
+    call.setOnCancelHandler(finish);
+    call.setOnReadyHandler(() -> {
+      if (finished.get()) {
+        return;
+      }
+      try {
+        while (call.isReady() && flights.hasNext()) {
+          call.onNext(info(flights.next()));
+        }
+        if (!flights.hasNext() && !finished.get()) {
+          finish.run();
+          call.onCompleted();
+        }
+      } catch (RuntimeException e) {
+        if (!finished.get()) {
+          finish.run();
+          call.onError(StatusUtils.toGrpcException(Errors.toFlight(e, "ListFlights")));
+        }
+      }
+    });
   }
 
   private <T> void unary(String rpc, StreamObserver<T> out, java.util.function.Supplier<T> answer) {
@@ -84,7 +118,8 @@ final class MetadataCalls {
     s.expiresAt().ifPresent(e -> endpoint.setExpirationTime(
         Timestamp.newBuilder().setSeconds(e.getEpochSecond()).setNanos(e.getNano()).build()));
     return Flight.FlightInfo.newBuilder()
-        .setSchema(s.isComplete() ? ByteString.copyFrom(s.schema().ipcMessage()) : ByteString.EMPTY) // footer unread: store down
+        // the schema's one framed copy, wrapped, not copied; empty if its footer is unread (store down)
+        .setSchema(s.isComplete() ? UnsafeByteOperations.unsafeWrap(s.schema().ipcMessageBuffer()) : ByteString.EMPTY)
         .setFlightDescriptor(Flight.FlightDescriptor.newBuilder().setType(Flight.FlightDescriptor.DescriptorType.PATH).addPath(s.path()))
         .addEndpoint(endpoint)
         .setTotalRecords(s.rows())

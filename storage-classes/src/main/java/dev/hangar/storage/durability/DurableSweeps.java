@@ -7,13 +7,11 @@ import dev.hangar.storage.catalog.CatalogEntry;
 import dev.hangar.storage.catalog.DurableEntry;
 import dev.hangar.storage.placement.Placement;
 import dev.hangar.storage.quota.Quotas;
-import dev.hangar.tiers.durable.DurableStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,28 +43,29 @@ public final class DurableSweeps {
   /**
    * Adds every durable object of {@code sc} to the catalog (those not there already), as unresolved
    * entries: their footers are read when first asked for. One paginated LIST of the class's
-   * prefix; no lock is held. Then the class counts as indexed: a path it does not hold is not in
+   * prefix, added to the catalog a page at a time (a million objects are never all in memory
+   * twice); no lock is held. Then the class counts as indexed: a path it does not hold is not in
    * the store. Returns how many entries it added.
    *
    * @throws dev.hangar.storage.DurableStoreUnavailableException if the store cannot be listed
    */
   public int index(StorageClass sc) {
     Instant now = clock.instant();
-    int n = 0;
-    for (Map.Entry<String, DurableStore.ObjectInfo> e : durables.list(sc, sc.prefix()).entrySet()) {
-      if (placement.classOf(e.getKey()).orElse(null) != sc) {
-        continue; // a more specific class's flight under the same prefix
+    int[] n = {0};
+    durables.forEach(sc, sc.prefix(), (path, object) -> {
+      if (placement.classOf(path).orElse(null) != sc) {
+        return; // a more specific class's flight under the same prefix
       }
-      DurableEntry entry = DurableEntry.listed(e.getKey(), sc, e.getValue().size(), e.getValue().lastModified());
-      if (!entry.isExpired(now) && !catalog.wasRemovedWhileIndexing(sc, e.getKey()) && catalog.addIfAbsent(entry)) {
+      DurableEntry entry = DurableEntry.listed(path, sc, object.size(), object.lastModified());
+      if (!entry.isExpired(now) && !catalog.wasRemovedWhileIndexing(sc, path) && catalog.addIfAbsent(entry)) {
         if (quotas.governs(sc)) {
-          quotas.recover(sc, e.getKey(), e.getValue().size(), entry.expiresAt());
+          quotas.recover(sc, path, object.size(), entry.expiresAt());
         }
-        n++;
+        n[0]++;
       }
-    }
+    });
     catalog.markIndexed(sc);
-    return n;
+    return n[0];
   }
 
   /** Indexes every durable class not indexed yet; a store that fails is logged and left unindexed (reads fall back to it). */
@@ -130,12 +129,14 @@ public final class DurableSweeps {
         continue;
       }
       try {
-        for (Map.Entry<String, DurableStore.ObjectInfo> e : durables.list(sc, sc.prefix()).entrySet()) {
-          if (placement.classOf(e.getKey()).orElse(null) == sc && e.getValue().lastModified().plus(sc.config().ttl().get()).isBefore(now)
-              && deleteIfExpired(sc, e.getKey())) {
-            n++;
+        Duration ttl = sc.config().ttl().get();
+        int[] deleted = {0};
+        durables.forEach(sc, sc.prefix(), (path, object) -> {
+          if (placement.classOf(path).orElse(null) == sc && object.lastModified().plus(ttl).isBefore(now) && deleteIfExpired(sc, path)) {
+            deleted[0]++;
           }
-        }
+        });
+        n += deleted[0];
       } catch (StorageException e) {
         LOG.warn("TTL sweep of {} failed, will retry: {}", sc, e.getMessage());
       }

@@ -460,6 +460,18 @@ public final class Durables implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Hands {@code each} the flight path and object of every durable flight of {@code sc} under
+   * {@code prefix}, a page at a time, in no promised order (indexing and sweeps of a million).
+   */
+  public void forEach(StorageClass sc, String prefix, java.util.function.BiConsumer<String, DurableStore.ObjectInfo> each) {
+    try {
+      storeOf(sc).forEach(root(sc) + prefix, o -> pathOf(sc, o.key()).ifPresent(p -> each.accept(p, o)));
+    } catch (DurableStoreException e) {
+      throw new DurableStoreUnavailableException("Cannot list flights under \"%s\" (%s): %s", prefix, sc, e.getMessage());
+    }
+  }
+
   /** Removes abandoned writes under {@code sc}'s root that began before {@code before}. */
   public int removeAbandonedWrites(StorageClass sc, Instant before) {
     try {

@@ -45,6 +45,13 @@ public interface DurableStore extends AutoCloseable {
   /** Every object whose key starts with {@code prefix}, in key order. */
   List<ObjectInfo> list(String prefix);
 
+  /**
+   * Hands every object whose key starts with {@code prefix} to {@code each} as the listing pages
+   * arrive, in no promised order, holding one page at a time: what indexing a million objects
+   * uses. An exception from {@code each} stops the walk and propagates.
+   */
+  void forEach(String prefix, java.util.function.Consumer<ObjectInfo> each);
+
   /** Deletes {@code key}; no error if it does not exist. */
   void delete(String key);
 

@@ -229,13 +229,20 @@ public final class FilesystemDurableStore implements DurableStore {
 
   @Override
   public List<ObjectInfo> list(String prefix) {
+    List<ObjectInfo> out = new ArrayList<>();
+    forEach(prefix, out::add);
+    out.sort(Comparator.comparing(ObjectInfo::key));
+    return out;
+  }
+
+  @Override
+  public void forEach(String prefix, java.util.function.Consumer<ObjectInfo> each) {
     // Walk only below the deepest directory the prefix names in full.
     int slash = prefix.lastIndexOf('/');
     Path start = slash < 0 ? root : file(prefix.substring(0, slash));
-    List<ObjectInfo> out = new ArrayList<>();
     if (!Files.isDirectory(start)) {
       requireRoot();
-      return out;
+      return;
     }
     try {
       Files.walkFileTree(start, new SimpleFileVisitor<>() {
@@ -243,7 +250,7 @@ public final class FilesystemDurableStore implements DurableStore {
         public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
           String key = root.relativize(file).toString().replace(java.io.File.separatorChar, '/');
           if (attrs.isRegularFile() && !isTemporary(file) && key.startsWith(prefix)) {
-            out.add(new ObjectInfo(key, attrs.size(), attrs.lastModifiedTime().toInstant()));
+            each.accept(new ObjectInfo(key, attrs.size(), attrs.lastModifiedTime().toInstant()));
           }
           return FileVisitResult.CONTINUE;
         }
@@ -256,8 +263,6 @@ public final class FilesystemDurableStore implements DurableStore {
     } catch (IOException e) {
       throw failure("cannot list " + prefix, e);
     }
-    out.sort(Comparator.comparing(ObjectInfo::key));
-    return out;
   }
 
   @Override

@@ -383,12 +383,18 @@ public final class S3DurableStore implements DurableStore {
 
   @Override
   public List<ObjectInfo> list(String prefix) {
+    List<ObjectInfo> out = new ArrayList<>();
+    forEach(prefix, out::add); // S3 lists in key order
+    return out;
+  }
+
+  @Override
+  public void forEach(String prefix, java.util.function.Consumer<ObjectInfo> each) {
     try {
-      List<ObjectInfo> out = new ArrayList<>();
+      // the paginator fetches the next page of up to 1,000 keys only when this loop reaches it
       for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents()) {
-        out.add(new ObjectInfo(o.key(), o.size(), o.lastModified()));
+        each.accept(new ObjectInfo(o.key(), o.size(), o.lastModified()));
       }
-      return out;
     } catch (SdkException e) {
       throw failure("cannot list " + prefix, e);
     }

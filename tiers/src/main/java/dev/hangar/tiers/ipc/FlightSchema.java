@@ -45,6 +45,7 @@ public final class FlightSchema {
   private final List<Column> columns;
   private final Map<Long, Column> dictionaries;
   private volatile Schema javaSchema;
+  private volatile ByteBuffer framed; // ipcMessage(), built when first asked (a listing asks once per flight)
 
   private FlightSchema(byte[] message, int schemaTable, byte[] appMetadata, List<Column> columns, Map<Long, Column> dictionaries) {
     this.message = message;
@@ -350,6 +351,23 @@ public final class FlightSchema {
    * what {@code FlightInfo.schema} and {@code SchemaResult} carry.
    */
   public byte[] ipcMessage() {
+    ByteBuffer b = ipcMessageBuffer();
+    byte[] out = new byte[b.remaining()];
+    b.get(out);
+    return out;
+  }
+
+  /** {@link #ipcMessage()} as a read-only view of one copy kept with the schema: nothing is built per call. */
+  public ByteBuffer ipcMessageBuffer() {
+    ByteBuffer b = framed;
+    if (b == null) {
+      b = ByteBuffer.wrap(frame());
+      framed = b;
+    }
+    return b.asReadOnlyBuffer();
+  }
+
+  private byte[] frame() {
     ByteArrayOutputStream out = new ByteArrayOutputStream(message.length + 16);
     int padded = Messages.paddedMetadataLength(message.length);
     ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
