@@ -115,7 +115,8 @@ public final class HangarServer implements AutoCloseable {
         // indexed at a later durable sweep.
         Thread indexer = daemonThreads("hangar-index").newThread(() -> {
           try {
-            store.indexDurable();
+            int footers = store.indexDurable();
+            LOG.info("Durable flights indexed; read {} footer(s)", footers);
           } catch (RuntimeException e) {
             LOG.warn("Indexing the durable stores stopped: {}", e.getMessage()); // closed meanwhile, say
           }

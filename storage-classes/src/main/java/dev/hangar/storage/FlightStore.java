@@ -346,9 +346,13 @@ public final class FlightStore implements AutoCloseable {
     return sweeps.recoverUsage();
   }
 
-  /** Indexes every durable class into the catalog (call in the background after start-up). */
-  public void indexDurable() {
+  /**
+   * Indexes every durable class into the catalog, then reads the footers indexing left unread
+   * (call in the background after start-up, and at each durable sweep). Returns how many footers it read.
+   */
+  public int indexDurable() {
     sweeps.indexAll();
+    return durableReads.resolveAll(clock.instant());
   }
 
   /** Waits up to {@code deadline} for weak flights' durable copies to land; returns how many did not. */

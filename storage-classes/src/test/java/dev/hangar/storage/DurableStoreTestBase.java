@@ -227,6 +227,26 @@ abstract class DurableStoreTestBase {
     assertThatThrownBy(() -> store.open("a/none")).isInstanceOf(FlightNotFoundException.class);
   }
 
+  /**
+   * After a restart the background indexing lists the store, then reads each footer it found:
+   * from then on a listing needs the store for nothing, and is whole during an outage.
+   */
+  @Test
+  void backgroundIndexingReadsTheFootersSoListingsNeedNoStore() {
+    start(10, Durability.STRONG, Optional.empty());
+    put("a/one", 1);
+    put("a/two", 2);
+    start(10, Durability.STRONG, Optional.empty()); // restart: empty tiers, same durable store
+    assertThat(store.indexDurable()).as("footers read").isEqualTo(2);
+    outage.down = true;
+    assertThat(store.list("a/")).allSatisfy(s -> {
+      assertThat(s.isComplete()).as("%s listed with its footer", s.path()).isTrue();
+      assertThat(s.rows()).isEqualTo(4000);
+      assertThat(s.schema().javaSchema()).isEqualTo(SCHEMA);
+    }).hasSize(2);
+    outage.down = false;
+  }
+
   @Test
   void withNoRoomInAnyTierARestoreStreamsFromTheStore() {
     start(10, Durability.STRONG, Optional.empty());

@@ -1,5 +1,6 @@
 package dev.hangar.storage.durability;
 
+import dev.hangar.storage.DurableStoreUnavailableException;
 import dev.hangar.storage.FlightNotFoundException;
 import dev.hangar.storage.StorageClass;
 import dev.hangar.storage.StorageException;
@@ -18,6 +19,8 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads of flights whose only copy is durable: looking them up (the catalog first; the store only
@@ -30,6 +33,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * made under the lock.
  */
 public final class DurableReads {
+  private static final Logger LOG = LoggerFactory.getLogger(DurableReads.class);
+
   private final Catalog catalog;
   private final Durables durables;
   private final Placement placement;
@@ -84,6 +89,30 @@ public final class DurableReads {
       catalog.replace(listed, found); // the indexer got there first, without the footer
     }
     return Optional.of(found);
+  }
+
+  /**
+   * Reads, one after another, the footers of the durable-only entries indexing left unresolved, so
+   * that listings after a restart find schemas and row counts in memory instead of reading a footer
+   * per flight. Runs in the background after indexing; stops at the first store failure (the
+   * entries left are read when asked for, or at the next durable sweep). Returns how many it read.
+   */
+  public int resolveAll(Instant now) {
+    int n = 0;
+    for (CatalogEntry e : catalog.entries()) {
+      if (e instanceof DurableEntry d && !d.isResolved() && !d.isExpired(now)) {
+        try {
+          resolve(d, false);
+          n++;
+        } catch (DurableStoreUnavailableException ex) {
+          LOG.warn("Stopped reading durable footers after {}: {}", n, ex.getMessage());
+          break;
+        } catch (StorageException ex) {
+          LOG.warn("{}", ex.getMessage()); // that one object is unreadable; a read of it says so too
+        }
+      }
+    }
+    return n;
   }
 
   /** Reads the footer of an unresolved entry into the catalog; null if the object is gone. */
