@@ -111,7 +111,7 @@ public final class Catalog {
   public CatalogEntry install(FlightVersion v) {
     counted(v, 1);
     CatalogEntry previous = entries.put(v.path(), v);
-    queues.get(v.copy().storageType()).add(v);
+    enqueue(v);
     entered.accept(v);
     if (previous instanceof FlightVersion old) {
       retire(old);
@@ -130,10 +130,23 @@ public final class Catalog {
       moved.leaveCatalog();
       return false;
     }
-    queues.get(moved.copy().storageType()).add(moved);
+    enqueue(moved);
     entered.accept(moved);
     retire(v);
     return true;
+  }
+
+  /**
+   * Queues a version just mapped for eviction. Another thread may evict or replace it between the
+   * map change and this (a scope eviction scans the map): its removal from the queue then found
+   * nothing, so the version is taken out again once it is seen to be gone.
+   */
+  private void enqueue(FlightVersion v) {
+    EvictionQueue queue = queues.get(v.copy().storageType());
+    queue.add(v);
+    if (entries.get(v.path()) != v) {
+      queue.remove(v);
+    }
   }
 
   /** Records a durable-only flight at its path, unless the catalog already has an entry for it. */
