@@ -21,9 +21,22 @@ import java.util.concurrent.Future;
  */
 public final class JdbcProbe {
   public static void main(String[] args) throws Exception {
-    String url = "jdbc:arrow-flight-sql://" + args[0] + "/?useEncryption=false";
-    try (Connection conn = DriverManager.getConnection(url);
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+    // host:port for a plain-text node, or a whole JDBC URL (TLS, user/password, token)
+    String url = args[0].startsWith("jdbc:") ? args[0] : "jdbc:arrow-flight-sql://" + args[0] + "/?useEncryption=false";
+    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    Connection conn;
+    try {
+      conn = DriverManager.getConnection(url);
+    } catch (SQLException e) {
+      // a refused connection (bad credentials, say): every command answers with its message
+      int n = 0;
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        System.out.println("## " + n++);
+        System.out.println("ERROR " + String.valueOf(e.getMessage()).replace('\n', ' '));
+      }
+      return;
+    }
+    try (conn; in) {
       int n = 0;
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         System.out.println("## " + n++);

@@ -29,8 +29,13 @@ class JdbcIT {
 
   /** Runs {@code commands} through the JDBC driver in a separate JVM; one list of output lines per command. */
   static List<List<String>> jdbc(SqlFixture f, List<String> commands) throws Exception {
+    return jdbc(f.hostPort(), commands);
+  }
+
+  /** As above, against {@code target}: host:port of a plain-text node, or a whole JDBC URL. */
+  static List<List<String>> jdbc(String target, List<String> commands) throws Exception {
     List<String> cmd = List.of(javaBin(), "--add-opens=java.base/java.nio=ALL-UNNAMED", "-Djava.util.logging.config.file=/dev/null",
-        "-cp", DRIVER.toString(), ROOT.resolve("client-examples/src/test/jdbc/JdbcProbe.java").toString(), f.hostPort());
+        "-cp", DRIVER.toString(), ROOT.resolve("client-examples/src/test/jdbc/JdbcProbe.java").toString(), target);
     Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
     p.getOutputStream().write(String.join("\n", commands).concat("\n").getBytes(StandardCharsets.UTF_8));
     p.getOutputStream().close();

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -37,11 +38,15 @@ final class ConfigParser {
   private static final Pattern ENV = Pattern.compile("\\$\\$|\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
 
   private static final Set<String> TOP_KEYS =
-      keys("server", "storage", "durableStores", "storageClasses", "limitPolicies", "sql");
+      keys("server", "storage", "durableStores", "storageClasses", "limitPolicies", "sql", "auth");
   private static final Set<String> SQL_KEYS =
       keys("enabled", "threads", "memoryLimit", "queryTimeout", "maxConcurrentQueries", "maxQueuedQueries", "queueTimeout",
           "idleTimeout");
-  private static final Set<String> SERVER_KEYS = keys("host", "port", "idempotencyWindow");
+  private static final Set<String> SERVER_KEYS = keys("host", "port", "idempotencyWindow", "tls");
+  private static final Set<String> TLS_KEYS = keys("cert", "key", "clientCa", "clientAuth");
+  private static final Set<String> AUTH_KEYS = keys("principals", "sessionLifetime", "maxSessions");
+  private static final Set<String> PRINCIPAL_KEYS = keys("name", "tokens", "password", "certificate", "grants");
+  private static final Set<String> GRANT_KEYS = keys("prefix", "access");
   private static final Set<String> STORAGE_KEYS = keys("memory", "disk_mapped", "disk");
   private static final Set<String> MEMORY_KEYS = keys("capacity");
   private static final Set<String> DISK_KEYS = keys("path", "capacity");
@@ -104,10 +109,11 @@ final class ConfigParser {
     List<StorageClassConfig> classes = storageClasses(top.get("storageClasses"), storage, stores);
     List<LimitPolicyConfig> policies = limitPolicies(top.get("limitPolicies"), classes);
     SqlConfig sql = sql(top.get("sql"));
+    AuthConfig auth = auth(top.get("auth"));
     if (!errors.isEmpty()) {
       throw new ConfigException(source, errors);
     }
-    return new HangarConfig(server, storage, stores, classes, policies, sql);
+    return new HangarConfig(server, storage, stores, classes, policies, sql, auth);
   }
 
   // ---- sections -------------------------------------------------------------------------
@@ -127,7 +133,146 @@ final class ConfigParser {
     }
     int port = integer("server.port", m.get("port"), 0, 65535, ServerConfig.DEFAULT_PORT);
     Duration window = positiveDuration("server.idempotencyWindow", m.get("idempotencyWindow"), ServerConfig.DEFAULT_IDEMPOTENCY_WINDOW);
-    return new ServerConfig(host, port, window);
+    Optional<TlsConfig> tls = m.get("tls") == null ? Optional.empty() : Optional.ofNullable(tls(m.get("tls")));
+    return new ServerConfig(host, port, window, tls);
+  }
+
+  private TlsConfig tls(Object value) {
+    Map<String, Object> m = mapping("server.tls", "server.tls", value, TLS_KEYS);
+    if (m == null) {
+      return null;
+    }
+    Optional<Path> cert = requiredPath("server.tls.cert", m.get("cert"));
+    Optional<Path> key = requiredPath("server.tls.key", m.get("key"));
+    Optional<Path> ca = m.get("clientCa") == null ? Optional.empty() : requiredPath("server.tls.clientCa", m.get("clientCa"));
+    TlsConfig.ClientAuth clientAuth = enumValue("server.tls.clientAuth", m.get("clientAuth"), TlsConfig.ClientAuth.class,
+        ca.isPresent() ? TlsConfig.ClientAuth.REQUIRE : TlsConfig.ClientAuth.NONE);
+    if (clientAuth == TlsConfig.ClientAuth.NONE && ca.isPresent()) {
+      error("server.tls.clientAuth", "is none, but server.tls.clientCa is given (use require or optional, or drop clientCa)");
+      return null;
+    }
+    if (clientAuth != null && clientAuth != TlsConfig.ClientAuth.NONE && ca.isEmpty()) {
+      error("server.tls.clientCa", "is required for clientAuth " + clientAuth.name().toLowerCase(Locale.ROOT) + " (the CA that signs client certificates)");
+      return null;
+    }
+    if (cert.isEmpty() || key.isEmpty() || clientAuth == null) {
+      return null;
+    }
+    return new TlsConfig(cert.get(), key.get(), ca, clientAuth);
+  }
+
+  private AuthConfig auth(Object value) {
+    if (value == null) {
+      return AuthConfig.NONE;
+    }
+    Map<String, Object> m = mapping("auth", "auth", value, AUTH_KEYS);
+    if (m == null) {
+      return AuthConfig.NONE;
+    }
+    Duration lifetime = positiveDuration("auth.sessionLifetime", m.get("sessionLifetime"), AuthConfig.DEFAULT_SESSION_LIFETIME);
+    int maxSessions = integer("auth.maxSessions", m.get("maxSessions"), 1, 10_000_000, AuthConfig.DEFAULT_MAX_SESSIONS);
+    List<Object> items = list("auth.principals", m.get("principals"));
+    if (items.isEmpty() && !(m.get("principals") != null && !(m.get("principals") instanceof List<?>))) {
+      error("auth.principals", "needs at least one principal (leave auth out for a node without authentication)");
+    }
+    List<AuthConfig.Principal> principals = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    Map<String, String> tokenOwners = new HashMap<>();
+    Map<String, String> subjectOwners = new HashMap<>();
+    for (int i = 0; i < items.size(); i++) {
+      String path = "auth.principals[" + i + "]";
+      Map<String, Object> p = mapping(path, path, items.get(i), PRINCIPAL_KEYS);
+      if (p == null) {
+        continue;
+      }
+      String name = requiredString(path + ".name", p.get("name"));
+      if (name != null && (name.isBlank() || name.equals(AuthConfig.ANONYMOUS))) {
+        error(path + ".name", name.isBlank() ? "must not be empty" : quote(name) + " is reserved");
+        name = null;
+      } else if (name != null && !names.add(name)) {
+        error(path + ".name", quote(name) + " is already used by another principal");
+        name = null;
+      }
+      boolean ok = name != null;
+      List<String> tokens = new ArrayList<>();
+      List<Object> rawTokens = list(path + ".tokens", p.get("tokens"));
+      for (int t = 0; t < rawTokens.size(); t++) {
+        String tpath = path + ".tokens[" + t + "]";
+        String hash = optionalString(tpath, rawTokens.get(t)).orElse(null);
+        if (hash == null) {
+          ok = false;
+        } else if (!AuthConfig.TOKEN_HASH.matcher(hash).matches()) {
+          error(tpath, "is not a token hash; store tokens as sha256:<64 hex digits>, never in plain text (run ./hangar hash-secret --token)");
+          ok = false;
+        } else if (tokenOwners.putIfAbsent(hash, path) != null) {
+          error(tpath, "is also given to " + tokenOwners.get(hash) + " (a token identifies one principal)");
+          ok = false;
+        } else {
+          tokens.add(hash);
+        }
+      }
+      Optional<String> password = optionalString(path + ".password", p.get("password"));
+      if (password.isPresent()) {
+        java.util.regex.Matcher pm = AuthConfig.PASSWORD_HASH.matcher(password.get());
+        if (!pm.matches()) {
+          error(path + ".password", "is not a password hash; store passwords as pbkdf2-sha256:<iterations>:<salt>:<hash>,"
+              + " never in plain text (run ./hangar hash-secret)");
+          ok = false;
+        } else if (Long.parseLong(pm.group(1)) < AuthConfig.MIN_PBKDF2_ITERATIONS) {
+          error(path + ".password", "uses " + pm.group(1) + " PBKDF2 iterations; use at least " + AuthConfig.MIN_PBKDF2_ITERATIONS
+              + " (./hangar hash-secret uses 600000)");
+          ok = false;
+        }
+      }
+      Optional<String> certificate = optionalString(path + ".certificate", p.get("certificate"));
+      if (certificate.isPresent()) {
+        try {
+          String subject = AuthConfig.canonicalSubject(certificate.get());
+          certificate = Optional.of(subject);
+          if (subjectOwners.putIfAbsent(subject, path) != null) {
+            error(path + ".certificate", quote(subject) + " is also mapped by " + subjectOwners.get(subject));
+            ok = false;
+          }
+        } catch (IllegalArgumentException e) {
+          error(path + ".certificate", quote(certificate.get()) + " is not a certificate subject (write it like CN=etl,O=Example)");
+          ok = false;
+        }
+      }
+      if (ok && tokens.isEmpty() && password.isEmpty() && certificate.isEmpty()) {
+        error(path, "has no credentials (give tokens, a password or a certificate subject)");
+        ok = false;
+      }
+      List<AuthConfig.Grant> grants = new ArrayList<>();
+      List<Object> rawGrants = list(path + ".grants", p.get("grants"));
+      for (int g = 0; g < rawGrants.size(); g++) {
+        String gpath = path + ".grants[" + g + "]";
+        Map<String, Object> gm = mapping(gpath, gpath, rawGrants.get(g), GRANT_KEYS);
+        if (gm == null) {
+          ok = false;
+          continue;
+        }
+        String prefix = gm.get("prefix") == null ? null : optionalString(gpath + ".prefix", gm.get("prefix")).orElse(null);
+        if (gm.get("prefix") == null) {
+          error(gpath + ".prefix", "is required (\"\" grants every path)");
+        }
+        if (gm.get("access") == null) {
+          error(gpath + ".access", "is required (use read, write or admin)");
+        }
+        AuthConfig.Access access = enumValue(gpath + ".access", gm.get("access"), AuthConfig.Access.class, null);
+        if (prefix == null || access == null) {
+          ok = false;
+          continue;
+        }
+        grants.add(new AuthConfig.Grant(prefix, access));
+      }
+      if (ok) {
+        principals.add(new AuthConfig.Principal(name, tokens, password, certificate, grants));
+      }
+    }
+    if (!errors.isEmpty()) {
+      return AuthConfig.NONE;
+    }
+    return new AuthConfig(principals, lifetime, maxSessions);
   }
 
   private SqlConfig sql(Object value) {

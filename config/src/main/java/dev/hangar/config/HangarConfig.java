@@ -18,7 +18,8 @@ public record HangarConfig(
     List<DurableStoreConfig> durableStores,
     List<StorageClassConfig> storageClasses,
     List<LimitPolicyConfig> limitPolicies,
-    SqlConfig sql) {
+    SqlConfig sql,
+    AuthConfig auth) {
 
   /** The classpath resource holding the embedded default config. */
   public static final String DEFAULT_RESOURCE = "/dev/hangar/config/hangar-default.yaml";
@@ -71,9 +72,24 @@ public record HangarConfig(
         }
       }
     }
+    if (auth == null) {
+      problems.add("auth must not be null (use AuthConfig.NONE)");
+    } else if (server.tls().map(t -> !t.mutual()).orElse(true)) {
+      for (AuthConfig.Principal p : auth.principals()) {
+        if (p.certificate().isPresent()) {
+          problems.add("principal \"" + p.name() + "\" is known by its client certificate, but server.tls has no clientCa to verify one");
+        }
+      }
+    }
     if (!problems.isEmpty()) {
       throw new ConfigException("(config)", problems);
     }
+  }
+
+  /** A config without {@code auth}: anyone who reaches the port may do anything. */
+  public HangarConfig(ServerConfig server, StorageConfig storage, List<DurableStoreConfig> durableStores,
+      List<StorageClassConfig> storageClasses, List<LimitPolicyConfig> limitPolicies, SqlConfig sql) {
+    this(server, storage, durableStores, storageClasses, limitPolicies, sql, AuthConfig.NONE);
   }
 
   /** Reads and validates {@code file}, expanding {@code ${NAME}} from the process environment. */
@@ -83,6 +99,8 @@ public record HangarConfig(
       text = Files.readString(file, StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
       throw new ConfigException(file.toString(), List.of("file not found"));
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new ConfigException(file.toString(), List.of("the file is not UTF-8 text (save it as UTF-8; YAML config files must be)"));
     } catch (IOException e) {
       throw new ConfigException(file.toString(), List.of("cannot read file: " + e.getMessage()));
     }
@@ -117,11 +135,11 @@ public record HangarConfig(
 
   /** The same config listening on another port (0 picks a free one). */
   public HangarConfig withPort(int port) {
-    return new HangarConfig(server.withPort(port), storage, durableStores, storageClasses, limitPolicies, sql);
+    return new HangarConfig(server.withPort(port), storage, durableStores, storageClasses, limitPolicies, sql, auth);
   }
 
   /** The same config with another {@code sql:} section; used by tests. */
   public HangarConfig withSql(SqlConfig newSql) {
-    return new HangarConfig(server, storage, durableStores, storageClasses, limitPolicies, newSql);
+    return new HangarConfig(server, storage, durableStores, storageClasses, limitPolicies, newSql, auth);
   }
 }

@@ -1,10 +1,10 @@
 package dev.hangar.config;
 
 /**
- * Where the Flight endpoint listens, and how long a put's {@code x-hangar-idempotency-key} is
- * remembered ({@code idempotencyWindow}, 24 hours unless set).
+ * Where the Flight endpoint listens, whether it speaks TLS ({@code tls}), and how long a put's
+ * {@code x-hangar-idempotency-key} is remembered ({@code idempotencyWindow}, 24 hours unless set).
  */
-public record ServerConfig(String host, int port, java.time.Duration idempotencyWindow) {
+public record ServerConfig(String host, int port, java.time.Duration idempotencyWindow, java.util.Optional<TlsConfig> tls) {
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8815;
   public static final java.time.Duration DEFAULT_IDEMPOTENCY_WINDOW = java.time.Duration.ofHours(24);
@@ -13,14 +13,24 @@ public record ServerConfig(String host, int port, java.time.Duration idempotency
     Checks.check(host != null && !host.isBlank(), "server.host must not be empty");
     Checks.check(port >= 0 && port <= 65535, "server.port must be 0..65535, got %s", port);
     Checks.check(idempotencyWindow != null && idempotencyWindow.toMillis() > 0, "server.idempotencyWindow must be positive");
+    Checks.check(tls != null, "server.tls must not be null (use Optional.empty())");
+  }
+
+  public ServerConfig(String host, int port, java.time.Duration idempotencyWindow) {
+    this(host, port, idempotencyWindow, java.util.Optional.empty());
   }
 
   public ServerConfig(String host, int port) {
     this(host, port, DEFAULT_IDEMPOTENCY_WINDOW);
   }
 
+  /** Whether {@code host} names this machine only (clients elsewhere cannot connect). */
+  public boolean isLoopback() {
+    return host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]");
+  }
+
   /** The same server on another port (0 picks a free one); used by tests and benchmarks. */
   public ServerConfig withPort(int newPort) {
-    return new ServerConfig(host, newPort, idempotencyWindow);
+    return new ServerConfig(host, newPort, idempotencyWindow, tls);
   }
 }

@@ -122,7 +122,7 @@ class ConfigParserTest {
   @Test
   void unknownTopLevelKey() {
     assertThat(errors(MINIMAL + "limits: []\n"))
-        .containsExactly("limits: is not a known key (valid here: durableStores, limitPolicies, server, sql, storage, storageClasses)");
+        .containsExactly("limits: is not a known key (valid here: auth, durableStores, limitPolicies, server, sql, storage, storageClasses)");
   }
 
   @Test
@@ -330,5 +330,72 @@ class ConfigParserTest {
       }
     }
     assertThat(rejected).isGreaterThan(500);
+  }
+
+  private static final String TOKEN_HASH = "sha256:" + "ab".repeat(32);
+
+  @Test
+  void authAndTlsParseIntoPrincipalsWithGrants() {
+    HangarConfig c = parse(MINIMAL + """
+        server: {tls: {cert: /etc/hangar/cert.pem, key: /etc/hangar/key.pem, clientCa: /etc/hangar/ca.pem}}
+        auth:
+          sessionLifetime: 30m
+          principals:
+            - {name: etl, tokens: ["%s"], certificate: "CN=etl, O=Example", grants: [{prefix: "cache/t1/", access: write}]}
+        """.formatted(TOKEN_HASH));
+    assertThat(c.server().tls().orElseThrow().clientAuth()).isEqualTo(TlsConfig.ClientAuth.REQUIRE);
+    assertThat(c.auth().sessionLifetime()).isEqualTo(java.time.Duration.ofMinutes(30));
+    AuthConfig.Principal p = c.auth().principals().get(0);
+    assertThat(p.certificate()).contains("CN=etl,O=Example");
+    assertThat(p.grants()).containsExactly(new AuthConfig.Grant("cache/t1/", AuthConfig.Access.WRITE));
+    assertThat(parse(MINIMAL).auth().enabled()).isFalse();
+  }
+
+  @Test
+  void secretsInPlainTextAndBrokenGrantsAreRefusedWithTheFix() {
+    assertThat(errors(MINIMAL + """
+        auth:
+          principals:
+            - {name: a, tokens: [s3cret], grants: [{prefix: x/, access: own}]}
+            - {name: b, password: hunter2, grants: [{access: read}]}
+            - {name: c, password: "pbkdf2-sha256:1000:c2FsdHNhbHRzYWx0c2FsdA==:aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g="}
+            - {name: c, certificate: "CN=x"}
+            - {name: anonymous, tokens: ["%s"]}
+            - {name: e}
+        """.formatted(TOKEN_HASH))).containsExactly(
+        "auth.principals[0].tokens[0]: is not a token hash; store tokens as sha256:<64 hex digits>, never in plain text (run ./hangar hash-secret --token)",
+        "auth.principals[0].grants[0].access: \"own\" is not valid (use read, write, admin)",
+        "auth.principals[1].password: is not a password hash; store passwords as pbkdf2-sha256:<iterations>:<salt>:<hash>, never in plain text (run ./hangar hash-secret)",
+        "auth.principals[1].grants[0].prefix: is required (\"\" grants every path)",
+        "auth.principals[2].password: uses 1000 PBKDF2 iterations; use at least 10000 (./hangar hash-secret uses 600000)",
+        "auth.principals[3].name: \"c\" is already used by another principal",
+        "auth.principals[4].name: \"anonymous\" is reserved",
+        "auth.principals[5]: has no credentials (give tokens, a password or a certificate subject)");
+    assertThat(errors(MINIMAL + "auth: {principals: []}\n"))
+        .containsExactly("auth.principals: needs at least one principal (leave auth out for a node without authentication)");
+  }
+
+  @Test
+  void tlsNeedsACertAndKeyAndClientAuthNeedsACa() {
+    assertThat(errors(MINIMAL + "server: {tls: {cert: a.pem, clientAuth: require}}\n")).containsExactly(
+        "server.tls.key: is required",
+        "server.tls.clientCa: is required for clientAuth require (the CA that signs client certificates)");
+    assertThat(errors(MINIMAL + "server: {tls: {cert: a.pem, key: k.pem, clientCa: ca.pem, clientAuth: none}}\n")).containsExactly(
+        "server.tls.clientAuth: is none, but server.tls.clientCa is given (use require or optional, or drop clientCa)");
+  }
+
+  @Test
+  void aCertificatePrincipalNeedsMutualTls() {
+    assertThatThrownBy(() -> parse(MINIMAL + "auth: {principals: [{name: etl, certificate: \"CN=etl\"}]}\n"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("principal \"etl\" is known by its client certificate, but server.tls has no clientCa to verify one");
+  }
+
+  @Test
+  void aConfigFileThatIsNotUtf8SaysSo(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path f = dir.resolve("latin1.yaml");
+    java.nio.file.Files.write(f, (MINIMAL + "# caf\u00e9\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    assertThatThrownBy(() -> HangarConfig.load(f)).isInstanceOfSatisfying(ConfigException.class,
+        e -> assertThat(e.errors()).containsExactly("the file is not UTF-8 text (save it as UTF-8; YAML config files must be)"));
   }
 }

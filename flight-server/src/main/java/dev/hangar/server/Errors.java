@@ -41,6 +41,8 @@ public final class Errors {
         || t instanceof dev.hangar.tiers.ipc.InvalidMessageException
         || t instanceof dev.hangar.server.sql.SqlRejectedException) {
       status = CallStatus.INVALID_ARGUMENT;
+    } else if (t instanceof dev.hangar.server.security.Grants.PermissionDeniedException) {
+      status = CallStatus.UNAUTHORIZED;
     } else if (t instanceof FlightNotFoundException) {
       status = CallStatus.NOT_FOUND;
     } else if (t instanceof InsufficientCapacityException || t instanceof FlightTooLargeException

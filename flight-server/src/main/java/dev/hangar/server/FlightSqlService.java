@@ -1,5 +1,7 @@
 package dev.hangar.server;
 
+import dev.hangar.server.security.Authenticator;
+import dev.hangar.server.security.Grants;
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
@@ -79,17 +81,20 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
   private final java.util.concurrent.atomic.AtomicInteger expired = new java.util.concurrent.atomic.AtomicInteger();
 
   /** A result waiting for its DoGet. */
-  private record Pending(RunningQuery query) {}
+  /** A result waiting to be fetched, by the principal that ran it and nobody else. */
+  private record Pending(RunningQuery query, String owner) {}
 
   /** A prepared statement: its SQL, schemas and the parameters bound last. */
   private static final class Prepared {
     final String sql;
     final SqlEngine.Described described;
+    final String owner;
     volatile List<Object> parameters = List.of();
 
-    Prepared(String sql, SqlEngine.Described described) {
+    Prepared(String sql, SqlEngine.Described described, String owner) {
       this.sql = sql;
       this.described = described;
+      this.owner = owner;
     }
   }
 
@@ -173,7 +178,7 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
 
   @Override
   public void getStreamStatement(FlightSql.TicketStatementQuery ticket, CallContext context, ServerStreamListener listener) {
-    Pending p = results.asMap().remove(ticket.getStatementHandle());
+    Pending p = take(ticket.getStatementHandle());
     if (p == null) {
       listener.error(CallStatus.NOT_FOUND.withDescription("Cannot fetch the result: it was already fetched, cancelled, or"
           + " left unfetched longer than sql.idleTimeout (" + dev.hangar.config.Durations.format(engine.config().idleTimeout())
@@ -185,9 +190,21 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
 
   private FlightInfo pendingInfo(RunningQuery q, FlightDescriptor descriptor) {
     ByteString handle = newHandle();
-    results.put(handle, new Pending(q));
+    results.put(handle, new Pending(q, Authenticator.current().name()));
     Ticket ticket = new Ticket(Any.pack(FlightSql.TicketStatementQuery.newBuilder().setStatementHandle(handle).build()).toByteArray());
     return FlightInfo.builder(q.schema(), descriptor, List.of(new FlightEndpoint(ticket))).setOrdered(true).build();
+  }
+
+  /**
+   * Removes and returns the pending result of {@code handle} if the current principal ran it; to
+   * anyone else it does not exist (a handle is 128 random bits, but a leaked one must not help).
+   */
+  private Pending take(ByteString handle) {
+    Pending p = results.getIfPresent(handle);
+    if (p == null || !p.owner().equals(Authenticator.current().name())) {
+      return null;
+    }
+    return results.asMap().remove(handle, p) ? p : null;
   }
 
   /** Streams {@code q} to the client from Hangar's executor, with backpressure, then closes it. */
@@ -220,7 +237,7 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
       StreamListener<Result> listener) {
     SqlEngine.Described d = engine.describe(request.getQuery());
     ByteString handle = newHandle();
-    prepared.put(handle, new Prepared(request.getQuery(), d));
+    prepared.put(handle, new Prepared(request.getQuery(), d, Authenticator.current().name()));
     FlightSql.ActionCreatePreparedStatementResult result = FlightSql.ActionCreatePreparedStatementResult.newBuilder()
         .setPreparedStatementHandle(handle)
         .setDatasetSchema(ByteString.copyFrom(serialize(d.dataset())))
@@ -233,13 +250,16 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
   @Override
   public void closePreparedStatement(FlightSql.ActionClosePreparedStatementRequest request, CallContext context,
       StreamListener<Result> listener) {
-    prepared.invalidate(request.getPreparedStatementHandle());
+    Prepared p = prepared.getIfPresent(request.getPreparedStatementHandle());
+    if (p != null && p.owner.equals(Authenticator.current().name())) {
+      prepared.invalidate(request.getPreparedStatementHandle());
+    }
     listener.onCompleted();
   }
 
   private Prepared prepared(ByteString handle) {
     Prepared p = prepared.getIfPresent(handle); // an access: it resets the idle timer
-    if (p == null) {
+    if (p == null || !p.owner.equals(Authenticator.current().name())) { // another principal's: it does not exist
       throw CallStatus.NOT_FOUND.withDescription("Unknown prepared statement: it was closed, or unused longer than sql.idleTimeout ("
           + dev.hangar.config.Durations.format(engine.config().idleTimeout()) + "); prepare it again").toRuntimeException();
     }
@@ -360,7 +380,7 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
       try {
         Any any = Any.parseFrom(e.getTicket().getBytes());
         if (any.is(FlightSql.TicketStatementQuery.class)) {
-          Pending p = results.asMap().remove(any.unpack(FlightSql.TicketStatementQuery.class).getStatementHandle());
+          Pending p = take(any.unpack(FlightSql.TicketStatementQuery.class).getStatementHandle());
           if (p != null) {
             p.query().interrupt("Cancelled by the client");
             p.query().close();
@@ -469,7 +489,7 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
     if (here) {
       Pattern name = command.hasTableNameFilterPattern() ? like(command.getTableNameFilterPattern()) : null;
       for (FlightSummary s : store.list("")) {
-        if (name == null || name.matcher(s.path()).matches()) {
+        if (Grants.mayRead(s.path()) && (name == null || name.matcher(s.path()).matches())) {
           rows.add(command.getIncludeSchema()
               ? new Object[] {CATALOG, SCHEMA, s.path(), TABLE_TYPE, s.isComplete() ? s.schema().ipcMessage() : new byte[0]}
               : new Object[] {CATALOG, SCHEMA, s.path(), TABLE_TYPE});

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.hangar.storage.FlightLease;
+import dev.hangar.config.AuthConfig.Access;
+import dev.hangar.server.security.Grants;
 import dev.hangar.storage.FlightPath;
 import dev.hangar.storage.FlightStore;
 import dev.hangar.storage.FlightSummary;
@@ -173,20 +175,22 @@ final class HangarProducer implements FlightProducer {
       }
       Object result =
           switch (action.getType()) {
-            case "delete" -> describe(store.delete(FlightPath.fromUtf8(body, "delete body")), "deleted");
-            case "describe" -> describe(store.info(FlightPath.fromUtf8(body, "describe body")), "describe");
+            case "delete" -> describe(store.delete(granted(Access.WRITE, FlightPath.fromUtf8(body, "delete body"))), "deleted");
+            case "describe" -> describe(store.info(granted(Access.READ, FlightPath.fromUtf8(body, "describe body"))), "describe");
             case "delete-prefix" -> {
               String prefix = utf8(body, "delete-prefix body");
               if (prefix.isEmpty()) {
                 throw new Errors.BadRequestException(
                     "Cannot delete-prefix with an empty prefix: it would delete every flight (name a prefix, e.g. cache/tenant1/)");
               }
+              Grants.requireWriteUnder(prefix);
               Map<String, Object> m = new LinkedHashMap<>();
               m.put("prefix", prefix);
               m.put("deleted", store.deletePrefix(prefix));
               yield m;
             }
             case "stats" -> {
+              Grants.requireNodeAdmin("read the node's stats");
               Map<String, Object> m = stats(store.stats());
               if (sql != null) {
                 m.put("sql", sql.stats());
@@ -237,7 +241,7 @@ final class HangarProducer implements FlightProducer {
     if (request == null || !request.path("sql").isTextual() || !request.path("path").isTextual()) {
       throw new Errors.BadRequestException("Invalid query-to-flight body: send JSON {\"sql\": \"SELECT ...\", \"path\": \"cache/t1/report\"}");
     }
-    String path = FlightPath.of(List.of(request.get("path").asText()));
+    String path = granted(Access.WRITE, FlightPath.of(List.of(request.get("path").asText())));
     Map<String, Object> m = Json.putResult(engine.storeResult(request.get("sql").asText(), path));
     return m;
   }
@@ -249,11 +253,16 @@ final class HangarProducer implements FlightProducer {
     } catch (java.io.IOException | java.net.URISyntaxException | RuntimeException e) {
       throw new Errors.BadRequestException("Invalid RenewFlightEndpoint request: the body is not a serialized RenewFlightEndpointRequest");
     }
-    FlightSummary s = store.renew(FlightPath.fromUtf8(request.getFlightEndpoint().getTicket().getBytes(), "ticket"));
+    FlightSummary s = store.renew(granted(Access.WRITE, FlightPath.fromUtf8(request.getFlightEndpoint().getTicket().getBytes(), "ticket")));
     java.nio.ByteBuffer out = endpoint(s).serialize();
     byte[] bytes = new byte[out.remaining()];
     out.get(bytes);
     return bytes;
+  }
+
+  private static String granted(Access access, String path) {
+    Grants.require(access, path);
+    return path;
   }
 
   private static Map<String, Object> describe(FlightSummary s, String what) {

@@ -47,6 +47,9 @@ public final class HangarServer implements AutoCloseable {
   /** This build's version, as Flight SQL's SqlInfo reports it. */
   public static final String VERSION = "0.1.0-SNAPSHOT";
 
+  /** How often the TLS files are checked for changes. */
+  private static final Duration TLS_RELOAD = Duration.ofSeconds(5);
+
   /** Bytes queued to a slow client before Arrow's handlers (Flight SQL results) wait: Flight's default. */
   private static final int BACKPRESSURE_THRESHOLD = 10 << 20;
 
@@ -72,6 +75,7 @@ public final class HangarServer implements AutoCloseable {
   private final BufferAllocator sqlAllocator;
   private final dev.hangar.server.sql.SqlEngine sqlEngine; // null when sql.enabled is false
   private final FlightSqlService sql;
+  private final dev.hangar.server.security.Authenticator authenticator;
   private final CallTracker calls = new CallTracker();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -138,7 +142,25 @@ public final class HangarServer implements AutoCloseable {
         this.sql = null;
       }
       HangarProducer producer = new HangarProducer(store, calls, sql, sqlEngine);
+      // Arrow's builder gets a plain location; TLS is set on the Netty builder below, with credentials
+      // that are re-read when their files change (Arrow's useTls reads them once).
       Location location = Location.forGrpcInsecure(config.server().host(), config.server().port());
+      dev.hangar.server.security.TlsCredentials tls = null;
+      if (config.server().tls().isPresent()) {
+        try {
+          tls = dev.hangar.server.security.TlsCredentials.load(config.server().tls().get());
+        } catch (dev.hangar.server.security.PemFiles.TlsFileException e) {
+          throw new ConfigException("(cannot serve it)", List.of(e.getMessage()));
+        }
+        dev.hangar.server.security.TlsCredentials reloading = tls;
+        sweeper.scheduleWithFixedDelay(reloading::reloadIfChanged, TLS_RELOAD.toSeconds(), TLS_RELOAD.toSeconds(), TimeUnit.SECONDS);
+      }
+      this.authenticator = new dev.hangar.server.security.Authenticator(config.auth(),
+          config.server().tls().map(dev.hangar.config.TlsConfig::mutual).orElse(false));
+      if (!config.auth().enabled() && !config.server().isLoopback()) {
+        LOG.warn("Hangar listens on {} without authentication: anyone who can reach the port can read, write and delete"
+            + " every flight. Configure auth (and server.tls) before exposing it.", config.server().host());
+      }
       this.grpcExecutor = Executors.newCachedThreadPool(daemonThreads("hangar-grpc"));
       // Arrow's Flight service with the data plane in place of its path calls (see DataPlane); gRPC keeps
       // the last service registered under a name, and Flight's middleware still wraps every call.
@@ -147,14 +169,21 @@ public final class HangarServer implements AutoCloseable {
               .createFlightService(flightAllocator, producer, org.apache.arrow.flight.auth.ServerAuthHandler.NO_OP, grpcExecutor)
               .bindService()),
           new org.apache.arrow.flight.grpc.ServerBackpressureThresholdInterceptor(BACKPRESSURE_THRESHOLD),
-          new org.apache.arrow.flight.auth.ServerAuthInterceptor(org.apache.arrow.flight.auth.ServerAuthHandler.NO_OP));
+          new org.apache.arrow.flight.auth.ServerAuthInterceptor(org.apache.arrow.flight.auth.ServerAuthHandler.NO_OP),
+          authenticator); // the last one runs first: every call is authenticated before anything else
+      io.netty.handler.ssl.SslContext ssl = tls == null ? null : tls.sslContext();
       this.server =
           FlightServer.builder(flightAllocator, location, producer)
               .middleware(RequestLog.KEY, new RequestLog.Factory())
               .executor(grpcExecutor)
               .backpressureThreshold(BACKPRESSURE_THRESHOLD)
               .transportHint("grpc.builderConsumer",
-                  (java.util.function.Consumer<io.grpc.netty.NettyServerBuilder>) b -> b.addService(service))
+                  (java.util.function.Consumer<io.grpc.netty.NettyServerBuilder>) b -> {
+                    b.addService(service);
+                    if (ssl != null) {
+                      b.sslContext(ssl);
+                    }
+                  })
               .build();
       server.start();
     } catch (IOException | RuntimeException | Error e) {
@@ -218,6 +247,7 @@ public final class HangarServer implements AutoCloseable {
           + Sizes.format(direct) + " (the server needs capacity + " + Sizes.format(WORKING_MEMORY)
           + "; raise HANGAR_MAX_DIRECT_MEMORY or -XX:MaxDirectMemorySize, or lower the capacity)");
     }
+    config.server().tls().ifPresent(tls -> problems.addAll(dev.hangar.server.security.TlsCredentials.problems(tls, java.time.Instant.now())));
     if (!problems.isEmpty()) {
       throw new ConfigException("(cannot serve it)", problems);
     }
@@ -230,7 +260,14 @@ public final class HangarServer implements AutoCloseable {
   }
 
   public Location location() {
-    return Location.forGrpcInsecure(config.server().host(), port());
+    return config.server().tls().isPresent()
+        ? Location.forGrpcTls(config.server().host(), port())
+        : Location.forGrpcInsecure(config.server().host(), port());
+  }
+
+  /** Who authenticated how often, and failures by reason. */
+  public dev.hangar.server.security.Authenticator authenticator() {
+    return authenticator;
   }
 
   /** The store behind the endpoint; tests use it to check invariants. */

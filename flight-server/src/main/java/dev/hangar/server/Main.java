@@ -19,6 +19,9 @@ public final class Main {
       usage: hangar serve [--config FILE]     start a node (without --config: the embedded default)
              hangar check-config FILE         validate a config; print every error; exit 1 if there is one
              hangar default-config            print the embedded default config
+             hangar hash-secret               read a password (prompt, or one line of stdin); print its hash for auth.principals[].password
+             hangar hash-secret --token       read a bearer token likewise; print its hash for auth.principals[].tokens
+             hangar hash-secret --new-token   make a random bearer token; print it (give it to the client) and its hash (for the config)
       """;
 
   private Main() {}
@@ -43,6 +46,11 @@ public final class Main {
       case "check-config":
         if (args.length == 2) {
           return checkConfig(Path.of(args[1]));
+        }
+        break;
+      case "hash-secret":
+        if (args.length == 1 || args.length == 2 && (args[1].equals("--token") || args[1].equals("--new-token"))) {
+          return hashSecret(args.length == 1 ? "password" : args[1].substring(2));
         }
         break;
       case "default-config":
@@ -80,12 +88,76 @@ public final class Main {
       System.out.printf("  limitPolicies[%d]: %s over %s%n", i, policies.get(i).type(), policies.get(i).storageClasses());
     }
     System.out.println("  " + describeSql(config.sql()));
+    System.out.println("  " + describeSecurity(config));
+    List<String> tlsProblems = config.server().tls()
+        .map(t -> dev.hangar.server.security.TlsCredentials.problems(t, java.time.Instant.now())).orElse(List.of());
+    if (!tlsProblems.isEmpty()) {
+      System.err.println(file + ": TLS files cannot be used:");
+      tlsProblems.forEach(p -> System.err.println("  " + p));
+      return 1;
+    }
     List<String> unsupported = Unsupported.find(config);
     if (!unsupported.isEmpty()) {
       System.out.println("Note: this build cannot serve this config yet (`serve` will refuse it):");
       unsupported.forEach(u -> System.out.println("  " + u));
     }
     return 0;
+  }
+
+  static String describeSecurity(HangarConfig config) {
+    String tls = config.server().tls().map(t -> "TLS" + switch (t.clientAuth()) {
+      case REQUIRE -> " with client certificates required";
+      case OPTIONAL -> " with optional client certificates";
+      case NONE -> "";
+    }).orElse("no TLS (plain text)");
+    String auth = config.auth().enabled()
+        ? "auth: " + config.auth().principals().size() + " principal(s) " + config.auth().principals().stream().map(p -> p.name()).toList()
+        : "auth: none (every caller may do anything)";
+    return "security: " + tls + "; " + auth;
+  }
+
+  /** {@code hash-secret}: the stored forms of secrets, so that a config never holds one in plain text. */
+  static int hashSecret(String kind) {
+    if (kind.equals("new-token")) {
+      String token = dev.hangar.server.security.Secrets.newToken();
+      System.out.println("token (give this to the client, once): " + token);
+      System.out.println("hash (put this in auth.principals[].tokens): " + dev.hangar.server.security.Secrets.tokenHash(token));
+      return 0;
+    }
+    char[] secret = readSecret(kind);
+    if (secret == null || secret.length == 0) {
+      System.err.println("hash-secret: no " + kind + " given (type it at the prompt, or pipe it in on one line)");
+      return 1;
+    }
+    try {
+      System.out.println(kind.equals("token")
+          ? dev.hangar.server.security.Secrets.tokenHash(new String(secret))
+          : dev.hangar.server.security.Secrets.passwordHash(secret, dev.hangar.server.security.Secrets.PASSWORD_ITERATIONS));
+      return 0;
+    } finally {
+      java.util.Arrays.fill(secret, '\0');
+    }
+  }
+
+  private static char[] readSecret(String kind) {
+    java.io.Console console = System.console();
+    if (console != null) {
+      char[] first = console.readPassword("%s: ", kind);
+      if (kind.equals("password") && first != null) {
+        char[] again = console.readPassword("password again: ");
+        if (again == null || !java.util.Arrays.equals(first, again)) {
+          System.err.println("hash-secret: the two passwords differ");
+          return null;
+        }
+      }
+      return first;
+    }
+    try {
+      String line = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8)).readLine();
+      return line == null ? null : line.toCharArray();
+    } catch (java.io.IOException e) {
+      return null;
+    }
   }
 
   static String describeSql(dev.hangar.config.SqlConfig sql) {
@@ -124,10 +196,10 @@ public final class Main {
         stopped.countDown();
       }
     }, "hangar-shutdown"));
-    LOG.info("Hangar listening on grpc://{}:{} ({}; {}; {} storage class(es)); {}",
-        config.server().host(), server.port(), file == null ? "embedded default config" : file,
+    LOG.info("Hangar listening on {}://{}:{} ({}; {}; {} storage class(es)); {}; {}",
+        config.server().tls().isPresent() ? "grpc+tls" : "grpc", config.server().host(), server.port(), file == null ? "embedded default config" : file,
         String.join(", ", config.storage().types().values().stream().map(t -> t.type().key() + " " + Sizes.format(t.capacity())).toList()),
-        config.storageClasses().size(), describeSql(config.sql()));
+        config.storageClasses().size(), describeSql(config.sql()), describeSecurity(config));
     try {
       server.awaitTermination();
       stopped.await();

@@ -2,6 +2,8 @@ package dev.hangar.server.dataplane;
 
 import dev.hangar.server.CallTracker;
 import dev.hangar.server.Errors;
+import dev.hangar.config.AuthConfig.Access;
+import dev.hangar.server.security.Grants;
 import dev.hangar.storage.FlightLease;
 import dev.hangar.storage.FlightPath;
 import dev.hangar.storage.FlightStore;
@@ -57,6 +59,7 @@ final class DoGetCall extends ServerCall.Listener<Flight.Ticket> {
         throw new Errors.BadRequestException("DoGet needs a ticket (the UTF-8 flight path)");
       }
       path = FlightPath.fromUtf8(ticket.getTicket().toByteArray(), "ticket");
+      Grants.require(Access.READ, path);
       lease = store.open(path);
       cursor = lease.cursor();
       call.sendHeaders(new Metadata());

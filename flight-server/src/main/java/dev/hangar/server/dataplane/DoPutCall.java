@@ -5,6 +5,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.hangar.server.CallTracker;
 import dev.hangar.server.Errors;
 import dev.hangar.server.Json;
+import dev.hangar.config.AuthConfig.Access;
+import dev.hangar.server.security.Grants;
 import dev.hangar.storage.FlightPath;
 import dev.hangar.storage.FlightStore;
 import dev.hangar.storage.FlightSummary;
@@ -88,6 +90,7 @@ final class DoPutCall extends ServerCall.Listener<Object> {
 
   private void start(FlightDataFrame frame) {
     path = pathOf(frame.descriptor);
+    Grants.require(Access.WRITE, path);
     if (frame.header == null) {
       throw new InvalidMessageException("message 0 has no IPC header: a put starts with the flight's schema");
     }

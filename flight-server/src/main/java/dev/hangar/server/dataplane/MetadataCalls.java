@@ -4,7 +4,10 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.hangar.server.CallTracker;
+import dev.hangar.config.AuthConfig.Access;
 import dev.hangar.server.Errors;
+import dev.hangar.server.security.Authenticator;
+import dev.hangar.server.security.Grants;
 import dev.hangar.storage.FlightPath;
 import dev.hangar.storage.FlightStore;
 import dev.hangar.storage.FlightSummary;
@@ -32,12 +35,12 @@ final class MetadataCalls {
   }
 
   void getFlightInfo(Flight.FlightDescriptor descriptor, StreamObserver<Flight.FlightInfo> out) {
-    unary("GetFlightInfo", out, () -> info(store.info(pathOf(descriptor))));
+    unary("GetFlightInfo", out, () -> info(store.info(readable(pathOf(descriptor)))));
   }
 
   void getSchema(Flight.FlightDescriptor descriptor, StreamObserver<Flight.SchemaResult> out) {
     unary("GetSchema", out, () -> Flight.SchemaResult.newBuilder()
-        .setSchema(UnsafeByteOperations.unsafeWrap(store.info(pathOf(descriptor)).schema().ipcMessageBuffer())).build());
+        .setSchema(UnsafeByteOperations.unsafeWrap(store.info(readable(pathOf(descriptor))).schema().ipcMessageBuffer())).build());
   }
 
   /**
@@ -58,7 +61,7 @@ final class MetadataCalls {
     try {
       String prefix = FlightPath.decodeUtf8(criteria.getExpression().toByteArray())
           .orElseThrow(() -> new Errors.BadRequestException("Invalid ListFlights criteria: it is not UTF-8 text"));
-      flights = store.iterate(prefix);
+      flights = visible(prefix);
     } catch (RuntimeException e) {
       finish.run();
       out.onError(StatusUtils.toGrpcException(Errors.toFlight(e, "ListFlights")));
@@ -84,6 +87,43 @@ final class MetadataCalls {
         }
       }
     });
+  }
+
+  private static String readable(String path) {
+    Grants.require(Access.READ, path);
+    return path;
+  }
+
+  /**
+   * The flights under {@code prefix} the caller may read, in path order: only the catalog ranges its
+   * read grants cover are walked, so a tenant listing its own flights costs what it has, not what
+   * the node holds.
+   */
+  private Iterator<FlightSummary> visible(String prefix) {
+    List<String> ranges = Authenticator.current().readableRanges(prefix);
+    if (ranges.size() == 1) {
+      return store.iterate(ranges.get(0));
+    }
+    Iterator<String> next = ranges.iterator();
+    return new Iterator<>() {
+      private Iterator<FlightSummary> current = java.util.Collections.emptyIterator();
+
+      @Override
+      public boolean hasNext() {
+        while (!current.hasNext() && next.hasNext()) {
+          current = store.iterate(next.next());
+        }
+        return current.hasNext();
+      }
+
+      @Override
+      public FlightSummary next() {
+        if (!hasNext()) {
+          throw new java.util.NoSuchElementException();
+        }
+        return current.next();
+      }
+    };
   }
 
   private <T> void unary(String rpc, StreamObserver<T> out, java.util.function.Supplier<T> answer) {

@@ -413,9 +413,15 @@ public final class SqlEngine implements AutoCloseable {
 
   private FlightLease find(String name) {
     try {
+      dev.hangar.server.security.Grants.require(dev.hangar.config.AuthConfig.Access.READ, name);
       return store.open(name);
-    } catch (FlightNotFoundException e) {
-      List<String> similar = store.list("").stream().map(FlightSummary::path).filter(p -> p.equalsIgnoreCase(name)).toList();
+    } catch (FlightNotFoundException | dev.hangar.server.security.Grants.PermissionDeniedException e) {
+      // only flights the caller may read are candidates: the names of others' flights never show
+      List<String> similar = store.list("").stream().map(FlightSummary::path)
+          .filter(p -> p.equalsIgnoreCase(name) && dev.hangar.server.security.Grants.mayRead(p)).toList();
+      if (similar.isEmpty() && e instanceof dev.hangar.server.security.Grants.PermissionDeniedException denied) {
+        throw denied;
+      }
       if (similar.size() == 1) {
         return store.open(similar.get(0));
       }
