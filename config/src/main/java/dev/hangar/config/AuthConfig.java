@@ -19,12 +19,15 @@ import java.util.regex.Pattern;
  * {@code sha256:<64 hex>} (tokens are long random strings, so one fast hash is enough), a password
  * as {@code pbkdf2-sha256:<iterations>:<salt base64>:<hash base64>}. Session tokens handed out by
  * Handshake live {@code sessionLifetime} (1h) and at most {@code maxSessions} (10,000) exist at once.
+ * One principal may have at most {@code maxCallsPerPrincipal} (256) calls running at once.
  */
-public record AuthConfig(List<Principal> principals, Duration sessionLifetime, int maxSessions) {
+public record AuthConfig(List<Principal> principals, Duration sessionLifetime, int maxSessions, int maxCallsPerPrincipal) {
   public static final Duration DEFAULT_SESSION_LIFETIME = Duration.ofHours(1);
   public static final int DEFAULT_MAX_SESSIONS = 10_000;
+  /** Calls one principal may have running at once; more are RESOURCE_EXHAUSTED. */
+  public static final int DEFAULT_MAX_CALLS_PER_PRINCIPAL = 256;
   /** No authentication: every caller is {@link #ANONYMOUS}, with admin on every path. */
-  public static final AuthConfig NONE = new AuthConfig(List.of(), DEFAULT_SESSION_LIFETIME, DEFAULT_MAX_SESSIONS);
+  public static final AuthConfig NONE = new AuthConfig(List.of(), DEFAULT_SESSION_LIFETIME, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_CALLS_PER_PRINCIPAL);
   public static final String ANONYMOUS = "anonymous";
 
   public static final Pattern TOKEN_HASH = Pattern.compile("sha256:[0-9a-f]{64}");
@@ -77,6 +80,7 @@ public record AuthConfig(List<Principal> principals, Duration sessionLifetime, i
     principals = List.copyOf(principals);
     Checks.check(sessionLifetime != null && !sessionLifetime.isNegative() && !sessionLifetime.isZero(), "auth.sessionLifetime must be positive");
     Checks.check(maxSessions >= 1, "auth.maxSessions must be at least 1");
+    Checks.check(maxCallsPerPrincipal >= 1, "auth.maxCallsPerPrincipal must be at least 1");
     Set<String> names = new HashSet<>();
     Set<String> tokens = new HashSet<>();
     Set<String> subjects = new HashSet<>();

@@ -42,9 +42,9 @@ final class ConfigParser {
   private static final Set<String> SQL_KEYS =
       keys("enabled", "threads", "memoryLimit", "queryTimeout", "maxConcurrentQueries", "maxQueuedQueries", "queueTimeout",
           "idleTimeout");
-  private static final Set<String> SERVER_KEYS = keys("host", "port", "idempotencyWindow", "tls");
+  private static final Set<String> SERVER_KEYS = keys("host", "port", "idempotencyWindow", "tls", "maxMessageSize");
   private static final Set<String> TLS_KEYS = keys("cert", "key", "clientCa", "clientAuth");
-  private static final Set<String> AUTH_KEYS = keys("principals", "sessionLifetime", "maxSessions");
+  private static final Set<String> AUTH_KEYS = keys("principals", "sessionLifetime", "maxSessions", "maxCallsPerPrincipal");
   private static final Set<String> PRINCIPAL_KEYS = keys("name", "tokens", "password", "certificate", "grants");
   private static final Set<String> GRANT_KEYS = keys("prefix", "access");
   private static final Set<String> STORAGE_KEYS = keys("memory", "disk_mapped", "disk");
@@ -134,7 +134,12 @@ final class ConfigParser {
     int port = integer("server.port", m.get("port"), 0, 65535, ServerConfig.DEFAULT_PORT);
     Duration window = positiveDuration("server.idempotencyWindow", m.get("idempotencyWindow"), ServerConfig.DEFAULT_IDEMPOTENCY_WINDOW);
     Optional<TlsConfig> tls = m.get("tls") == null ? Optional.empty() : Optional.ofNullable(tls(m.get("tls")));
-    return new ServerConfig(host, port, window, tls);
+    long maxMessage = optionalSize("server.maxMessageSize", m.get("maxMessageSize")).orElse(ServerConfig.DEFAULT_MAX_MESSAGE_SIZE);
+    if (maxMessage < (1 << 20) || maxMessage > Integer.MAX_VALUE) {
+      error("server.maxMessageSize", Sizes.format(maxMessage) + " is out of range (use 1MiB..2GiB)");
+      maxMessage = ServerConfig.DEFAULT_MAX_MESSAGE_SIZE;
+    }
+    return new ServerConfig(host, port, window, tls, maxMessage);
   }
 
   private TlsConfig tls(Object value) {
@@ -171,6 +176,7 @@ final class ConfigParser {
     }
     Duration lifetime = positiveDuration("auth.sessionLifetime", m.get("sessionLifetime"), AuthConfig.DEFAULT_SESSION_LIFETIME);
     int maxSessions = integer("auth.maxSessions", m.get("maxSessions"), 1, 10_000_000, AuthConfig.DEFAULT_MAX_SESSIONS);
+    int maxCalls = integer("auth.maxCallsPerPrincipal", m.get("maxCallsPerPrincipal"), 1, 1_000_000, AuthConfig.DEFAULT_MAX_CALLS_PER_PRINCIPAL);
     List<Object> items = list("auth.principals", m.get("principals"));
     if (items.isEmpty() && !(m.get("principals") != null && !(m.get("principals") instanceof List<?>))) {
       error("auth.principals", "needs at least one principal (leave auth out for a node without authentication)");
@@ -272,7 +278,7 @@ final class ConfigParser {
     if (!errors.isEmpty()) {
       return AuthConfig.NONE;
     }
-    return new AuthConfig(principals, lifetime, maxSessions);
+    return new AuthConfig(principals, lifetime, maxSessions, maxCalls);
   }
 
   private SqlConfig sql(Object value) {

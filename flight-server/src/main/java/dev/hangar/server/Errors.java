@@ -58,6 +58,9 @@ public final class Errors {
     } else if (t instanceof DurableDataException) {
       LOG.error("{}: {}", what, t.getMessage());
       status = CallStatus.INTERNAL;
+    } else if (t instanceof StackOverflowError) {
+      return CallStatus.INVALID_ARGUMENT.withDescription("Cannot complete " + what + ": the request nests too deeply to read")
+          .toRuntimeException();
     } else if (t instanceof OutOfMemoryException) {
       String id = incident();
       LOG.error("{}: out of direct memory while {} (incident {})", what, what, id, t);

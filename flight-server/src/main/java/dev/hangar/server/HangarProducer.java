@@ -71,6 +71,11 @@ final class HangarProducer implements FlightProducer {
   private final CallTracker calls;
   private final FlightSqlService sql; // null when sql.enabled is false
   private final dev.hangar.server.sql.SqlEngine engine;
+  private dev.hangar.server.security.Authenticator authenticator; // set once the server has one
+
+  void authenticator(dev.hangar.server.security.Authenticator a) {
+    this.authenticator = a;
+  }
 
   HangarProducer(FlightStore store, CallTracker calls, FlightSqlService sql, dev.hangar.server.sql.SqlEngine engine) {
     this.store = store;
@@ -86,7 +91,9 @@ final class HangarProducer implements FlightProducer {
   @Override
   public void getStream(CallContext context, Ticket ticket, ServerStreamListener listener) {
     try {
-      sql("DoGet").getStream(context, ticket, listener);
+      FlightSqlService service = sql("DoGet");
+      SqlMessages.check(ticket.getBytes(), "the ticket");
+      service.getStream(context, ticket, listener);
     } catch (RuntimeException e) {
       listener.error(Errors.toFlight(e, "DoGet"));
     }
@@ -165,7 +172,9 @@ final class HangarProducer implements FlightProducer {
     try {
       byte[] body = action.getBody() == null ? new byte[0] : action.getBody();
       if (SQL_ACTIONS.contains(action.getType())) {
-        sql("DoAction " + action.getType()).doAction(context, action, listener);
+        FlightSqlService service = sql("DoAction " + action.getType());
+        checkSqlAction(action.getType(), body);
+        service.doAction(context, action, listener);
         return;
       }
       if (action.getType().equals(org.apache.arrow.flight.FlightConstants.RENEW_FLIGHT_ENDPOINT.getType())) {
@@ -195,6 +204,13 @@ final class HangarProducer implements FlightProducer {
               if (sql != null) {
                 m.put("sql", sql.stats());
               }
+              if (authenticator != null) {
+                Map<String, Object> auth = new LinkedHashMap<>();
+                auth.put("principals", authenticator.usage());
+                auth.put("failures", authenticator.failures());
+                auth.put("sessions", authenticator.sessionCount());
+                m.put("auth", auth);
+              }
               yield m;
             }
             case QUERY_TO_FLIGHT -> queryToFlight(body);
@@ -210,6 +226,33 @@ final class HangarProducer implements FlightProducer {
     }
   }
 
+  /** The body of a Flight SQL action must be the message that action takes, whole. */
+  private static void checkSqlAction(String type, byte[] body) {
+    String what = "the " + type + " body";
+    if (type.equals(org.apache.arrow.flight.FlightConstants.CANCEL_FLIGHT_INFO.getType())) {
+      try {
+        org.apache.arrow.flight.impl.Flight.CancelFlightInfoRequest.parseFrom(body);
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        throw new Errors.BadRequestException("Invalid CancelFlightInfo request: the body is not a serialized CancelFlightInfoRequest");
+      }
+      return;
+    }
+    String expected = switch (type) {
+      case "CreatePreparedStatement" -> "ActionCreatePreparedStatementRequest";
+      case "ClosePreparedStatement" -> "ActionClosePreparedStatementRequest";
+      case "CancelQuery" -> "ActionCancelQueryRequest";
+      case "BeginTransaction" -> "ActionBeginTransactionRequest";
+      case "EndTransaction" -> "ActionEndTransactionRequest";
+      case "BeginSavepoint" -> "ActionBeginSavepointRequest";
+      case "EndSavepoint" -> "ActionEndSavepointRequest";
+      case "CreatePreparedSubstraitPlan" -> "ActionCreatePreparedSubstraitPlanRequest";
+      default -> null;
+    };
+    if (expected != null) {
+      SqlMessages.check(body, what, expected);
+    }
+  }
+
   /** The SQL service, for a command descriptor that holds a Flight SQL command; anything else is refused. */
   private FlightSqlService sqlCommand(FlightDescriptor descriptor, String rpc) {
     if (sql == null) {
@@ -220,6 +263,7 @@ final class HangarProducer implements FlightProducer {
       throw new Errors.BadRequestException(rpc + ": the command descriptor holds no Flight SQL command (send one of Flight SQL's"
           + " commands, e.g. CommandStatementQuery through a Flight SQL client; to name a flight, use a path descriptor)");
     }
+    SqlMessages.check(descriptor.getCommand(), "the " + rpc + " command");
     return sql;
   }
 

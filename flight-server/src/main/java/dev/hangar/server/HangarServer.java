@@ -157,6 +157,7 @@ public final class HangarServer implements AutoCloseable {
       }
       this.authenticator = new dev.hangar.server.security.Authenticator(config.auth(),
           config.server().tls().map(dev.hangar.config.TlsConfig::mutual).orElse(false));
+      producer.authenticator(authenticator);
       if (!config.auth().enabled() && !config.server().isLoopback()) {
         LOG.warn("Hangar listens on {} without authentication: anyone who can reach the port can read, write and delete"
             + " every flight. Configure auth (and server.tls) before exposing it.", config.server().host());
@@ -170,6 +171,7 @@ public final class HangarServer implements AutoCloseable {
               .bindService()),
           new org.apache.arrow.flight.grpc.ServerBackpressureThresholdInterceptor(BACKPRESSURE_THRESHOLD),
           new org.apache.arrow.flight.auth.ServerAuthInterceptor(org.apache.arrow.flight.auth.ServerAuthHandler.NO_OP),
+          new ErrorSanitizer(),
           authenticator); // the last one runs first: every call is authenticated before anything else
       io.netty.handler.ssl.SslContext ssl = tls == null ? null : tls.sslContext();
       this.server =
@@ -180,6 +182,7 @@ public final class HangarServer implements AutoCloseable {
               .transportHint("grpc.builderConsumer",
                   (java.util.function.Consumer<io.grpc.netty.NettyServerBuilder>) b -> {
                     b.addService(service);
+                    b.maxInboundMessageSize((int) config.server().maxMessageSize());
                     if (ssl != null) {
                       b.sslContext(ssl);
                     }

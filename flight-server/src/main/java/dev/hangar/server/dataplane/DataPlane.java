@@ -91,7 +91,7 @@ public final class DataPlane {
         .addMethod(arrowSchema.getMethodDescriptor(), schema)
         .addMethod(FlightServiceGrpc.getListFlightsMethod(), ServerCalls.asyncServerStreamingCall(metadata::listFlights));
     methods.values().forEach(m -> out.addMethod((ServerMethodDefinition) m));
-    return out.build();
+    return ParseGuard.guard(out.build(), java.util.Set.of("DoPut")); // DoPut's frames report their own damage
   }
 
   /** A Flight SQL ticket is a protobuf {@code Any}, which starts with field 1 (0x0A); no valid path does. */

@@ -94,10 +94,10 @@ final class DoPutCall extends ServerCall.Listener<Object> {
     if (frame.header == null) {
       throw new InvalidMessageException("message 0 has no IPC header: a put starts with the flight's schema");
     }
+    FlightSchema schema = FlightSchema.parse(frame.header, frame.appMetadata); // refuses a message 0 that is not a schema
     if (frame.bodyLength != 0) {
       throw new InvalidMessageException("message 0 (schema) has a body of " + frame.bodyLength + " bytes; a schema has none");
     }
-    FlightSchema schema = FlightSchema.parse(frame.header, frame.appMetadata);
     OptionalLong expected = expectedSize(headers.get(FLIGHT_SIZE));
     validator = new MessageValidator(schema);
     upload = store.beginPut(path, schema, expected, headers.get(IDEMPOTENCY_KEY));
@@ -207,6 +207,10 @@ final class DoPutCall extends ServerCall.Listener<Object> {
     } catch (InvalidProtocolBufferException e) {
       throw new Errors.BadRequestException("Cannot store a flight: its flight descriptor cannot be decoded (it is not a"
           + " FlightDescriptor protobuf, or a path segment is not UTF-8)");
+    }
+    if (d.getType() != Flight.FlightDescriptor.DescriptorType.PATH) {
+      throw new Errors.BadRequestException("Cannot store a flight: its descriptor's type is " + MetadataCalls.typeName(d)
+          + ", not PATH (send FlightDescriptor.path(...))");
     }
     List<String> segments = new ArrayList<>();
     for (int i = 0; i < d.getPathCount(); i++) {

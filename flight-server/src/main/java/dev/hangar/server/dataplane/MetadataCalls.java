@@ -140,6 +140,10 @@ final class MetadataCalls {
   }
 
   static String pathOf(Flight.FlightDescriptor descriptor) {
+    if (descriptor.getType() != Flight.FlightDescriptor.DescriptorType.PATH) {
+      throw new Errors.BadRequestException("Invalid flight descriptor: its type is " + typeName(descriptor)
+          + ", not PATH or CMD (send FlightDescriptor.path(...) to name a flight)");
+    }
     List<String> segments = new ArrayList<>();
     for (int i = 0; i < descriptor.getPathCount(); i++) {
       ByteString segment = descriptor.getPathBytes(i);
@@ -149,6 +153,11 @@ final class MetadataCalls {
       segments.add(segment.toStringUtf8());
     }
     return FlightPath.of(segments);
+  }
+
+  /** A descriptor's type for a message: its name, or the number a client sent that no Flight version defines. */
+  static String typeName(Flight.FlightDescriptor d) {
+    return d.getType() == Flight.FlightDescriptor.DescriptorType.UNRECOGNIZED ? "unknown (" + d.getTypeValue() + ")" : d.getType().name();
   }
 
   /** The FlightInfo of a stored flight: its schema as sent, one endpoint whose ticket is its path. */

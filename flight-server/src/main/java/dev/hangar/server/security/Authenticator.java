@@ -70,6 +70,7 @@ public final class Authenticator implements ServerInterceptor {
   private final Sessions sessions;
   private final Cache<String, Failures> failures;
   private final Map<String, AtomicLong> failureCounts = new ConcurrentHashMap<>();
+  private final Map<String, Usage> usage = new ConcurrentHashMap<>();
   private final String schemes;
 
   public Authenticator(AuthConfig config, boolean mutualTls) {
@@ -112,7 +113,7 @@ public final class Authenticator implements ServerInterceptor {
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
     if (!config.enabled()) {
-      return Contexts.interceptCall(as(Principal.ANONYMOUS), call, headers, next);
+      return Contexts.interceptCall(as(Principal.ANONYMOUS), call, headers, next); // no per-principal limit without auth
     }
     String peer = peerAddress(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
     Failures f = failures.getIfPresent(peer);
@@ -162,7 +163,61 @@ public final class Authenticator implements ServerInterceptor {
         }
       };
     }
-    return Contexts.interceptCall(as(outcome.principal), answered, headers, next);
+    Usage u = usage.computeIfAbsent(outcome.principal.name(), n -> new Usage());
+    if (u.running.incrementAndGet() > config.maxCallsPerPrincipal()) {
+      u.running.decrementAndGet();
+      u.refused.increment();
+      return refuse(answered, Status.RESOURCE_EXHAUSTED, "Principal \"" + outcome.principal.name() + "\" has "
+          + config.maxCallsPerPrincipal() + " calls running, the most auth.maxCallsPerPrincipal allows; retry when some have finished");
+    }
+    u.calls.increment();
+    ServerCall.Listener<Q> listener;
+    try {
+      listener = Contexts.interceptCall(as(outcome.principal), answered, headers, next);
+    } catch (RuntimeException | Error e) {
+      u.running.decrementAndGet();
+      throw e;
+    }
+    return new io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+      private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+
+      @Override
+      public void onComplete() {
+        try {
+          super.onComplete();
+        } finally {
+          end();
+        }
+      }
+
+      @Override
+      public void onCancel() {
+        try {
+          super.onCancel();
+        } finally {
+          end();
+        }
+      }
+
+      private void end() {
+        if (ended.compareAndSet(false, true)) {
+          u.running.decrementAndGet();
+        }
+      }
+    };
+  }
+
+  /** Calls per principal: made, running now, refused for too many running (for stats). */
+  public Map<String, Map<String, Long>> usage() {
+    Map<String, Map<String, Long>> out = new java.util.TreeMap<>();
+    usage.forEach((name, u) -> out.put(name, Map.of("calls", u.calls.sum(), "running", (long) u.running.get(), "refused", u.refused.sum())));
+    return out;
+  }
+
+  private static final class Usage {
+    final java.util.concurrent.atomic.LongAdder calls = new java.util.concurrent.atomic.LongAdder();
+    final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.LongAdder refused = new java.util.concurrent.atomic.LongAdder();
   }
 
   private Outcome fromHeader(String header) {
@@ -212,6 +267,10 @@ public final class Authenticator implements ServerInterceptor {
         Arrays.fill(decoded, '\0');
       }
     }
+    if ((scheme.equalsIgnoreCase("Bearer") || scheme.equalsIgnoreCase("Basic")) && value.isEmpty()) {
+      return Outcome.failed("malformed", "Malformed authorization header: " + scheme + " with nothing after it; " + schemes,
+          "empty " + scheme + " credentials");
+    }
     return Outcome.failed("malformed", "Malformed authorization header: expected Bearer or Basic; " + schemes, "unsupported authorization scheme");
   }
 
@@ -242,7 +301,11 @@ public final class Authenticator implements ServerInterceptor {
   }
 
   private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String message) {
-    call.close(Status.UNAUTHENTICATED.withDescription(message), new Metadata());
+    return refuse(call, Status.UNAUTHENTICATED, message);
+  }
+
+  private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status, String message) {
+    call.close(status.withDescription(message), new Metadata());
     return new ServerCall.Listener<>() {};
   }
 

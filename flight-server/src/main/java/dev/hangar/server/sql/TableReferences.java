@@ -78,8 +78,23 @@ final class TableReferences {
     return new TableReferences(sql, List.copyOf(refs));
   }
 
+  /**
+   * DuckDB functions that show the engine's own state rather than compute on flights: its settings,
+   * catalogs, memory and files. A tenant's SQL sees flights only, so these are refused.
+   */
+  private static boolean introspection(String function) {
+    String f = function.toLowerCase(Locale.ROOT);
+    return f.startsWith("duckdb_") || f.startsWith("pragma_") || f.equals("current_setting") || f.equals("which_secret")
+        || f.equals("getvariable") || f.equals("current_database") || f.equals("current_schema") || f.equals("current_schemas");
+  }
+
   private static void walk(JsonNode node, Set<String> cteNames, List<JsonNode> tables) {
     if (node.isObject()) {
+      String function = node.path("function_name").asText("");
+      if (!function.isEmpty() && introspection(function)) {
+        throw new SqlRejectedException("Cannot run the query: " + function + "() shows the SQL engine's own settings and state,"
+            + " not flights; Hangar's SQL reads flights only");
+      }
       if ("BASE_TABLE".equals(node.path("type").asText()) && node.has("table_name")) {
         tables.add(node);
       }
