@@ -32,81 +32,113 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The Flight SQL JDBC driver and the Java ADBC driver against a TLS node with tokens, a password
- * and client certificates: each sees the flights its principal may read, and SQL over another
- * tenant's flight is refused with the path named.
+ * A node on the example secure config ({@code config/examples/secure.yaml}), with certificates and
+ * secrets the test makes, serving the Arrow Java client, the Flight SQL JDBC driver, the Java ADBC
+ * driver and the pyarrow/Python ADBC example ({@code client-examples/python/secure_client.py}) over
+ * TLS, with tokens, a password and a client certificate. Each sees what its principal may read.
  */
 class SecureClientsIT {
   static final String T1 = "cache/tenant1/sales";
   static final String T2 = "cache/tenant2/sales";
+  static final Path ROOT = Path.of(System.getProperty("hangar.root", "..")).toAbsolutePath().normalize();
 
   @TempDir
   Path dir;
 
   @Test
-  void jdbcAndAdbcOverTlsWithTokensPasswordsAndCertificates() throws Exception {
+  void theExampleSecureConfigServesJavaJdbcAdbcAndPyarrowClients() throws Exception {
     TestCertificates certs = new TestCertificates(dir);
-    String token = Secrets.newToken();
+    Files.copy(certs.caCert, dir.resolve("clients-ca.pem")); // one CA signs the server's and the clients' certificates here
     String admin = Secrets.newToken();
-    String password = "s3cret pass";
-    Path[] etl = certs.client("etl", "CN=etl,O=Example");
-    String yaml = """
-        server:
-          port: 0
-          tls: {cert: "%s", key: "%s", clientCa: "%s", clientAuth: optional}
-        storage: {memory: {capacity: 256MiB}}
-        storageClasses: [{prefix: "", tiers: [{storage: memory}]}]
-        auth:
-          principals:
-            - {name: admin, tokens: ["%s"], grants: [{prefix: "", access: admin}]}
-            - {name: tenant1, tokens: ["%s"], password: "%s", certificate: "CN=etl,O=Example",
-               grants: [{prefix: "cache/tenant1/", access: write}]}
-        """.formatted(certs.serverCert, certs.serverKey, certs.caCert, Secrets.tokenHash(admin), Secrets.tokenHash(token),
-        Secrets.passwordHash(password.toCharArray(), 10_000));
-    try (BufferAllocator allocator = new RootAllocator();
-        HangarServer server = HangarServer.start(HangarConfig.parse(yaml, "test", Map.of()))) {
+    String etl = Secrets.newToken();
+    String password = "analyst pass";
+    Path[] etlCert = certs.client("etl", "CN=etl,O=Example");
+    Map<String, String> env = Map.of("HANGAR_TLS_DIR", dir.toString(), "HANGAR_HOST", "127.0.0.1", "HANGAR_PORT", "0",
+        "HANGAR_ADMIN_TOKEN_HASH", Secrets.tokenHash(admin), "HANGAR_ETL_TOKEN_HASH", Secrets.tokenHash(etl),
+        "HANGAR_ANALYST_PASSWORD_HASH", Secrets.passwordHash(password.toCharArray(), 10_000));
+    HangarConfig config = HangarConfig.parse(Files.readString(ROOT.resolve("config/examples/secure.yaml")), "secure.yaml", env);
+    try (BufferAllocator allocator = new RootAllocator(); HangarServer server = HangarServer.start(config)) {
       put(allocator, server, certs, admin, T1, TestData.wide(2, 100, 1));
       put(allocator, server, certs, admin, T2, TestData.wide(2, 100, 2));
-      String base = "jdbc:arrow-flight-sql://127.0.0.1:" + server.port() + "/?useEncryption=true&tlsRootCerts=" + certs.caCert;
-      List<String> commands = List.of(
-          "query\tSELECT count(*) FROM \"" + T1 + "\"",
-          "query\tSELECT count(*) FROM \"" + T2 + "\"",
-          "tables\t%");
-      for (String url : List.of(base + "&token=" + token, base + "&user=tenant1&password=" + password.replace(" ", "%20"))) {
-        List<List<String>> out = JdbcIT.jdbc(url, commands);
-        assertThat(out.get(0)).as(url).containsExactly("200");
-        assertThat(out.get(1)).hasSize(1);
-        assertThat(out.get(1).get(0)).startsWith("ERROR").contains("Principal \"tenant1\" may not read \"" + T2 + "\"");
-        assertThat(out.get(2)).containsExactly("memory\tmain\t" + T1 + "\tTABLE"); // tenant2's flight is not listed
-      }
-      List<List<String>> refused = JdbcIT.jdbc(base + "&token=wrong", List.of("query\tSELECT 1"));
-      assertThat(refused.get(0).get(0)).startsWith("ERROR").contains("Unknown or expired bearer token");
+      put(allocator, server, certs, admin, "other/x", TestData.wide(1, 10, 3));
 
-      Map<String, Object> tls = new HashMap<>();
-      tls.put(AdbcDriver.PARAM_URI.getKey(), "grpc+tls://127.0.0.1:" + server.port());
-      tls.put(FlightSqlConnectionProperties.TLS_ROOT_CERTS.getKey(), Files.newInputStream(certs.caCert));
-      Map<String, Object> byToken = new HashMap<>(tls);
-      byToken.put(FlightSqlConnectionProperties.RPC_CALL_HEADER_PREFIX + "authorization", "Bearer " + token);
-      assertAdbcSeesOnlyTenant1(allocator, byToken);
-      Map<String, Object> byPassword = new HashMap<>(tls);
-      byPassword.put(FlightSqlConnectionProperties.TLS_ROOT_CERTS.getKey(), Files.newInputStream(certs.caCert));
-      byPassword.put(AdbcDriver.PARAM_USERNAME.getKey(), "tenant1");
+      // Arrow Java: Basic auth exchanged for a session token
+      try (InputStream ca = Files.newInputStream(certs.caCert);
+          FlightClient client = FlightClient.builder(allocator, server.location()).useTls().trustedCertificates(ca).build()) {
+        CredentialCallOption session = client.authenticateBasicToken("analyst", password).orElseThrow();
+        List<String> listed = new java.util.ArrayList<>();
+        client.listFlights(org.apache.arrow.flight.Criteria.ALL, session).forEach(i -> listed.add(i.getDescriptor().getPath().get(0)));
+        assertThat(listed).containsExactly(T1);
+      }
+
+      // JDBC: user/password, then a token
+      String base = "jdbc:arrow-flight-sql://127.0.0.1:" + server.port() + "/?useEncryption=true&tlsRootCerts=" + certs.caCert;
+      List<String> commands = List.of("query\tSELECT count(*) FROM \"" + T1 + "\"", "query\tSELECT count(*) FROM \"" + T2 + "\"", "tables\t%");
+      List<List<String>> analyst = JdbcIT.jdbc(base + "&user=analyst&password=" + password.replace(" ", "%20"), commands);
+      assertThat(analyst.get(0)).containsExactly("200");
+      assertThat(analyst.get(1).get(0)).startsWith("ERROR").contains("Principal \"analyst\" may not read \"" + T2 + "\"");
+      assertThat(analyst.get(2)).containsExactly("memory\tmain\t" + T1 + "\tTABLE");
+      List<List<String>> byToken = JdbcIT.jdbc(base + "&token=" + etl, commands);
+      assertThat(byToken.get(0)).containsExactly("200");
+      assertThat(byToken.get(1)).containsExactly("200");
+      assertThat(byToken.get(2)).containsExactly("memory\tmain\t" + T1 + "\tTABLE", "memory\tmain\t" + T2 + "\tTABLE");
+      assertThat(JdbcIT.jdbc(base + "&token=wrong", List.of("query\tSELECT 1")).get(0).get(0))
+          .startsWith("ERROR").contains("Unknown or expired bearer token");
+
+      // Java ADBC: a password, a client certificate, a bearer header
+      Map<String, Object> byPassword = adbcTls(server, certs);
+      byPassword.put(AdbcDriver.PARAM_USERNAME.getKey(), "analyst");
       byPassword.put(AdbcDriver.PARAM_PASSWORD.getKey(), password);
-      assertAdbcSeesOnlyTenant1(allocator, byPassword);
-      Map<String, Object> byCertificate = new HashMap<>(tls);
-      byCertificate.put(FlightSqlConnectionProperties.TLS_ROOT_CERTS.getKey(), Files.newInputStream(certs.caCert));
-      byCertificate.put(FlightSqlConnectionProperties.MTLS_CERT_CHAIN.getKey(), Files.newInputStream(etl[0]));
-      byCertificate.put(FlightSqlConnectionProperties.MTLS_PRIVATE_KEY.getKey(), Files.newInputStream(etl[1]));
-      assertAdbcSeesOnlyTenant1(allocator, byCertificate);
+      assertAdbc(allocator, byPassword, "analyst", false);
+      Map<String, Object> byCertificate = adbcTls(server, certs);
+      byCertificate.put(FlightSqlConnectionProperties.MTLS_CERT_CHAIN.getKey(), Files.newInputStream(etlCert[0]));
+      byCertificate.put(FlightSqlConnectionProperties.MTLS_PRIVATE_KEY.getKey(), Files.newInputStream(etlCert[1]));
+      assertAdbc(allocator, byCertificate, "etl", true);
+      Map<String, Object> byToken2 = adbcTls(server, certs);
+      byToken2.put(FlightSqlConnectionProperties.RPC_CALL_HEADER_PREFIX + "authorization", "Bearer " + admin);
+      assertAdbc(allocator, byToken2, "admin", true);
+
+      // pyarrow and Python ADBC, from the example client
+      String url = "grpc+tls://127.0.0.1:" + server.port();
+      assertThat(python(url, certs.caCert, T2, "--user", "analyst", "--password", password))
+          .containsExactly("listed " + T1, "refused Flight returned unauthorized error, with message: Principal \"analyst\" may not read \""
+              + T2 + "\": no read grant covers that path", "refused UNAUTHORIZED: [FlightSQL] Principal \"analyst\" may not read \""
+              + T2 + "\": no read grant covers that path (PermissionDenied; Prepare). Vendor code: 7");
+      assertThat(python(url, certs.caCert, T2, "--token", etl)).containsExactly("listed " + T1, "listed " + T2, "rows 200", "sql 200");
+      assertThat(python(url, certs.caCert, T1, "--cert", etlCert[0].toString(), "--key", etlCert[1].toString()))
+          .containsExactly("listed " + T1, "listed " + T2, "rows 200", "sql 200");
     }
   }
 
-  private static void assertAdbcSeesOnlyTenant1(BufferAllocator allocator, Map<String, Object> params) throws Exception {
+  private static List<String> python(String url, Path ca, String path, String... credentials) throws Exception {
+    List<String> args = new java.util.ArrayList<>(List.of(url, ca.toString(), path));
+    args.addAll(List.of(credentials));
+    Path python = Path.of(System.getProperty("hangar.python", ROOT.resolve(".venv/bin/python").toString()));
+    List<String> command = new java.util.ArrayList<>(List.of(python.toString(), ROOT.resolve("client-examples/python/secure_client.py").toString()));
+    command.addAll(args);
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as(out).isZero();
+    return out.lines().toList();
+  }
+
+  private static Map<String, Object> adbcTls(HangarServer server, TestCertificates certs) throws java.io.IOException {
+    Map<String, Object> params = new HashMap<>();
+    params.put(AdbcDriver.PARAM_URI.getKey(), "grpc+tls://127.0.0.1:" + server.port());
+    params.put(FlightSqlConnectionProperties.TLS_ROOT_CERTS.getKey(), Files.newInputStream(certs.caCert));
+    return params;
+  }
+
+  private static void assertAdbc(BufferAllocator allocator, Map<String, Object> params, String principal, boolean readsT2) throws Exception {
     try (AdbcDatabase db = new FlightSqlDriver(allocator).open(params); AdbcConnection conn = db.connect()) {
       assertThat(AdbcIT.query(conn, "SELECT count(*) FROM \"" + T1 + "\"")).containsExactly("200");
-      assertThatThrownBy(() -> AdbcIT.query(conn, "SELECT count(*) FROM \"" + T2 + "\""))
-          .isInstanceOf(AdbcException.class)
-          .hasMessageContaining("Principal \"tenant1\" may not read \"" + T2 + "\": no read grant covers that path");
+      if (readsT2) {
+        assertThat(AdbcIT.query(conn, "SELECT count(*) FROM \"" + T2 + "\"")).containsExactly("200");
+      } else {
+        assertThatThrownBy(() -> AdbcIT.query(conn, "SELECT count(*) FROM \"" + T2 + "\""))
+            .isInstanceOf(AdbcException.class)
+            .hasMessageContaining("Principal \"" + principal + "\" may not read \"" + T2 + "\": no read grant covers that path");
+      }
     }
   }
 

@@ -158,10 +158,7 @@ public final class HangarServer implements AutoCloseable {
       this.authenticator = new dev.hangar.server.security.Authenticator(config.auth(),
           config.server().tls().map(dev.hangar.config.TlsConfig::mutual).orElse(false));
       producer.authenticator(authenticator);
-      if (!config.auth().enabled() && !config.server().isLoopback()) {
-        LOG.warn("Hangar listens on {} without authentication: anyone who can reach the port can read, write and delete"
-            + " every flight. Configure auth (and server.tls) before exposing it.", config.server().host());
-      }
+      openNodeWarning(config).ifPresent(LOG::warn);
       this.grpcExecutor = Executors.newCachedThreadPool(daemonThreads("hangar-grpc"));
       // Arrow's Flight service with the data plane in place of its path calls (see DataPlane); gRPC keeps
       // the last service registered under a name, and Flight's middleware still wraps every call.
@@ -266,6 +263,15 @@ public final class HangarServer implements AutoCloseable {
     return config.server().tls().isPresent()
         ? Location.forGrpcTls(config.server().host(), port())
         : Location.forGrpcInsecure(config.server().host(), port());
+  }
+
+  /** The warning {@code serve} logs for a node without auth that listens beyond loopback, if this is one. */
+  public static java.util.Optional<String> openNodeWarning(HangarConfig config) {
+    if (config.auth().enabled() || config.server().isLoopback()) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of("Hangar listens on " + config.server().host() + " without authentication: anyone who can reach the"
+        + " port can read, write and delete every flight. Configure auth (and server.tls) before exposing it.");
   }
 
   /** Who authenticated how often, and failures by reason. */

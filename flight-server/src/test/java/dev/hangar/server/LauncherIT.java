@@ -160,6 +160,51 @@ class LauncherIT {
     }
   }
 
+  @Test
+  void checkConfigValidatesTheSecureExampleAndItsTlsFiles() throws Exception {
+    Map<String, String> env = new java.util.HashMap<>(Map.of("HANGAR_TLS_DIR", tmp.toString(),
+        "HANGAR_ADMIN_TOKEN_HASH", dev.hangar.server.security.Secrets.tokenHash("a"),
+        "HANGAR_ETL_TOKEN_HASH", dev.hangar.server.security.Secrets.tokenHash("b"),
+        "HANGAR_ANALYST_PASSWORD_HASH", dev.hangar.server.security.Secrets.passwordHash("c".toCharArray(), 10_000)));
+    Result missing = run(env, "check-config", "config/examples/secure.yaml");
+    assertThat(missing.code()).as(missing.output()).isEqualTo(1);
+    assertThat(missing.output()).contains("config/examples/secure.yaml: TLS files cannot be used:",
+        "  server.tls.cert " + tmp.resolve("server.pem") + " does not exist",
+        "  server.tls.clientCa " + tmp.resolve("clients-ca.pem") + " does not exist");
+    TestCertificates certs = new TestCertificates(tmp);
+    Files.copy(certs.caCert, tmp.resolve("clients-ca.pem"));
+    Result ok = run(env, "check-config", "config/examples/secure.yaml");
+    assertThat(ok.code()).as(ok.output()).isZero();
+    assertThat(ok.output()).contains("security: TLS with optional client certificates; auth: 3 principal(s) [admin, etl, analyst]");
+    Files.copy(certs.expiredKey, tmp.resolve("server-key.pem"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Result mismatch = run(env, "check-config", "config/examples/secure.yaml");
+    assertThat(mismatch.code()).isEqualTo(1);
+    assertThat(mismatch.output()).contains("server.tls.key " + tmp.resolve("server-key.pem") + " does not match the certificate in "
+        + tmp.resolve("server.pem"));
+  }
+
+  @Test
+  void hashSecretPrintsHashesThatTheServerAccepts() throws Exception {
+    Process p = start(Map.of(), "hash-secret");
+    p.getOutputStream().write("s3cret pass\n".getBytes(StandardCharsets.UTF_8));
+    p.getOutputStream().close();
+    String hash = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines()
+        .filter(l -> l.startsWith("pbkdf2-sha256:600000:")).findFirst().orElseThrow();
+    assertThat(p.waitFor()).isZero();
+    assertThat(dev.hangar.server.security.Secrets.passwordMatches(hash, "s3cret pass".toCharArray())).isTrue();
+    assertThat(dev.hangar.server.security.Secrets.passwordMatches(hash, "s3cret pas".toCharArray())).isFalse();
+    Result token = run(Map.of(), "hash-secret", "--new-token");
+    Matcher m = Pattern.compile("token \\(give this to the client, once\\): (\\S+)\\nhash \\(put this in auth.principals\\[\\]\\.tokens\\): (sha256:[0-9a-f]{64})")
+        .matcher(token.output());
+    assertThat(m.find()).as(token.output()).isTrue();
+    assertThat(dev.hangar.server.security.Secrets.tokenHash(m.group(1))).isEqualTo(m.group(2));
+    Process empty = start(Map.of(), "hash-secret", "--token");
+    empty.getOutputStream().close();
+    assertThat(new String(empty.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+        .contains("hash-secret: no token given (type it at the prompt, or pipe it in on one line)");
+    assertThat(empty.waitFor()).isEqualTo(1);
+  }
+
   /** Waits until the server's log announces its port (the first group of {@code listening}). */
   static int awaitPort(Process p, Path log, Pattern listening) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

@@ -292,8 +292,108 @@ class SecurityIT {
     FlightClient trustsNothing = FlightClient.builder(allocator, s.location()).useTls().build(); // the system CAs
     open.add(trustsNothing);
     assertThatThrownBy(() -> list(trustsNothing, "", bearer(ADMIN_TOKEN))).isInstanceOf(FlightRuntimeException.class);
+    FlightClient expired = clientWithCertificate(s, certs.expiredClient("expired", "CN=etl-tenant2,O=Example"));
+    assertThatThrownBy(() -> list(expired, "")).isInstanceOfSatisfying(FlightRuntimeException.class,
+        e -> assertThat(e.status().code()).isEqualTo(FlightStatusCode.UNAVAILABLE));
     FlightClient good = clientWithCertificate(s, certs.client("etl", "CN=etl-tenant2,O=Example"));
     assertThat(list(good, "")).isEmpty();
+  }
+
+  @Test
+  void configuredTokensWorkAcrossRestartsAndARemovedOneStopsWorking() throws Exception {
+    String config = yaml("");
+    HangarServer first = start(config);
+    put(client(first), "cache/tenant1/a", bearer(TENANT1_TOKEN));
+    first.close(java.time.Duration.ofSeconds(5));
+    HangarServer second = start(config); // same config: the same tokens
+    FlightClient c = client(second);
+    assertThat(list(c, "", bearer(TENANT1_TOKEN))).isEmpty(); // a memory-only node starts empty, but the token is good
+    HangarServer third = start(config.replace(Secrets.tokenHash(TENANT1_TOKEN), Secrets.tokenHash(Secrets.newToken())));
+    assertFlightError(() -> list(client(third), "", bearer(TENANT1_TOKEN)), FlightStatusCode.UNAUTHENTICATED,
+        "Unknown or expired bearer token; send 'authorization: Bearer <token>' or 'authorization: Basic <base64 of user:password>',"
+            + " or connect with a client certificate mapped to a principal");
+  }
+
+  @Test
+  void aPrincipalWithTooManyCallsRunningIsRefusedOthersAreNot() throws Exception {
+    HangarServer s = start(yaml("").replace("maxSessions: 2", "maxSessions: 2\n  maxCallsPerPrincipal: 2")
+        .replace("capacity: 64MiB", "capacity: 256MiB"));
+    FlightClient c = client(s);
+    TestData.Batches big = TestData.wide(16, 40_000, 3); // tens of MB: more than gRPC buffers for a client that reads nothing
+    try (VectorSchemaRoot root = VectorSchemaRoot.create(big.schema(), allocator)) {
+      SyncPutListener results = new SyncPutListener();
+      FlightClient.ClientStreamListener l = c.startPut(FlightDescriptor.path("cache/tenant1/big"), root, results, bearer(TENANT1_TOKEN));
+      for (int i = 0; i < big.count(); i++) {
+        big.fill(root, i);
+        l.putNext();
+      }
+      l.completed();
+      l.getResult();
+      results.read().close();
+    }
+    io.grpc.ManagedChannel channel = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", s.port())
+        .sslContext(io.grpc.netty.GrpcSslContexts.forClient().trustManager(certs.caCert.toFile()).build()).build();
+    try {
+      io.grpc.Metadata auth = new io.grpc.Metadata();
+      auth.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TENANT1_TOKEN);
+      var stub = org.apache.arrow.flight.impl.FlightServiceGrpc.newStub(channel)
+          .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(auth));
+      List<io.grpc.stub.ClientCallStreamObserver<?>> held = new ArrayList<>();
+      for (int i = 0; i < 2; i++) { // two reads that take one message and then wait: two calls running
+        stub.doGet(org.apache.arrow.flight.impl.Flight.Ticket.newBuilder()
+            .setTicket(com.google.protobuf.ByteString.copyFromUtf8("cache/tenant1/big")).build(), new io.grpc.stub.ClientResponseObserver<
+                org.apache.arrow.flight.impl.Flight.Ticket, org.apache.arrow.flight.impl.Flight.FlightData>() {
+              @Override
+              public void beforeStart(io.grpc.stub.ClientCallStreamObserver<org.apache.arrow.flight.impl.Flight.Ticket> call) {
+                call.disableAutoRequestWithInitial(1);
+                held.add(call);
+              }
+
+              @Override
+              public void onNext(org.apache.arrow.flight.impl.Flight.FlightData value) {}
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {}
+            });
+      }
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (s.runningCalls() < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(s.runningCalls()).isEqualTo(2);
+      assertThatThrownBy(() -> list(c, "", bearer(TENANT1_TOKEN))).isInstanceOfSatisfying(FlightRuntimeException.class, e -> {
+        assertThat(e.status().code()).isEqualTo(FlightStatusCode.RESOURCE_EXHAUSTED);
+        assertThat(e.status().description()).isEqualTo("Principal \"tenant1\" has 2 calls running, the most auth.maxCallsPerPrincipal"
+            + " allows; retry when some have finished");
+      });
+      assertThat(list(c, "", bearer(TENANT2_TOKEN))).isEmpty(); // another principal is not held up
+      held.forEach(h -> h.cancel("done", null));
+      deadline = System.nanoTime() + 10_000_000_000L;
+      while (s.runningCalls() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(list(c, "", bearer(TENANT1_TOKEN))).containsExactly("cache/tenant1/big");
+      assertThat(s.authenticator().usage().get("tenant1")).containsEntry("refused", 1L).containsEntry("running", 0L);
+    } finally {
+      channel.shutdownNow().awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void serveWarnsAboutANodeWithoutAuthBeyondLoopbackOnly() {
+    String open = """
+        server: {host: 0.0.0.0}
+        storage: {memory: {capacity: 64MiB}}
+        storageClasses: [{prefix: "", tiers: [{storage: memory}]}]
+        """;
+    assertThat(HangarServer.openNodeWarning(HangarConfig.parse(open, "t", Map.of()))).contains("Hangar listens on 0.0.0.0 without"
+        + " authentication: anyone who can reach the port can read, write and delete every flight. Configure auth (and server.tls)"
+        + " before exposing it.");
+    assertThat(HangarServer.openNodeWarning(HangarConfig.parse(open.replace("0.0.0.0", "127.0.0.1"), "t", Map.of()))).isEmpty();
+    assertThat(HangarServer.openNodeWarning(HangarConfig.parse(yaml("").replace("host: 127.0.0.1", "host: 0.0.0.0"), "t", Map.of()))).isEmpty();
   }
 
   @Test

@@ -68,6 +68,13 @@ public final class TestCertificates {
     return client(name, subject, ca, caCertificate);
   }
 
+  /** A client certificate signed by the test CA that expired yesterday. */
+  public Path[] expiredClient(String name, String subject) throws Exception {
+    KeyPair k = rsa();
+    X509Certificate c = sign(subject, k, caCertificate.getSubjectX500Principal().getName(), ca.getPrivate(), false, Duration.ofDays(-1), false);
+    return new Path[] {write(name + ".pem", c), writeKey(name + "-key.pem", k.getPrivate())};
+  }
+
   /** A client certificate signed by another CA, which the server does not trust. */
   Path[] foreignClient(String name, String subject) throws Exception {
     return client(name, subject, otherCa, otherCaCertificate);
