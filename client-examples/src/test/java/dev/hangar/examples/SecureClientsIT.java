@@ -98,6 +98,12 @@ class SecureClientsIT {
       byToken2.put(FlightSqlConnectionProperties.RPC_CALL_HEADER_PREFIX + "authorization", "Bearer " + admin);
       assertAdbc(allocator, byToken2, "admin", true);
 
+      // Arrow Java and Java ADBC, from the example client
+      assertThat(javaExample(server, certs, T2, "password", "analyst", password)).containsExactly("listed " + T1,
+          "refused Principal \"analyst\" may not read \"" + T2 + "\": no read grant covers that path",
+          "refused Principal \"analyst\" may not read \"" + T2 + "\": no read grant covers that path");
+      assertThat(javaExample(server, certs, T2, "token", etl)).containsExactly("listed " + T1, "listed " + T2, "rows 200", "sql 200");
+
       // pyarrow and Python ADBC, from the example client
       String url = "grpc+tls://127.0.0.1:" + server.port();
       assertThat(python(url, certs.caCert, T2, "--user", "analyst", "--password", password))
@@ -108,6 +114,20 @@ class SecureClientsIT {
       assertThat(python(url, certs.caCert, T1, "--cert", etlCert[0].toString(), "--key", etlCert[1].toString()))
           .containsExactly("listed " + T1, "listed " + T2, "rows 200", "sql 200");
     }
+  }
+
+  private static List<String> javaExample(HangarServer server, TestCertificates certs, String path, String... credentials) throws Exception {
+    java.io.PrintStream stdout = System.out;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    List<String> args = new java.util.ArrayList<>(List.of("127.0.0.1", String.valueOf(server.port()), certs.caCert.toString(), path));
+    args.addAll(List.of(credentials));
+    try {
+      System.setOut(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+      SecureJavaClient.main(args.toArray(String[]::new));
+    } finally {
+      System.setOut(stdout);
+    }
+    return captured.toString(java.nio.charset.StandardCharsets.UTF_8).lines().toList();
   }
 
   private static List<String> python(String url, Path ca, String path, String... credentials) throws Exception {

@@ -15,7 +15,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,7 +52,6 @@ import org.junit.jupiter.api.Test;
  * text or a stack frame, and none may be INTERNAL or UNKNOWN.
  */
 class HostileInputIT {
-  private static final String SERVICE = "arrow.flight.protocol.FlightService";
   private static final Pattern INTERNALS = Pattern.compile(
       "\\b(?:java|javax|jdk|sun|com|org|io|net)\\.[a-z]\\w*\\.[\\w.$]*[A-Z]\\w*|\\b[A-Z]\\w*(?:Exception|Error)\\b|\\bat [\\w.$]+\\(");
   static final String ADMIN = Secrets.newToken();
@@ -61,25 +59,8 @@ class HostileInputIT {
   static final String INTRUDER = Secrets.newToken();
   static final String SCHEMES = "send 'authorization: Bearer <token>' or 'authorization: Basic <base64 of user:password>'";
 
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    }
-  };
-
   private static MethodDescriptor<byte[], byte[]> method(String name, MethodDescriptor.MethodType type) {
-    return MethodDescriptor.<byte[], byte[]>newBuilder().setType(type).setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, name))
-        .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+    return RawGrpc.method(name, type);
   }
 
   private static final MethodDescriptor<byte[], byte[]> DO_GET = method("DoGet", MethodDescriptor.MethodType.SERVER_STREAMING);

@@ -10,10 +10,8 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -48,28 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
  * length.
  */
 class MessageFuzzIT {
-  private static final String SERVICE = "arrow.flight.protocol.FlightService";
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    }
-  };
-  private static final MethodDescriptor<byte[], byte[]> DO_PUT = MethodDescriptor.<byte[], byte[]>newBuilder()
-      .setType(MethodDescriptor.MethodType.BIDI_STREAMING).setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "DoPut"))
-      .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
-  private static final MethodDescriptor<byte[], byte[]> DO_GET = MethodDescriptor.<byte[], byte[]>newBuilder()
-      .setType(MethodDescriptor.MethodType.SERVER_STREAMING).setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "DoGet"))
-      .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+  private static final MethodDescriptor<byte[], byte[]> DO_PUT = RawGrpc.method("DoPut", MethodDescriptor.MethodType.BIDI_STREAMING);
+  private static final MethodDescriptor<byte[], byte[]> DO_GET = RawGrpc.method("DoGet", MethodDescriptor.MethodType.SERVER_STREAMING);
   private static final Path STREAMS = PyTest.ROOT.resolve("client-examples/python/fuzz/streams.py");
 
   @TempDir Path dir;
