@@ -246,6 +246,19 @@ class SecurityIT {
   }
 
   @Test
+  void sessionTokensEndWithTheirLifetime() throws Exception {
+    HangarServer s = start(yaml("").replace("maxSessions: 2", "maxSessions: 2\n  sessionLifetime: 1s"));
+    FlightClient c = client(s);
+    CredentialCallOption session = c.authenticateBasicToken("reader", READER_PASSWORD).orElseThrow();
+    assertThat(list(c, "", session)).isEmpty();
+    Thread.sleep(1200);
+    assertFlightError(() -> list(c, "", session), FlightStatusCode.UNAUTHENTICATED,
+        "Unknown or expired bearer token; send 'authorization: Bearer <token>' or 'authorization: Basic <base64 of user:password>',"
+            + " or connect with a client certificate mapped to a principal");
+    assertThat(s.authenticator().sessionCount()).isZero();
+  }
+
+  @Test
   void repeatedFailuresFromOneAddressAreRefusedForAWhile() throws Exception {
     HangarServer s = start(yaml(""));
     FlightClient c = client(s);
