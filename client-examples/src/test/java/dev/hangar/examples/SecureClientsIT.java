@@ -53,7 +53,7 @@ class SecureClientsIT {
     String etl = Secrets.newToken();
     String password = "analyst pass";
     Path[] etlCert = certs.client("etl", "CN=etl,O=Example");
-    Map<String, String> env = Map.of("HANGAR_TLS_DIR", dir.toString(), "HANGAR_HOST", "127.0.0.1", "HANGAR_PORT", "0",
+    Map<String, String> env = Map.of("HANGAR_TLS_DIR", dir.toString(), "HANGAR_HOST", "127.0.0.1", "HANGAR_PORT", "0", "HANGAR_HTTP_PORT", "0",
         "HANGAR_ADMIN_TOKEN_HASH", Secrets.tokenHash(admin), "HANGAR_ETL_TOKEN_HASH", Secrets.tokenHash(etl),
         "HANGAR_ANALYST_PASSWORD_HASH", Secrets.passwordHash(password.toCharArray(), 10_000));
     HangarConfig config = HangarConfig.parse(Files.readString(ROOT.resolve("config/examples/secure.yaml")), "secure.yaml", env);

@@ -42,7 +42,8 @@ final class ConfigParser {
   private static final Set<String> SQL_KEYS =
       keys("enabled", "threads", "memoryLimit", "queryTimeout", "maxConcurrentQueries", "maxQueuedQueries", "queueTimeout",
           "idleTimeout");
-  private static final Set<String> SERVER_KEYS = keys("host", "port", "idempotencyWindow", "tls", "maxMessageSize");
+  private static final Set<String> SERVER_KEYS = keys("host", "port", "idempotencyWindow", "tls", "maxMessageSize", "http");
+  private static final Set<String> HTTP_KEYS = keys("host", "port");
   private static final Set<String> TLS_KEYS = keys("cert", "key", "clientCa", "clientAuth");
   private static final Set<String> AUTH_KEYS = keys("principals", "sessionLifetime", "maxSessions", "maxCallsPerPrincipal");
   private static final Set<String> PRINCIPAL_KEYS = keys("name", "tokens", "password", "certificate", "grants");
@@ -139,7 +140,22 @@ final class ConfigParser {
       error("server.maxMessageSize", Sizes.format(maxMessage) + " is out of range (use 1MiB..2GiB)");
       maxMessage = ServerConfig.DEFAULT_MAX_MESSAGE_SIZE;
     }
-    return new ServerConfig(host, port, window, tls, maxMessage);
+    Optional<HttpConfig> http = Optional.empty();
+    if (m.get("http") != null) {
+      Map<String, Object> h = mapping("server.http", "server.http", m.get("http"), HTTP_KEYS);
+      if (h != null) {
+        String httpHost = optionalString("server.http.host", h.get("host")).orElse(host);
+        int httpPort = integer("server.http.port", h.get("port"), 0, 65535, 8816);
+        if (httpHost.isBlank()) {
+          error("server.http.host", "must not be empty");
+        } else if (httpPort != 0 && httpPort == port && httpHost.equals(host)) {
+          error("server.http.port", httpPort + " is the Flight port too; give the operations port its own");
+        } else {
+          http = Optional.of(new HttpConfig(httpHost, httpPort));
+        }
+      }
+    }
+    return new ServerConfig(host, port, window, tls, maxMessage, http);
   }
 
   private TlsConfig tls(Object value) {

@@ -138,6 +138,11 @@ public record HangarConfig(
     return new HangarConfig(server.withPort(port), storage, durableStores, storageClasses, limitPolicies, sql, auth);
   }
 
+  /** The same config with its operations port (if any) on {@code port} (0 picks a free one). */
+  public HangarConfig withHttpPort(int port) {
+    return new HangarConfig(server.withHttpPort(port), storage, durableStores, storageClasses, limitPolicies, sql, auth);
+  }
+
   /** The same config with another {@code sql:} section; used by tests. */
   public HangarConfig withSql(SqlConfig newSql) {
     return new HangarConfig(server, storage, durableStores, storageClasses, limitPolicies, newSql, auth);

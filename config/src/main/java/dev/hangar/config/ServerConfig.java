@@ -6,7 +6,7 @@ package dev.hangar.config;
  * {@code x-hangar-idempotency-key} is remembered ({@code idempotencyWindow}, 24 hours unless set).
  */
 public record ServerConfig(String host, int port, java.time.Duration idempotencyWindow, java.util.Optional<TlsConfig> tls,
-    long maxMessageSize) {
+    long maxMessageSize, java.util.Optional<HttpConfig> http) {
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8815;
   public static final java.time.Duration DEFAULT_IDEMPOTENCY_WINDOW = java.time.Duration.ofHours(24);
@@ -19,10 +19,11 @@ public record ServerConfig(String host, int port, java.time.Duration idempotency
     Checks.check(idempotencyWindow != null && idempotencyWindow.toMillis() > 0, "server.idempotencyWindow must be positive");
     Checks.check(tls != null, "server.tls must not be null (use Optional.empty())");
     Checks.check(maxMessageSize >= 1 << 20 && maxMessageSize <= Integer.MAX_VALUE, "server.maxMessageSize must be 1MiB..2GiB");
+    Checks.check(http != null, "server.http must not be null (use Optional.empty())");
   }
 
   public ServerConfig(String host, int port, java.time.Duration idempotencyWindow) {
-    this(host, port, idempotencyWindow, java.util.Optional.empty(), DEFAULT_MAX_MESSAGE_SIZE);
+    this(host, port, idempotencyWindow, java.util.Optional.empty(), DEFAULT_MAX_MESSAGE_SIZE, java.util.Optional.empty());
   }
 
   public ServerConfig(String host, int port) {
@@ -36,6 +37,11 @@ public record ServerConfig(String host, int port, java.time.Duration idempotency
 
   /** The same server on another port (0 picks a free one); used by tests and benchmarks. */
   public ServerConfig withPort(int newPort) {
-    return new ServerConfig(host, newPort, idempotencyWindow, tls, maxMessageSize);
+    return new ServerConfig(host, newPort, idempotencyWindow, tls, maxMessageSize, http);
+  }
+
+  /** The same server with its operations port (if any) on {@code newPort} (0 picks a free one). */
+  public ServerConfig withHttpPort(int newPort) {
+    return new ServerConfig(host, port, idempotencyWindow, tls, maxMessageSize, http.map(h -> new HttpConfig(h.host(), newPort)));
   }
 }

@@ -164,6 +164,11 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
         .withSqlQuotedIdentifierCase(FlightSql.SqlSupportedCaseSensitivity.SQL_CASE_SENSITIVITY_CASE_INSENSITIVE);
   }
 
+  /** The caches of pending results and prepared statements, for their stats. */
+  public Map<String, Cache<?, ?>> caches() {
+    return Map.of("sql_results", results, "sql_prepared_statements", prepared);
+  }
+
   // ---- statements ----------------------------------------------------------------------
 
   @Override

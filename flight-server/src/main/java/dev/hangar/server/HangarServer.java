@@ -47,6 +47,9 @@ public final class HangarServer implements AutoCloseable {
   /** This build's version, as Flight SQL's SqlInfo reports it. */
   public static final String VERSION = "0.1.0-SNAPSHOT";
 
+  /** How often the durable stores are asked whether they answer (readiness). */
+  private static final Duration HEALTH_PROBE = Duration.ofSeconds(5);
+
   /** How often the TLS files are checked for changes. */
   private static final Duration TLS_RELOAD = Duration.ofSeconds(5);
 
@@ -76,6 +79,9 @@ public final class HangarServer implements AutoCloseable {
   private final dev.hangar.server.sql.SqlEngine sqlEngine; // null when sql.enabled is false
   private final FlightSqlService sql;
   private final dev.hangar.server.security.Authenticator authenticator;
+  private final dev.hangar.server.ops.Health health;
+  private final dev.hangar.server.ops.NodeMetrics metrics;
+  private final dev.hangar.server.ops.OpsHttpServer http; // null without server.http
   private final CallTracker calls = new CallTracker();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -159,17 +165,32 @@ public final class HangarServer implements AutoCloseable {
           config.server().tls().map(dev.hangar.config.TlsConfig::mutual).orElse(false));
       producer.authenticator(authenticator);
       openNodeWarning(config).ifPresent(LOG::warn);
+      dev.hangar.server.ops.PutRejections rejections = new dev.hangar.server.ops.PutRejections();
+      authenticator.onRefusedPut(rejections::unauthenticated);
+      this.health = new dev.hangar.server.ops.Health(store);
+      sweeper.scheduleWithFixedDelay(health::probe, HEALTH_PROBE.toSeconds(), HEALTH_PROBE.toSeconds(), TimeUnit.SECONDS);
+      Map<String, com.github.benmanes.caffeine.cache.Cache<?, ?>> caches = new java.util.TreeMap<>(store.caches());
+      if (sqlEngine != null) {
+        caches.put("sql_parse", sqlEngine.parseCache());
+        caches.putAll(sql.caches());
+      }
+      Map<String, java.util.function.Supplier<Long>> allocators = new java.util.TreeMap<>(Map.of(
+          "memory_tier", this::memoryAllocatedBytes, "working", this::workingAllocatedBytes,
+          "durable", durableAllocator::getAllocatedMemory, "sql", sqlAllocator::getAllocatedMemory));
+      this.metrics = new dev.hangar.server.ops.NodeMetrics(store, allocators, sqlEngine, authenticator, rejections, caches);
+      built.add(0, metrics);
       this.grpcExecutor = Executors.newCachedThreadPool(daemonThreads("hangar-grpc"));
       // Arrow's Flight service with the data plane in place of its path calls (see DataPlane); gRPC keeps
       // the last service registered under a name, and Flight's middleware still wraps every call.
       io.grpc.ServerServiceDefinition service = io.grpc.ServerInterceptors.intercept(
-          new dev.hangar.server.dataplane.DataPlane(store, calls, flightAllocator).wrap(org.apache.arrow.flight.FlightGrpcUtils
+          new dev.hangar.server.dataplane.DataPlane(store, calls, flightAllocator, rejections).wrap(org.apache.arrow.flight.FlightGrpcUtils
               .createFlightService(flightAllocator, producer, org.apache.arrow.flight.auth.ServerAuthHandler.NO_OP, grpcExecutor)
               .bindService()),
           new org.apache.arrow.flight.grpc.ServerBackpressureThresholdInterceptor(BACKPRESSURE_THRESHOLD),
           new org.apache.arrow.flight.auth.ServerAuthInterceptor(org.apache.arrow.flight.auth.ServerAuthHandler.NO_OP),
           new ErrorSanitizer(),
-          authenticator); // the last one runs first: every call is authenticated before anything else
+          authenticator, // the last ones run first: every call is authenticated before anything else,
+          new io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor(metrics.registry())); // and timed, refusals included
       io.netty.handler.ssl.SslContext ssl = tls == null ? null : tls.sslContext();
       this.server =
           FlightServer.builder(flightAllocator, location, producer)
@@ -179,6 +200,7 @@ public final class HangarServer implements AutoCloseable {
               .transportHint("grpc.builderConsumer",
                   (java.util.function.Consumer<io.grpc.netty.NettyServerBuilder>) b -> {
                     b.addService(service);
+                    b.addService(health.grpcService()); // grpc.health.v1.Health, outside Flight's auth: probes carry none
                     b.maxInboundMessageSize((int) config.server().maxMessageSize());
                     if (ssl != null) {
                       b.sslContext(ssl);
@@ -186,6 +208,13 @@ public final class HangarServer implements AutoCloseable {
                   })
               .build();
       server.start();
+      if (config.server().http().isPresent()) {
+        this.http = new dev.hangar.server.ops.OpsHttpServer(config.server().http().get(), tls == null ? null : tls.jdkServerContext(),
+            metrics, health, authenticator);
+        built.add(0, http);
+      } else {
+        this.http = null;
+      }
     } catch (IOException | RuntimeException | Error e) {
       built.add(root);
       AutoCloseables.closeNoChecked(() -> AutoCloseables.close(built));
@@ -272,6 +301,19 @@ public final class HangarServer implements AutoCloseable {
     }
     return java.util.Optional.of("Hangar listens on " + config.server().host() + " without authentication: anyone who can reach the"
         + " port can read, write and delete every flight. Configure auth (and server.tls) before exposing it.");
+  }
+
+  /** The operations port (metrics, health), or -1 without {@code server.http}. */
+  public int httpPort() {
+    return http == null ? -1 : http.port();
+  }
+
+  public dev.hangar.server.ops.Health health() {
+    return health;
+  }
+
+  public dev.hangar.server.ops.NodeMetrics metrics() {
+    return metrics;
   }
 
   /** Who authenticated how often, and failures by reason. */
@@ -365,6 +407,7 @@ public final class HangarServer implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    health.stopping(); // /ready and the gRPC health service say so before the port stops taking calls
     server.shutdown(); // no new calls
     try {
       if (!calls.awaitIdle(grace)) {
@@ -389,7 +432,8 @@ public final class HangarServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    AutoCloseables.closeNoChecked(() -> AutoCloseables.close(server, sql, sqlEngine, sqlAllocator, store, durableAllocator, flightAllocator, root));
+    AutoCloseables.closeNoChecked(() -> AutoCloseables.close(http, metrics, server, sql, sqlEngine, sqlAllocator, store, durableAllocator,
+        flightAllocator, root));
   }
 
   @Override

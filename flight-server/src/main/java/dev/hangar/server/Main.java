@@ -200,6 +200,8 @@ public final class Main {
         config.server().tls().isPresent() ? "grpc+tls" : "grpc", config.server().host(), server.port(), file == null ? "embedded default config" : file,
         String.join(", ", config.storage().types().values().stream().map(t -> t.type().key() + " " + Sizes.format(t.capacity())).toList()),
         config.storageClasses().size(), describeSql(config.sql()), describeSecurity(config));
+    config.server().http().ifPresent(h -> LOG.info("Operations on {}://{}:{} (/metrics, /live, /ready)",
+        config.server().tls().isPresent() ? "https" : "http", h.host(), server.httpPort()));
     try {
       server.awaitTermination();
       stopped.await();

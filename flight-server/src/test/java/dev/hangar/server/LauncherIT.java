@@ -113,7 +113,7 @@ class LauncherIT {
     Path log = tmp.resolve("tiered.log");
     ProcessBuilder pb = new ProcessBuilder(List.of(ROOT.resolve("hangar").toString(), "serve", "--config", "config/examples/tiered.yaml"))
         .directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().putAll(Map.of("HANGAR_NO_BUILD", "1", "HANGAR_HEAP", "256m", "HANGAR_PORT", "0",
+    pb.environment().putAll(Map.of("HANGAR_NO_BUILD", "1", "HANGAR_HEAP", "256m", "HANGAR_PORT", "0", "HANGAR_HTTP_PORT", "0",
         "HANGAR_MEMORY", "64MiB", "HANGAR_DATA", data.toString()));
     Process p = pb.start();
     try {

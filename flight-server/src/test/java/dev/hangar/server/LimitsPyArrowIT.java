@@ -26,7 +26,7 @@ class LimitsPyArrowIT {
   void theExampleQuotasHoldFromPyarrowAndAcrossARestart() throws Exception {
     Path config = tmp.resolve("limits.yaml");
     Files.writeString(config, Files.readString(ROOT.resolve("config/examples/limits.yaml")).replace("GiB", "MiB"));
-    Map<String, String> env = Map.of("HANGAR_NO_BUILD", "1", "HANGAR_HEAP", "256m", "HANGAR_PORT", "0",
+    Map<String, String> env = Map.of("HANGAR_NO_BUILD", "1", "HANGAR_HEAP", "256m", "HANGAR_PORT", "0", "HANGAR_HTTP_PORT", "0",
         "HANGAR_MEMORY", "64MiB", "HANGAR_DATA", tmp.resolve("data").toString());
     Process first = serve(config, env, tmp.resolve("first.log"));
     try {

@@ -401,6 +401,41 @@ class SecurityIT {
   }
 
   @Test
+  void theOperationsPortSpeaksHttpsAndMetricsNeedANodeAdmin() throws Exception {
+    HangarServer s = start(yaml("").replace("  port: 0\n", "  port: 0\n  http: {host: 127.0.0.1, port: 0}\n"));
+    java.security.KeyStore trust = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+    trust.load(null, null);
+    try (InputStream ca = Files.newInputStream(certs.caCert)) {
+      trust.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(ca));
+    }
+    javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    ctx.init(null, tmf.getTrustManagers(), null);
+    java.net.http.HttpClient https = java.net.http.HttpClient.newBuilder().sslContext(ctx).build();
+    java.util.function.BiFunction<String, String, String> get = (path, token) -> {
+      try {
+        var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create("https://127.0.0.1:" + s.httpPort() + path));
+        if (token != null) {
+          b.header("Authorization", "Bearer " + token);
+        }
+        var r = https.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() + " " + r.body();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    };
+    assertThat(get.apply("/ready", null)).isEqualTo("200 ready\n"); // probes carry no credentials
+    assertThat(get.apply("/metrics", null)).isEqualTo("401 Authentication required: send 'Authorization: Bearer <token>' of a node admin\n");
+    assertThat(get.apply("/metrics", TENANT1_TOKEN)).isEqualTo("403 Principal \"tenant1\" may not read the node's metrics: it needs an"
+        + " admin grant on every path ({prefix: \"\", access: admin})\n");
+    assertThat(get.apply("/metrics", ADMIN_TOKEN)).startsWith("200 # HELP");
+    assertThatThrownBy(() -> java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + s.httpPort() + "/live")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()))
+        .isInstanceOf(java.io.IOException.class); // plain HTTP against the TLS port
+  }
+
+  @Test
   void serveWarnsAboutANodeWithoutAuthBeyondLoopbackOnly() {
     String open = """
         server: {host: 0.0.0.0}

@@ -362,6 +362,28 @@ public final class FlightStore implements AutoCloseable {
 
   // ---- inspection -----------------------------------------------------------------------
 
+  /** Durable writing right now: objects being written, weak copies waiting and the oldest's wait, retries since start. */
+  public record DurableActivity(int uploadsOpen, int weakPending, Duration oldestWeakWait, long weakRetries) {}
+
+  public DurableActivity durableActivity() {
+    return new DurableActivity(durables.uploadsOpen(), durables.pendingWeakWrites(), durables.oldestWeakWait(), durables.weakRetries());
+  }
+
+  /** Evictions made to keep limit-policy scopes under their {@code ephemeral} limits, since start. */
+  public long limitPolicyEvictions() {
+    return quotas.totalEvictions();
+  }
+
+  /** The store's caches by name, for their stats: durable footers, idempotency results. */
+  public Map<String, com.github.benmanes.caffeine.cache.Cache<?, ?>> caches() {
+    return Map.of("durable_footers", durables.footerCache(), "idempotency_results", idempotency.cache());
+  }
+
+  /** By durable store id: null if it answers now, else why not (readiness asks this). */
+  public Map<String, String> probeDurableStores() {
+    return durables.probe();
+  }
+
   public UsageLedger usageLedger() {
     return quotas.ledger();
   }

@@ -26,12 +26,14 @@ public final class DataPlane {
   private final BufferAllocator working;
   private final CallTracker calls;
   private final MetadataCalls metadata;
+  private final dev.hangar.server.ops.PutRejections rejections;
 
   /**
    * @param working where a put keeps a body it must read before storing it (a compressed one, checked
    *     buffer by buffer); released before the call ends
    */
-  public DataPlane(FlightStore store, CallTracker calls, BufferAllocator working) {
+  public DataPlane(FlightStore store, CallTracker calls, BufferAllocator working, dev.hangar.server.ops.PutRejections rejections) {
+    this.rejections = rejections;
     this.store = store;
     this.working = working;
     this.calls = calls;
@@ -67,7 +69,7 @@ public final class DataPlane {
     ServerCallHandler<Flight.Ticket, Object> ownGet = (call, headers) -> new DoGetCall(call, store, calls);
     ServerCallHandler<Flight.Ticket, Object> get = new FirstMessageDispatch<>(ticket ->
         isCommandTicket(ticket) ? arrowGet.getServerCallHandler() : ownGet);
-    ServerCallHandler<Object, Flight.PutResult> ownPut = (call, headers) -> new DoPutCall(call, headers, store, calls, working);
+    ServerCallHandler<Object, Flight.PutResult> ownPut = (call, headers) -> new DoPutCall(call, headers, store, calls, working, rejections);
     ServerCallHandler<Object, Flight.PutResult> commandPut = new ConvertingHandler(arrowPut.getServerCallHandler(), putMarshaller);
     ServerCallHandler<Object, Flight.PutResult> put = new FirstMessageDispatch<>(first ->
         isCommandUpload((FlightDataFrame) first) ? commandPut : ownPut);

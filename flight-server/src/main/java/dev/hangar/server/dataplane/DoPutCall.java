@@ -42,6 +42,7 @@ final class DoPutCall extends ServerCall.Listener<Object> {
   private final Metadata headers;
   private final FlightStore store;
   private final CallTracker calls;
+  private final dev.hangar.server.ops.PutRejections rejections;
   private Upload upload;
   private final BufferAllocator working;
   private MessageValidator validator;
@@ -50,8 +51,9 @@ final class DoPutCall extends ServerCall.Listener<Object> {
   private boolean done;
 
   DoPutCall(ServerCall<Object, Flight.PutResult> call, Metadata headers, FlightStore store, CallTracker calls,
-      BufferAllocator working) {
+      BufferAllocator working, dev.hangar.server.ops.PutRejections rejections) {
     this.call = call;
+    this.rejections = rejections;
     this.working = working;
     this.headers = headers;
     this.store = store;
@@ -170,6 +172,7 @@ final class DoPutCall extends ServerCall.Listener<Object> {
     }
     done = true;
     abort();
+    rejections.record(t);
     String what = path == null ? "DoPut" : "DoPut of \"" + path + "\"";
     Status status = Status.fromThrowable(org.apache.arrow.flight.grpc.StatusUtils.toGrpcException(Errors.toFlight(t, what)));
     try {

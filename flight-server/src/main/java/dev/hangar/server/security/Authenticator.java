@@ -72,6 +72,7 @@ public final class Authenticator implements ServerInterceptor {
   private final Map<String, AtomicLong> failureCounts = new ConcurrentHashMap<>();
   private final Map<String, Usage> usage = new ConcurrentHashMap<>();
   private final String schemes;
+  private volatile Runnable onRefusedPut = () -> {};
 
   public Authenticator(AuthConfig config, boolean mutualTls) {
     this.config = config;
@@ -99,6 +100,11 @@ public final class Authenticator implements ServerInterceptor {
     return Context.current().withValue(PRINCIPAL, p);
   }
 
+  /** Runs {@code r} each time a DoPut is refused for its credentials (put-rejection metrics). */
+  public void onRefusedPut(Runnable r) {
+    this.onRefusedPut = r;
+  }
+
   /** Authentication failures so far, by reason (for stats and metrics). */
   public Map<String, Long> failures() {
     Map<String, Long> out = new java.util.TreeMap<>();
@@ -120,13 +126,14 @@ public final class Authenticator implements ServerInterceptor {
     long blocked = f == null ? 0 : f.blockedFor(System.currentTimeMillis());
     if (blocked > 0) {
       count("throttled");
+      refusedCall(call);
       return refuse(call, "Too many failed authentication attempts from this address; try again in "
           + Math.max(1, (blocked + 999) / 1000) + " s");
     }
     String header = headers.get(AUTHORIZATION);
     Outcome outcome;
     if (header != null) {
-      outcome = fromHeader(header);
+      outcome = fromHeader(header, true);
     } else {
       outcome = fromCertificate(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
     }
@@ -135,6 +142,7 @@ public final class Authenticator implements ServerInterceptor {
         failures.asMap().computeIfAbsent(peer, k -> new Failures()).failed(System.currentTimeMillis());
       }
       count(outcome.reason);
+      refusedCall(call);
       LOG.warn("Authentication failed from {} for {}: {}", peer, call.getMethodDescriptor().getBareMethodName(), outcome.logMessage);
       return refuse(call, outcome.clientMessage);
     }
@@ -207,6 +215,40 @@ public final class Authenticator implements ServerInterceptor {
     };
   }
 
+  /**
+   * The principal an HTTP request's {@code authorization} header names (the operations port), or
+   * null, the failure counted, throttled and logged as for a Flight call. Basic gives no session.
+   */
+  public Principal authenticateHttp(String header, String peer, String what) {
+    if (!config.enabled()) {
+      return Principal.ANONYMOUS;
+    }
+    Failures f = failures.getIfPresent(peer);
+    if (f != null && f.blockedFor(System.currentTimeMillis()) > 0) {
+      count("throttled");
+      return null;
+    }
+    Outcome outcome;
+    if (header == null) {
+      outcome = Outcome.failed("missing", "", "no credentials");
+      outcome.credentialsGiven = false;
+    } else {
+      outcome = fromHeader(header, false);
+    }
+    if (outcome.principal == null) {
+      if (outcome.credentialsGiven) {
+        failures.asMap().computeIfAbsent(peer, k -> new Failures()).failed(System.currentTimeMillis());
+      }
+      count(outcome.reason);
+      LOG.warn("Authentication failed from {} for {}: {}", peer, what, outcome.logMessage);
+      return null;
+    }
+    if (f != null) {
+      failures.invalidate(peer);
+    }
+    return outcome.principal;
+  }
+
   /** Calls per principal: made, running now, refused for too many running (for stats). */
   public Map<String, Map<String, Long>> usage() {
     Map<String, Map<String, Long>> out = new java.util.TreeMap<>();
@@ -220,7 +262,7 @@ public final class Authenticator implements ServerInterceptor {
     final java.util.concurrent.atomic.LongAdder refused = new java.util.concurrent.atomic.LongAdder();
   }
 
-  private Outcome fromHeader(String header) {
+  private Outcome fromHeader(String header, boolean issueSession) {
     if (header.length() > MAX_HEADER) {
       return Outcome.failed("malformed", "Malformed authorization header (longer than " + MAX_HEADER + " characters); " + schemes, "header too long");
     }
@@ -256,8 +298,11 @@ public final class Authenticator implements ServerInterceptor {
           if (!ok) {
             return Outcome.failed("bad-password", "Wrong user name or password; " + schemes, "wrong user name or password for user \"" + printable(user) + "\"");
           }
-          String session = Secrets.newToken();
           Principal principal = principals.get(user);
+          if (!issueSession) {
+            return Outcome.ok(principal, null);
+          }
+          String session = Secrets.newToken();
           sessions.add(Secrets.tokenHash(session), principal);
           return Outcome.ok(principal, session);
         } finally {
@@ -298,6 +343,12 @@ public final class Authenticator implements ServerInterceptor {
 
   private void count(String reason) {
     failureCounts.computeIfAbsent(reason, r -> new AtomicLong()).incrementAndGet();
+  }
+
+  private void refusedCall(ServerCall<?, ?> call) {
+    if (call.getMethodDescriptor().getBareMethodName().equals("DoPut")) {
+      onRefusedPut.run();
+    }
   }
 
   private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String message) {

@@ -89,6 +89,17 @@ public final class TlsCredentials {
     }
   }
 
+  /** A JDK TLS context with the same (reloading) server identity, for the operations port. */
+  public javax.net.ssl.SSLContext jdkServerContext() {
+    try {
+      javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+      ctx.init(new javax.net.ssl.KeyManager[] {keys}, null, null);
+      return ctx;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("Cannot set up TLS for the operations port: " + e.getMessage(), e);
+    }
+  }
+
   /** Re-reads the files if any changed since the last load; returns whether new credentials are in use. */
   public boolean reloadIfChanged() {
     List<FileTime> now = stamps();

@@ -74,6 +74,10 @@ public final class Durables implements AutoCloseable {
   /** Footers already read, by object key; an entry is used only for the same object version (size and time). */
   private final Cache<String, Described> described;
   private final AtomicInteger pendingWeak = new AtomicInteger();
+  /** When each weak slot in use was taken (nanoTime), oldest first; slots are released in about that order. */
+  private final java.util.concurrent.ConcurrentLinkedDeque<Long> weakSince = new java.util.concurrent.ConcurrentLinkedDeque<>();
+  private final AtomicInteger uploadsOpen = new AtomicInteger();
+  private final java.util.concurrent.atomic.LongAdder weakRetries = new java.util.concurrent.atomic.LongAdder();
 
   /**
    * @param stores the opened stores by id (closed with this object)
@@ -238,17 +242,20 @@ public final class Durables implements AutoCloseable {
     private final OutputStream out;
     private final DurableFileWriter writer;
     private DurableMetadata prepared;
+    private final java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean(true); // in uploadsOpen
 
     private Sink(StorageClass sc, String path, DurableStore store, DurableStore.ObjectUpload upload, FlightSchema schema) {
       this.sc = sc;
       this.path = path;
       this.store = store;
       this.upload = upload;
+      uploadsOpen.incrementAndGet();
       this.out = new BufferedOutputStream(upload.stream(), 256 << 10);
       try {
         this.writer = new DurableFileWriter(out, schema);
       } catch (IOException e) {
         upload.abort();
+        uploadsOpen.decrementAndGet();
         throw failed(e);
       }
     }
@@ -295,6 +302,9 @@ public final class Durables implements AutoCloseable {
       try {
         described.invalidate(key(sc, path));
         upload.commit();
+        if (counted.compareAndSet(true, false)) {
+          uploadsOpen.decrementAndGet(); // committed: no longer in flight (close() after this is a no-op)
+        }
         return prepared;
       } catch (DurableStoreException e) {
         throw unavailable(sc, path, e);
@@ -312,6 +322,9 @@ public final class Durables implements AutoCloseable {
     @Override
     public void close() {
       upload.abort();
+      if (counted.compareAndSet(true, false)) {
+        uploadsOpen.decrementAndGet();
+      }
     }
   }
 
@@ -502,11 +515,50 @@ public final class Durables implements AutoCloseable {
           path, configs.get(id).weakQueue(), storeOf(sc).describe(), configs.get(id).weakQueue());
     }
     pendingWeak.incrementAndGet();
+    weakSince.addLast(System.nanoTime());
   }
 
   public void releaseWeakSlot(StorageClass sc) {
     weakSlots.get(sc.config().durableStore().orElseThrow()).release();
     pendingWeak.decrementAndGet();
+    weakSince.pollFirst();
+  }
+
+  /**
+   * How long the oldest weak flight has waited for its durable copy, or zero if none waits. Weak
+   * copies land in about the order they were queued, and this takes the oldest queue time still in
+   * use; a copy that lands out of order can make it read a little younger than the truth.
+   */
+  public Duration oldestWeakWait() {
+    Long first = weakSince.peekFirst();
+    return first == null ? Duration.ZERO : Duration.ofNanos(Math.max(0, System.nanoTime() - first));
+  }
+
+  /** Durable objects being written now (strong commits and weak copies in flight). */
+  public int uploadsOpen() {
+    return uploadsOpen.get();
+  }
+
+  /**
+   * Asks every durable store whether it answers (a HEAD of its bucket, or a look at its directory).
+   * Returns, by store id, null for a store that answered and the reason for one that did not.
+   */
+  public Map<String, String> probe() {
+    Map<String, String> out = new java.util.TreeMap<>();
+    stores.forEach((id, store) -> {
+      try {
+        store.check();
+        out.put(id, null);
+      } catch (RuntimeException e) {
+        out.put(id, e.getMessage());
+      }
+    });
+    return out;
+  }
+
+  /** Weak copies tried again after a failed attempt, since start. */
+  public long weakRetries() {
+    return weakRetries.sum();
   }
 
   /** Weak flights whose durable copy has not landed yet. */
@@ -519,6 +571,7 @@ public final class Durables implements AutoCloseable {
   }
 
   public void retryWeak(StorageClass sc, Runnable attempt, int failures) {
+    weakRetries.increment();
     long delay = Math.min(30_000L, 250L << Math.min(failures, 7)); // 0.5 s, 1 s, 2 s … 30 s
     timers.schedule(() -> submitWeak(sc, attempt), delay, TimeUnit.MILLISECONDS);
   }

@@ -88,6 +88,11 @@ public final class Quotas {
     evictions.computeIfAbsent(scope, s -> new LongAdder()).increment();
   }
 
+  /** Flights evicted to keep some scope under its {@code ephemeral} limit, since start. */
+  public long totalEvictions() {
+    return evictions.values().stream().mapToLong(LongAdder::sum).sum();
+  }
+
   /** Gives back what {@code r} holds; a no-op for null (no policy) or a reservation already used up. */
   public void release(UsageLedger.Reservation r) {
     if (r != null) {
