@@ -20,6 +20,12 @@ import org.slf4j.LoggerFactory;
  * they are.
  */
 final class ErrorSanitizer implements ServerInterceptor {
+  private final dev.hangar.server.ops.RecentErrors errors;
+
+  ErrorSanitizer(dev.hangar.server.ops.RecentErrors errors) {
+    this.errors = errors;
+  }
+
   private static final Logger LOG = LoggerFactory.getLogger(ErrorSanitizer.class);
   private static final Pattern UNPACK = Pattern.compile("cannot be unpacked as [\\w.]+\\$(\\w+)");
   /** A qualified class name, a CamelCase exception or error name, a stack frame. */
@@ -35,7 +41,11 @@ final class ErrorSanitizer implements ServerInterceptor {
     return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
       @Override
       public void close(Status status, Metadata trailers) {
-        super.close(clean(status, rpc), trailers);
+        Status clean = clean(status, rpc);
+        if (!clean.isOk() && clean.getCode() != Status.Code.CANCELLED) {
+          errors.record(rpc, clean.getCode().name(), clean.getDescription()); // the status page's recent errors
+        }
+        super.close(clean, trailers);
       }
     }, headers);
   }

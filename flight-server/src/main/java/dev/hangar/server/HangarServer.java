@@ -47,6 +47,9 @@ public final class HangarServer implements AutoCloseable {
   /** This build's version, as Flight SQL's SqlInfo reports it. */
   public static final String VERSION = "0.1.0-SNAPSHOT";
 
+  /** How often the status page's history samples the storage types (an hour is 360 samples). */
+  private static final Duration HISTORY_SAMPLE = Duration.ofSeconds(10);
+
   /** How often the durable stores are asked whether they answer (readiness). */
   private static final Duration HEALTH_PROBE = Duration.ofSeconds(5);
 
@@ -179,6 +182,10 @@ public final class HangarServer implements AutoCloseable {
           "durable", durableAllocator::getAllocatedMemory, "sql", sqlAllocator::getAllocatedMemory));
       this.metrics = new dev.hangar.server.ops.NodeMetrics(store, allocators, sqlEngine, authenticator, rejections, caches);
       built.add(0, metrics);
+      dev.hangar.server.ops.RecentErrors errors = new dev.hangar.server.ops.RecentErrors();
+      dev.hangar.server.ops.History history = new dev.hangar.server.ops.History(store);
+      sweeper.scheduleWithFixedDelay(history::sample, HISTORY_SAMPLE.toSeconds(), HISTORY_SAMPLE.toSeconds(), TimeUnit.SECONDS);
+      dev.hangar.server.ops.StatusPage page = new dev.hangar.server.ops.StatusPage(config, store, history, health, errors);
       this.grpcExecutor = Executors.newCachedThreadPool(daemonThreads("hangar-grpc"));
       // Arrow's Flight service with the data plane in place of its path calls (see DataPlane); gRPC keeps
       // the last service registered under a name, and Flight's middleware still wraps every call.
@@ -188,7 +195,7 @@ public final class HangarServer implements AutoCloseable {
               .bindService()),
           new org.apache.arrow.flight.grpc.ServerBackpressureThresholdInterceptor(BACKPRESSURE_THRESHOLD),
           new org.apache.arrow.flight.auth.ServerAuthInterceptor(org.apache.arrow.flight.auth.ServerAuthHandler.NO_OP),
-          new ErrorSanitizer(),
+          new ErrorSanitizer(errors),
           authenticator, // the last ones run first: every call is authenticated before anything else,
           new io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor(metrics.registry())); // and timed, refusals included
       io.netty.handler.ssl.SslContext ssl = tls == null ? null : tls.sslContext();
@@ -210,7 +217,7 @@ public final class HangarServer implements AutoCloseable {
       server.start();
       if (config.server().http().isPresent()) {
         this.http = new dev.hangar.server.ops.OpsHttpServer(config.server().http().get(), tls == null ? null : tls.jdkServerContext(),
-            metrics, health, authenticator);
+            metrics, health, authenticator, page);
         built.add(0, http);
       } else {
         this.http = null;

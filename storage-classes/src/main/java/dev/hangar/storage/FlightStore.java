@@ -269,6 +269,7 @@ public final class FlightStore implements AutoCloseable {
     }
     if (v != null) {
       v.touch(now);
+      v.counted();
       movement.read(v, now);
       catalog.queue(v.copy().storageType()).touch(v);
       counters.get(v.copy().storageType()).hits.increment();
@@ -377,6 +378,37 @@ public final class FlightStore implements AutoCloseable {
   /** The store's caches by name, for their stats: durable footers, idempotency results. */
   public Map<String, com.github.benmanes.caffeine.cache.Cache<?, ?>> caches() {
     return Map.of("durable_footers", durables.footerCache(), "idempotency_results", idempotency.cache());
+  }
+
+  /** A flight held in a tier, with the reads of its current version. */
+  public record Held(String path, String storageClass, String tier, long bytes, long rows, int reads) {}
+
+  /**
+   * The {@code n} largest and the {@code n} most read flights held in tiers (the status page). One
+   * pass over the catalog.
+   */
+  public List<List<Held>> largestAndHottest(int n) {
+    java.util.PriorityQueue<Held> largest = new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(Held::bytes));
+    java.util.PriorityQueue<Held> hottest = new java.util.PriorityQueue<>(java.util.Comparator.comparingInt(Held::reads));
+    for (var e : catalog.entries()) {
+      if (e instanceof FlightVersion v) {
+        Held h = new Held(v.path(), v.storageClass().prefix(), v.copy().storageType().key(), v.copy().bytes(), v.copy().rows(), v.reads());
+        largest.add(h);
+        hottest.add(h);
+        if (largest.size() > n) {
+          largest.poll();
+        }
+        if (hottest.size() > n) {
+          hottest.poll();
+        }
+      }
+    }
+    List<Held> big = new ArrayList<>(largest);
+    big.sort(java.util.Comparator.comparingLong(Held::bytes).reversed());
+    List<Held> hot = new ArrayList<>(hottest);
+    hot.removeIf(h -> h.reads() == 0);
+    hot.sort(java.util.Comparator.comparingInt(Held::reads).reversed());
+    return List.of(big, hot);
   }
 
   /** By durable store id: null if it answers now, else why not (readiness asks this). */

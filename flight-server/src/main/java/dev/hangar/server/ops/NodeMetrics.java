@@ -183,7 +183,7 @@ public final class NodeMetrics implements AutoCloseable {
   }
 
   /** How close a scope is to its nearest limit (1 = at it). */
-  private static double nearness(StoreStats.ScopeStats s) {
+  static double nearness(StoreStats.ScopeStats s) {
     double n = 0;
     if (s.ephemeralLimit() != null && s.ephemeralLimit() > 0) {
       n = Math.max(n, (double) s.ephemeral() / s.ephemeralLimit());

@@ -34,7 +34,8 @@ public final class OpsHttpServer implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor;
 
-  public OpsHttpServer(HttpConfig config, SSLContext tls, NodeMetrics metrics, Health health, Authenticator auth) throws IOException {
+  public OpsHttpServer(HttpConfig config, SSLContext tls, NodeMetrics metrics, Health health, Authenticator auth, StatusPage page)
+      throws IOException {
     InetSocketAddress address = new InetSocketAddress(config.host(), config.port());
     if (tls != null) {
       HttpsServer https = HttpsServer.create(address, 64);
@@ -49,19 +50,22 @@ public final class OpsHttpServer implements AutoCloseable {
       answer(ex, ready ? 200 : 503, "text/plain; charset=utf-8", health.reason() + "\n");
     });
     server.createContext("/metrics", ex -> {
-      String peer = ex.getRemoteAddress().getAddress().getHostAddress();
-      Principal p = auth.authenticateHttp(ex.getRequestHeaders().getFirst("Authorization"), peer, "GET /metrics");
-      if (p == null) {
-        ex.getResponseHeaders().add("WWW-Authenticate", "Bearer realm=\"hangar\"");
-        answer(ex, 401, "text/plain; charset=utf-8", "Authentication required: send 'Authorization: Bearer <token>' of a node admin\n");
-      } else if (!p.isNodeAdmin()) {
-        answer(ex, 403, "text/plain; charset=utf-8", "Principal \"" + p.name() + "\" may not read the node's metrics: it needs an"
-            + " admin grant on every path ({prefix: \"\", access: admin})\n");
-      } else {
+      if (admin(ex, auth, "metrics")) {
         answer(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
       }
     });
-    server.createContext("/", ex -> answer(ex, 404, "text/plain; charset=utf-8", "Not found: this port serves /live, /ready and /metrics\n"));
+    server.createContext("/status.json", ex -> {
+      if (admin(ex, auth, "status")) {
+        answer(ex, 200, "application/json", page.json());
+      }
+    });
+    server.createContext("/", ex -> {
+      if (ex.getRequestURI().getPath().equals("/")) { // the page holds no data; it asks /status.json
+        answer(ex, 200, "text/html; charset=utf-8", new String(page.html(), StandardCharsets.UTF_8));
+      } else {
+        answer(ex, 404, "text/plain; charset=utf-8", "Not found: this port serves /, /status.json, /live, /ready and /metrics\n");
+      }
+    });
     executor = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "hangar-http");
       t.setDaemon(true);
@@ -69,6 +73,23 @@ public final class OpsHttpServer implements AutoCloseable {
     });
     server.setExecutor(executor);
     server.start();
+  }
+
+  /** Whether the request comes from a node admin (always, without auth); answers 401 or 403 if not. */
+  private static boolean admin(HttpExchange ex, Authenticator auth, String what) throws IOException {
+    String peer = ex.getRemoteAddress().getAddress().getHostAddress();
+    Principal p = auth.authenticateHttp(ex.getRequestHeaders().getFirst("Authorization"), peer, "GET " + ex.getRequestURI().getPath());
+    if (p == null) {
+      ex.getResponseHeaders().add("WWW-Authenticate", "Bearer realm=\"hangar\"");
+      answer(ex, 401, "text/plain; charset=utf-8", "Authentication required: send 'Authorization: Bearer <token>' of a node admin\n");
+      return false;
+    }
+    if (!p.isNodeAdmin()) {
+      answer(ex, 403, "text/plain; charset=utf-8", "Principal \"" + p.name() + "\" may not read the node's " + what + ": it needs an"
+          + " admin grant on every path ({prefix: \"\", access: admin})\n");
+      return false;
+    }
+    return true;
   }
 
   public int port() {

@@ -108,6 +108,19 @@ public final class FlightVersion implements CatalogEntry {
     return lastAccess;
   }
 
+  private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<FlightVersion> READS =
+      java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(FlightVersion.class, "reads");
+  private volatile int reads; // reads of this version (the status page's hottest flights); 4 bytes, not a LongAdder
+
+  /** Counts a read of this version. */
+  public void counted() {
+    READS.incrementAndGet(this);
+  }
+
+  public int reads() {
+    return reads;
+  }
+
   public void touch(Instant now) {
     lastAccess = now;
   }
