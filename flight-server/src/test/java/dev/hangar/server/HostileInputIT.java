@@ -453,20 +453,7 @@ class HostileInputIT {
     io.grpc.Channel ch = io.grpc.ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(metadata(headers)));
     CompletableFuture<Status> done = new CompletableFuture<>();
     StreamObserver<byte[]> requests = ClientCalls.asyncBidiStreamingCall(
-        ch.newCall(DO_PUT, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS)), new StreamObserver<>() {
-          @Override
-          public void onNext(byte[] value) {}
-
-          @Override
-          public void onError(Throwable t) {
-            done.complete(Status.fromThrowable(t));
-          }
-
-          @Override
-          public void onCompleted() {
-            done.complete(Status.OK);
-          }
-        });
+        ch.newCall(DO_PUT, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS)), RawGrpc.completing(done));
     try {
       frames.forEach(requests::onNext);
       requests.onCompleted();

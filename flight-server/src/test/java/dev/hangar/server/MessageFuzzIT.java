@@ -256,20 +256,7 @@ class MessageFuzzIT {
   }
 
   private static StreamObserver<byte[]> observer(CompletableFuture<Status> done) {
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(byte[] value) {}
-
-      @Override
-      public void onError(Throwable t) {
-        done.complete(Status.fromThrowable(t));
-      }
-
-      @Override
-      public void onCompleted() {
-        done.complete(Status.OK);
-      }
-    };
+    return RawGrpc.completing(done);
   }
 
   /** DoGet of {@code path}, its FlightData frames written back out as an IPC stream. */

@@ -27,6 +27,24 @@ final class RawGrpc {
 
   private RawGrpc() {}
 
+  /** An observer of a call's answers that completes {@code done} with the call's status, ignoring its messages. */
+  static io.grpc.stub.StreamObserver<byte[]> completing(java.util.concurrent.CompletableFuture<io.grpc.Status> done) {
+    return new io.grpc.stub.StreamObserver<>() {
+      @Override
+      public void onNext(byte[] value) {}
+
+      @Override
+      public void onError(Throwable t) {
+        done.complete(io.grpc.Status.fromThrowable(t));
+      }
+
+      @Override
+      public void onCompleted() {
+        done.complete(io.grpc.Status.OK);
+      }
+    };
+  }
+
   /** The Flight method {@code name}, sending and receiving bytes as they are. */
   static MethodDescriptor<byte[], byte[]> method(String name, MethodDescriptor.MethodType type) {
     return MethodDescriptor.<byte[], byte[]>newBuilder().setType(type).setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, name))

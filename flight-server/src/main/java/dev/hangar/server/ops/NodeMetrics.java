@@ -57,6 +57,18 @@ public final class NodeMetrics implements AutoCloseable {
       PutRejections rejections, Map<String, com.github.benmanes.caffeine.cache.Cache<?, ?>> caches) {
     this.store = store;
     this.stats = store.stats();
+    // RPC latency as a histogram (le buckets), so that dashboards can take quantiles across nodes
+    registry.config().meterFilter(new io.micrometer.core.instrument.config.MeterFilter() {
+      @Override
+      public io.micrometer.core.instrument.distribution.DistributionStatisticConfig configure(io.micrometer.core.instrument.Meter.Id id,
+          io.micrometer.core.instrument.distribution.DistributionStatisticConfig config) {
+        if (id.getName().equals("grpc.server.processing.duration")) {
+          return io.micrometer.core.instrument.distribution.DistributionStatisticConfig.builder().percentilesHistogram(true)
+              .build().merge(config);
+        }
+        return config;
+      }
+    });
     new JvmMemoryMetrics().bindTo(registry);
     gc.bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
