@@ -22,7 +22,13 @@ public final class Main {
              hangar hash-secret               read a password (prompt, or one line of stdin); print its hash for auth.principals[].password
              hangar hash-secret --token       read a bearer token likewise; print its hash for auth.principals[].tokens
              hangar hash-secret --new-token   make a random bearer token; print it (give it to the client) and its hash (for the config)
+             hangar put FILE PATH | get PATH [-o FILE] | ls [PREFIX] | rm PATH | describe PATH | stats | sql "…"
+                                              talk to a running node (hangar put --help, …; --url, --token, --user, --tls-root-certs)
+             hangar generate-completion       a bash/zsh completion script: source <(./hangar generate-completion)
       """;
+
+  private static final java.util.Set<String> CLIENT_COMMANDS =
+      java.util.Set.of("put", "get", "ls", "rm", "describe", "stats", "sql", "generate-completion", "--version");
 
   private Main() {}
 
@@ -34,6 +40,9 @@ public final class Main {
     if (args.length == 0) {
       System.err.print(USAGE);
       return 2;
+    }
+    if (CLIENT_COMMANDS.contains(args[0])) {
+      return dev.hangar.cli.HangarCli.run(args, System.out, System.err);
     }
     switch (args[0]) {
       case "serve":
