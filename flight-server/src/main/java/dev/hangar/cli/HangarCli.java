@@ -137,14 +137,23 @@ public final class HangarCli {
         throw new Failure(ExitCode.USAGE, "--url " + url + " is not a Flight URL (use grpc://host:port or grpc+tls://host:port)");
       }
       FlightClient.Builder b = FlightClient.builder(allocator, location);
+      FlightClient client;
       if (tlsRootCerts != null) {
-        try (InputStream in = Files.newInputStream(tlsRootCerts)) {
-          b.useTls().trustedCertificates(in);
+        byte[] pem;
+        try {
+          pem = Files.readAllBytes(tlsRootCerts);
+        } catch (java.io.IOException e) {
+          throw new Failure(ExitCode.BAD_INPUT, "--tls-root-certs " + tlsRootCerts + " cannot be read");
         }
-      } else if (url.startsWith("grpc+tls")) {
-        b.useTls();
+        try (InputStream in = new java.io.ByteArrayInputStream(pem)) { // read when the client is built
+          client = b.useTls().trustedCertificates(in).build();
+        }
+      } else {
+        if (url.startsWith("grpc+tls")) {
+          b.useTls();
+        }
+        client = b.build();
       }
-      FlightClient client = b.build();
       if (token != null && !token.isEmpty()) {
         auth = new CredentialCallOption(new BearerCredentialWriter(token));
       } else if (user != null && !user.isEmpty()) {

@@ -156,4 +156,34 @@ class CliIT {
       assertThat(cli(null, "generate-completion").out()).contains("complete -F");
     }
   }
+
+  @Test
+  void theCliSpeaksTlsAndAuthenticates() throws Exception {
+    TestCertificates certs = new TestCertificates(dir);
+    String token = dev.hangar.server.security.Secrets.newToken();
+    try (HangarServer server = HangarServer.start(dev.hangar.config.HangarConfig.parse("""
+        server:
+          port: 0
+          tls: {cert: "%s", key: "%s"}
+        storage: {memory: {capacity: 64MiB}}
+        storageClasses: [{prefix: "", tiers: [{storage: memory}]}]
+        auth:
+          principals: [{name: t1, tokens: ["%s"], grants: [{prefix: "cache/t1/", access: write}]}]
+        """.formatted(certs.serverCert, certs.serverKey, dev.hangar.server.security.Secrets.tokenHash(token)), "test", java.util.Map.of()))) {
+      Path csv = dir.resolve("small.csv");
+      Files.writeString(csv, "a,b\n1,x\n2,y\n");
+      String url = "grpc+tls://127.0.0.1:" + server.port();
+      String ca = "--tls-root-certs=" + certs.caCert;
+      Run put = cli(url, "put", ca, "--token=" + token, csv.toString(), "cache/t1/small");
+      assertThat(put.code()).as(put.err()).isZero();
+      assertThat(cli(url, "ls", ca, "--token=" + token).out()).contains("cache/t1/small");
+      Run anonymous = cli(url, "ls", ca);
+      assertThat(anonymous.code()).isEqualTo(7);
+      assertThat(anonymous.err()).startsWith("hangar ls: Authentication required: send 'authorization: Bearer <token>'");
+      Run denied = cli(url, "put", ca, "--token=" + token, csv.toString(), "cache/t2/small");
+      assertThat(denied.code()).isEqualTo(7);
+      assertThat(denied.err()).contains("Principal \"t1\" may not write \"cache/t2/small\": no write grant covers that path");
+      assertThat(cli(url, "ls", "--token=" + token).code()).as("TLS without the CA").isEqualTo(3);
+    }
+  }
 }
