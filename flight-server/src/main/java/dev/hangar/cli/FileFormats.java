@@ -53,6 +53,14 @@ final class FileFormats {
     void close() throws Exception;
   }
 
+  /** A reader, its row count if known, and what closes it and what it reads from. */
+  private record Opened(ArrowReader reader, long rows, AutoCloseable closer) implements Source {
+    @Override
+    public void close() throws Exception {
+      closer.close();
+    }
+  }
+
   static String extension(Path file) {
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
     int dot = name.lastIndexOf('.');
@@ -83,22 +91,7 @@ final class FileFormats {
       ArrowReader reader = fileFormat ? new ArrowFileReader(channel, allocator) : new ArrowStreamReader(channel, allocator);
       reader.getVectorSchemaRoot(); // reads the schema now, so that a file that is not Arrow fails here
       long total = -1; // an IPC footer lists the batches, not their rows: progress counts rows as they go
-      return new Source() {
-        @Override
-        public ArrowReader reader() {
-          return reader;
-        }
-
-        @Override
-        public long rows() {
-          return total;
-        }
-
-        @Override
-        public void close() throws Exception {
-          reader.close();
-        }
-      };
+      return new Opened(reader, total, reader);
     } catch (IOException | RuntimeException e) {
       throw new FileException(file + " is not an Arrow IPC file or stream (" + firstLine(e) + ")");
     }
@@ -133,24 +126,11 @@ final class FileFormats {
       ArrowReader reader = (ArrowReader) ((DuckDBResultSet) rs).arrowExportStream(allocator, batchRows);
       Connection owned = conn;
       long total = rows;
-      return new Source() {
-        @Override
-        public ArrowReader reader() {
-          return reader;
+      return new Opened(reader, total, () -> {
+        try (owned; statement; rs) {
+          reader.close();
         }
-
-        @Override
-        public long rows() {
-          return total;
-        }
-
-        @Override
-        public void close() throws Exception {
-          try (owned; statement; rs) {
-            reader.close();
-          }
-        }
-      };
+      });
     } catch (SQLException | RuntimeException e) {
       try {
         if (conn != null) {

@@ -255,19 +255,25 @@ public final class HangarCli {
     @Parameters(index = "0", description = "the flight path")
     String path;
 
-    @Option(names = {"-o", "--output"}, description = "the file to write (.parquet, .csv, .arrow, .feather); without it, a table on stdout")
-    Path output;
-
-    @Option(names = "--limit", defaultValue = "100", description = "rows printed without -o (default ${DEFAULT-VALUE})")
-    int limit;
+    @Mixin
+    Output output;
 
     @Override
     void run(BufferAllocator allocator, FlightClient client, CallOption[] auth) throws Exception {
       long rows = client.getInfo(FlightDescriptor.path(path), auth).getRecords();
       try (FlightStream stream = client.getStream(new Ticket(path.getBytes(StandardCharsets.UTF_8)), auth)) {
-        emit(stream, rows, output, limit, allocator, out(), err(), "get " + path);
+        emit(stream, rows, output.file, output.limit, allocator, out(), err(), "get " + path);
       }
     }
+  }
+
+  /** Where get and sql put what they read: a file, or a table of at most {@code --limit} rows. */
+  static final class Output {
+    @Option(names = {"-o", "--output"}, description = "the file to write (.parquet, .csv, .arrow, .feather); without it, a table on stdout")
+    Path file;
+
+    @Option(names = "--limit", defaultValue = "100", description = "rows printed without -o (default ${DEFAULT-VALUE})")
+    int limit;
   }
 
   /** Writes a stream to {@code output}, or prints up to {@code limit} rows of it. */
@@ -422,18 +428,15 @@ public final class HangarCli {
     @Parameters(index = "0", description = "the query, e.g. SELECT region, sum(amount) FROM \"cache/t1/sales\" GROUP BY 1")
     String query;
 
-    @Option(names = {"-o", "--output"}, description = "the file to write (.parquet, .csv, .arrow, .feather)")
-    Path output;
-
-    @Option(names = "--limit", defaultValue = "100", description = "rows printed without -o (default ${DEFAULT-VALUE})")
-    int limit;
+    @Mixin
+    Output output;
 
     @Override
     void run(BufferAllocator allocator, FlightClient client, CallOption[] auth) throws Exception {
       FlightSqlClient sql = new FlightSqlClient(client);
       FlightInfo info = sql.execute(query, auth);
       try (FlightStream stream = sql.getStream(info.getEndpoints().get(0).getTicket(), auth)) {
-        emit(stream, info.getRecords(), output, limit, allocator, out(), err(), "sql");
+        emit(stream, info.getRecords(), output.file, output.limit, allocator, out(), err(), "sql");
       }
     }
   }
