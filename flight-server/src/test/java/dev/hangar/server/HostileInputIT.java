@@ -18,8 +18,6 @@ import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -551,23 +549,8 @@ class HostileInputIT {
       }
       w.end();
     }
-    ByteBuffer in = ByteBuffer.wrap(out.toByteArray()).order(ByteOrder.LITTLE_ENDIAN);
     List<byte[][]> msgs = new ArrayList<>();
-    while (in.remaining() >= 8) {
-      int length = in.getInt();
-      if (length == -1) {
-        length = in.getInt();
-      }
-      if (length == 0) {
-        break;
-      }
-      byte[] header = new byte[length];
-      in.get(header);
-      long bodyLength = org.apache.arrow.flatbuf.Message.getRootAsMessage(ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN)).bodyLength();
-      byte[] body = new byte[(int) bodyLength];
-      in.get(body);
-      msgs.add(new byte[][] {header, body});
-    }
+    RawGrpc.readStream(out.toByteArray()).forEach(m -> msgs.add(new byte[][] {m.header(), m.body()}));
     return msgs;
   }
 }

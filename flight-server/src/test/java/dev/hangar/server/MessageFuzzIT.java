@@ -69,8 +69,6 @@ class MessageFuzzIT {
     hangar.close();
   }
 
-  /** One IPC message as a stream carries it. */
-  private record Msg(byte[] header, byte[] body) {}
 
   @Test
   void mutatedStreamsAreStoredReadablyOrRefusedCleanly() throws Exception {
@@ -82,10 +80,10 @@ class MessageFuzzIT {
     System.out.println("MessageFuzzIT seed " + seed + " (-Dhangar.fuzz.seed=" + seed + " replays it), " + puts + " puts");
     Path seeds = dir.resolve("seeds");
     PyTest.script(STREAMS, "write", seeds.toString());
-    Map<String, List<Msg>> streams = new TreeMap<>();
+    Map<String, List<RawGrpc.Msg>> streams = new TreeMap<>();
     try (Stream<Path> files = Files.list(seeds)) {
       for (Path f : files.sorted().toList()) {
-        streams.put(f.getFileName().toString().replace(".arrows", ""), readStream(Files.readAllBytes(f)));
+        streams.put(f.getFileName().toString().replace(".arrows", ""), RawGrpc.readStream(Files.readAllBytes(f)));
       }
     }
     assertThat(streams).hasSizeGreaterThan(10);
@@ -103,7 +101,7 @@ class MessageFuzzIT {
     Map<String, Integer> outcomes = new TreeMap<>();
     for (int i = 0; i < puts; i++) {
       String name = names.get(random.nextInt(names.size()));
-      List<Msg> stream = new ArrayList<>(streams.get(name));
+      List<RawGrpc.Msg> stream = new ArrayList<>(streams.get(name));
       String mutation = mutate(stream, streams.get(names.get(random.nextInt(names.size()))), random);
       String path = "fuzz/" + i;
       String what = "put " + i + " (" + name + ", " + mutation + ", seed " + seed + ")";
@@ -170,9 +168,9 @@ class MessageFuzzIT {
   }
 
   /** Applies one random mutation to {@code stream}; returns what it did. */
-  private static String mutate(List<Msg> stream, List<Msg> other, Random r) {
+  private static String mutate(List<RawGrpc.Msg> stream, List<RawGrpc.Msg> other, Random r) {
     int m = r.nextInt(stream.size());
-    Msg msg = stream.get(m);
+    RawGrpc.Msg msg = stream.get(m);
     switch (r.nextInt(8)) {
       case 0 -> {
         int keep = 1 + r.nextInt(stream.size());
@@ -184,7 +182,7 @@ class MessageFuzzIT {
         int at = r.nextInt(h.length);
         int bit = r.nextInt(8);
         h[at] ^= (byte) (1 << bit);
-        stream.set(m, new Msg(h, msg.body()));
+        stream.set(m, new RawGrpc.Msg(h, msg.body()));
         return "flip-header message " + m + " byte " + at + " bit " + bit;
       }
       case 2 -> {
@@ -193,12 +191,12 @@ class MessageFuzzIT {
         for (int k = 0; k < n; k++) {
           h[r.nextInt(h.length)] = (byte) r.nextInt(256);
         }
-        stream.set(m, new Msg(h, msg.body()));
+        stream.set(m, new RawGrpc.Msg(h, msg.body()));
         return "scramble-header message " + m + " (" + n + " bytes)";
       }
       case 3 -> {
         int cut = r.nextInt(msg.header().length);
-        stream.set(m, new Msg(Arrays.copyOf(msg.header(), cut), msg.body()));
+        stream.set(m, new RawGrpc.Msg(Arrays.copyOf(msg.header(), cut), msg.body()));
         return "cut-header message " + m + " to " + cut + " bytes";
       }
       case 4 -> {
@@ -208,12 +206,12 @@ class MessageFuzzIT {
         byte[] b = msg.body().clone();
         int at = r.nextInt(b.length);
         b[at] ^= (byte) (1 << r.nextInt(8));
-        stream.set(m, new Msg(msg.header(), b));
+        stream.set(m, new RawGrpc.Msg(msg.header(), b));
         return "flip-body message " + m + " byte " + at;
       }
       case 5 -> {
         int cut = msg.body().length == 0 ? 0 : r.nextInt(msg.body().length);
-        stream.set(m, new Msg(msg.header(), Arrays.copyOf(msg.body(), cut)));
+        stream.set(m, new RawGrpc.Msg(msg.header(), Arrays.copyOf(msg.body(), cut)));
         return "cut-body message " + m + " to " + cut + " bytes";
       }
       case 6 -> {
@@ -224,7 +222,7 @@ class MessageFuzzIT {
       default -> {
         int a = r.nextInt(stream.size());
         int b = r.nextInt(stream.size());
-        Msg x = stream.get(a);
+        RawGrpc.Msg x = stream.get(a);
         stream.set(a, stream.get(b));
         stream.set(b, x);
         return "swap messages " + a + " and " + b;
@@ -232,13 +230,13 @@ class MessageFuzzIT {
     }
   }
 
-  private Status.Code put(String path, List<Msg> stream) throws Exception {
+  private Status.Code put(String path, List<RawGrpc.Msg> stream) throws Exception {
     CompletableFuture<Status> done = new CompletableFuture<>();
     return put(path, stream, done);
   }
 
   /** Sends {@code stream} as one DoPut, the descriptor on its first frame; returns the call's status code. */
-  private Status.Code put(String path, List<Msg> stream, CompletableFuture<Status> done) throws Exception {
+  private Status.Code put(String path, List<RawGrpc.Msg> stream, CompletableFuture<Status> done) throws Exception {
     var requests = ClientCalls.asyncBidiStreamingCall(channel.newCall(DO_PUT, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS)),
         observer(done));
     for (int i = 0; i < stream.size(); i++) {
@@ -284,26 +282,4 @@ class MessageFuzzIT {
     return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(v).array();
   }
 
-  /** The messages of an IPC stream (continuation markers, metadata, bodies), up to its end marker. */
-  private static List<Msg> readStream(byte[] bytes) {
-    ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    List<Msg> out = new ArrayList<>();
-    while (in.remaining() >= 8) {
-      int length = in.getInt();
-      if (length == -1) {
-        length = in.getInt();
-      }
-      if (length == 0) {
-        break;
-      }
-      byte[] header = new byte[length];
-      in.get(header);
-      long bodyLength = org.apache.arrow.flatbuf.Message.getRootAsMessage(ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN))
-          .bodyLength();
-      byte[] body = new byte[(int) bodyLength];
-      in.get(body);
-      out.add(new Msg(header, body));
-    }
-    return out;
-  }
 }

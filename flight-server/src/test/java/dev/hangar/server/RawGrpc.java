@@ -27,6 +27,32 @@ final class RawGrpc {
 
   private RawGrpc() {}
 
+  /** One IPC message as a stream carries it. */
+  record Msg(byte[] header, byte[] body) {}
+
+  /** The messages of an IPC stream (continuation markers, metadata, bodies), up to its end marker. */
+  static java.util.List<Msg> readStream(byte[] bytes) {
+    java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    java.util.List<Msg> out = new java.util.ArrayList<>();
+    while (in.remaining() >= 8) {
+      int length = in.getInt();
+      if (length == -1) {
+        length = in.getInt();
+      }
+      if (length == 0) {
+        break;
+      }
+      byte[] header = new byte[length];
+      in.get(header);
+      long bodyLength = org.apache.arrow.flatbuf.Message.getRootAsMessage(
+          java.nio.ByteBuffer.wrap(header).order(java.nio.ByteOrder.LITTLE_ENDIAN)).bodyLength();
+      byte[] body = new byte[(int) bodyLength];
+      in.get(body);
+      out.add(new Msg(header, body));
+    }
+    return out;
+  }
+
   /** An observer of a call's answers that completes {@code done} with the call's status, ignoring its messages. */
   static io.grpc.stub.StreamObserver<byte[]> completing(java.util.concurrent.CompletableFuture<io.grpc.Status> done) {
     return new io.grpc.stub.StreamObserver<>() {
