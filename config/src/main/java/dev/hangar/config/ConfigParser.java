@@ -38,7 +38,10 @@ final class ConfigParser {
   private static final Pattern ENV = Pattern.compile("\\$\\$|\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
 
   private static final Set<String> TOP_KEYS =
-      keys("server", "storage", "durableStores", "storageClasses", "limitPolicies", "sql", "auth");
+      keys("server", "storage", "durableStores", "storageClasses", "limitPolicies", "sql", "auth", "cluster");
+  private static final Set<String> CLUSTER_KEYS =
+      keys("name", "nodeId", "etcd", "advertise", "token", "leaseTtl", "peerTimeout", "rebalanceRate");
+  private static final Set<String> PLACEMENT_KEYS = keys("segments");
   private static final Set<String> SQL_KEYS =
       keys("enabled", "threads", "memoryLimit", "queryTimeout", "maxConcurrentQueries", "maxQueuedQueries", "queueTimeout",
           "idleTimeout");
@@ -57,7 +60,7 @@ final class ConfigParser {
   private static final Set<String> FS_KEYS = keys("id", "type", "path", "writers", "weakQueue");
   private static final Set<String> CREDENTIAL_KEYS = keys("accessKeyId", "secretAccessKey");
   private static final Set<String> CLASS_KEYS =
-      keys("prefix", "durability", "durableStore", "durablePrefix", "ttl", "replicas", "tiers");
+      keys("prefix", "durability", "durableStore", "durablePrefix", "ttl", "replicas", "placement", "tiers");
   private static final Set<String> TIER_KEYS =
       keys(
           "storage",
@@ -111,10 +114,19 @@ final class ConfigParser {
     List<LimitPolicyConfig> policies = limitPolicies(top.get("limitPolicies"), classes);
     SqlConfig sql = sql(top.get("sql"));
     AuthConfig auth = auth(top.get("auth"));
+    Optional<ClusterConfig> cluster = top.get("cluster") == null ? Optional.empty() : Optional.ofNullable(cluster(top.get("cluster")));
+    if (top.get("cluster") == null) {
+      for (int i = 0; i < classes.size(); i++) {
+        if (classes.get(i).replicas() > 1) {
+          error("storageClasses[" + i + "].replicas", classes.get(i).replicas() + " copies need a cluster (add a cluster: section"
+              + " with etcd and the other nodes, or use replicas: 1)");
+        }
+      }
+    }
     if (!errors.isEmpty()) {
       throw new ConfigException(source, errors);
     }
-    return new HangarConfig(server, storage, stores, classes, policies, sql, auth);
+    return new HangarConfig(server, storage, stores, classes, policies, sql, auth, cluster);
   }
 
   // ---- sections -------------------------------------------------------------------------
@@ -180,6 +192,57 @@ final class ConfigParser {
       return null;
     }
     return new TlsConfig(cert.get(), key.get(), ca, clientAuth);
+  }
+
+  private ClusterConfig cluster(Object value) {
+    Map<String, Object> m = mapping("cluster", "cluster", value, CLUSTER_KEYS);
+    if (m == null) {
+      return null;
+    }
+    int before = errors.size();
+    String name = optionalString("cluster.name", m.get("name")).orElse("hangar");
+    if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+      error("cluster.name", quote(name) + " is not a valid name (letters, digits, '.', '_', '-'; at most 63)");
+    }
+    String nodeId = requiredString("cluster.nodeId", m.get("nodeId"));
+    if (nodeId != null && !nodeId.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+      error("cluster.nodeId", quote(nodeId) + " is not a valid node id (letters, digits, '.', '_', '-'; at most 63)");
+    }
+    List<String> etcd = new ArrayList<>();
+    List<Object> items = list("cluster.etcd", m.get("etcd"));
+    if (items.isEmpty()) {
+      error("cluster.etcd", "needs at least one etcd endpoint (e.g. etcd: [http://127.0.0.1:2379])");
+    }
+    for (int i = 0; i < items.size(); i++) {
+      String url = requiredString("cluster.etcd[" + i + "]", items.get(i));
+      if (url != null && !url.matches("https?://[^/\\s]+(:\\d+)?/?")) {
+        error("cluster.etcd[" + i + "]", quote(url) + " is not an etcd endpoint (use http://host:port)");
+      } else if (url != null) {
+        etcd.add(url);
+      }
+    }
+    Optional<String> advertise = optionalString("cluster.advertise", m.get("advertise"));
+    if (advertise.isPresent() && !advertise.get().matches("grpc(\\+tcp|\\+tls)?://[^/\\s]+:\\d+")) {
+      error("cluster.advertise", quote(advertise.get()) + " is not a Flight location (use grpc://host:port or grpc+tls://host:port)");
+    }
+    String token = requiredString("cluster.token", m.get("token"));
+    if (token != null && token.length() < ClusterConfig.MIN_TOKEN_LENGTH) {
+      error("cluster.token", "has " + token.length() + " characters; use at least " + ClusterConfig.MIN_TOKEN_LENGTH
+          + " (e.g. the output of: openssl rand -hex 32)");
+    }
+    Duration ttl = positiveDuration("cluster.leaseTtl", m.get("leaseTtl"), ClusterConfig.DEFAULT_LEASE_TTL);
+    if (ttl.toSeconds() < 1) {
+      error("cluster.leaseTtl", "must be at least 1s (etcd leases count whole seconds)");
+    }
+    Duration peerTimeout = positiveDuration("cluster.peerTimeout", m.get("peerTimeout"), ClusterConfig.DEFAULT_PEER_TIMEOUT);
+    long rate = optionalSize("cluster.rebalanceRate", m.get("rebalanceRate")).orElse(ClusterConfig.DEFAULT_REBALANCE_RATE);
+    if (rate <= 0) {
+      error("cluster.rebalanceRate", "must be positive (bytes per second, e.g. 64MiB)");
+    }
+    if (errors.size() != before || nodeId == null || token == null) {
+      return null;
+    }
+    return new ClusterConfig(name, nodeId, etcd, advertise, token, ttl, peerTimeout, rate);
   }
 
   private AuthConfig auth(Object value) {
@@ -532,9 +595,22 @@ final class ConfigParser {
       String durablePrefix = optionalString(path + ".durablePrefix", m.get("durablePrefix")).orElse("");
       Optional<Duration> ttl = optionalDuration(path + ".ttl", m.get("ttl"));
       int replicas = integer(path + ".replicas", m.get("replicas"), 1, 64, 1);
+      int segments = 0;
+      if (m.get("placement") != null) {
+        Map<String, Object> placement = mapping(path + ".placement", path + ".placement", m.get("placement"), PLACEMENT_KEYS);
+        if (placement != null) {
+          segments = integer(path + ".placement.segments", placement.get("segments"), 1, 64, 0);
+          if (placement.get("segments") == null) {
+            error(path + ".placement.segments", "is required (the number of leading path segments flights are placed by, e.g. 2)");
+          } else if (prefix != null && segments < prefix.split("/", -1).length - (prefix.endsWith("/") ? 1 : 0)) {
+            error(path + ".placement.segments", segments + " is fewer segments than the prefix " + quote(prefix)
+                + " has, so every flight of the class would share one set of owners (use more segments)");
+          }
+        }
+      }
       List<TierConfig> tiers = tiers(path + ".tiers", m.get("tiers"), storage);
       if (errors.size() == before && prefix != null && durability != null) {
-        classes.add(new StorageClassConfig(prefix, durability, store, durablePrefix, ttl, replicas, tiers));
+        classes.add(new StorageClassConfig(prefix, durability, store, durablePrefix, ttl, replicas, tiers, segments));
       }
     }
     return classes;

@@ -19,7 +19,8 @@ public record HangarConfig(
     List<StorageClassConfig> storageClasses,
     List<LimitPolicyConfig> limitPolicies,
     SqlConfig sql,
-    AuthConfig auth) {
+    AuthConfig auth,
+    Optional<ClusterConfig> cluster) {
 
   /** The classpath resource holding the embedded default config. */
   public static final String DEFAULT_RESOURCE = "/dev/hangar/config/hangar-default.yaml";
@@ -81,9 +82,25 @@ public record HangarConfig(
         }
       }
     }
+    if (cluster == null) {
+      problems.add("cluster must not be null (use Optional.empty())");
+    } else if (cluster.isEmpty()) {
+      for (StorageClassConfig c : storageClasses) {
+        if (c.replicas() > 1) {
+          problems.add("storage class \"" + c.prefix() + "\" has replicas: " + c.replicas()
+              + ", which needs a cluster (add a cluster: section, or use replicas: 1)");
+        }
+      }
+    }
     if (!problems.isEmpty()) {
       throw new ConfigException("(config)", problems);
     }
+  }
+
+  /** A config of a node that is not part of a cluster. */
+  public HangarConfig(ServerConfig server, StorageConfig storage, List<DurableStoreConfig> durableStores,
+      List<StorageClassConfig> storageClasses, List<LimitPolicyConfig> limitPolicies, SqlConfig sql, AuthConfig auth) {
+    this(server, storage, durableStores, storageClasses, limitPolicies, sql, auth, Optional.empty());
   }
 
   /** A config without {@code auth}: anyone who reaches the port may do anything. */
@@ -135,16 +152,21 @@ public record HangarConfig(
 
   /** The same config listening on another port (0 picks a free one). */
   public HangarConfig withPort(int port) {
-    return new HangarConfig(server.withPort(port), storage, durableStores, storageClasses, limitPolicies, sql, auth);
+    return new HangarConfig(server.withPort(port), storage, durableStores, storageClasses, limitPolicies, sql, auth, cluster);
   }
 
   /** The same config with its operations port (if any) on {@code port} (0 picks a free one). */
   public HangarConfig withHttpPort(int port) {
-    return new HangarConfig(server.withHttpPort(port), storage, durableStores, storageClasses, limitPolicies, sql, auth);
+    return new HangarConfig(server.withHttpPort(port), storage, durableStores, storageClasses, limitPolicies, sql, auth, cluster);
   }
 
   /** The same config with another {@code sql:} section; used by tests. */
   public HangarConfig withSql(SqlConfig newSql) {
-    return new HangarConfig(server, storage, durableStores, storageClasses, limitPolicies, newSql, auth);
+    return new HangarConfig(server, storage, durableStores, storageClasses, limitPolicies, newSql, auth, cluster);
+  }
+
+  /** The same config as a member of {@code newCluster}; used by tests. */
+  public HangarConfig withCluster(ClusterConfig newCluster) {
+    return new HangarConfig(server, storage, durableStores, storageClasses, limitPolicies, sql, auth, Optional.of(newCluster));
   }
 }

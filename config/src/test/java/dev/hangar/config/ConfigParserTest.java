@@ -115,14 +115,14 @@ class ConfigParserTest {
   void unknownKeySuggestsTheClosestOne() {
     assertThat(errors(MINIMAL.replace("tiers:", "tires:")))
         .containsExactly(
-            "storageClasses[0].tires: is not a known key (did you mean tiers? valid here: durability, durablePrefix, durableStore, prefix, replicas, tiers, ttl)",
+            "storageClasses[0].tires: is not a known key (did you mean tiers? valid here: durability, durablePrefix, durableStore, placement, prefix, replicas, tiers, ttl)",
             "storageClasses[0].tiers: is required (e.g. tiers: [{storage: memory}])");
   }
 
   @Test
   void unknownTopLevelKey() {
     assertThat(errors(MINIMAL + "limits: []\n"))
-        .containsExactly("limits: is not a known key (valid here: auth, durableStores, limitPolicies, server, sql, storage, storageClasses)");
+        .containsExactly("limits: is not a known key (valid here: auth, cluster, durableStores, limitPolicies, server, sql, storage, storageClasses)");
   }
 
   @Test
@@ -397,5 +397,53 @@ class ConfigParserTest {
     java.nio.file.Files.write(f, (MINIMAL + "# caf\u00e9\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
     assertThatThrownBy(() -> HangarConfig.load(f)).isInstanceOfSatisfying(ConfigException.class,
         e -> assertThat(e.errors()).containsExactly("the file is not UTF-8 text (save it as UTF-8; YAML config files must be)"));
+  }
+
+  @Test
+  void clusterSectionParsesWithDefaults() {
+    HangarConfig c = parse("""
+        storage: {memory: {capacity: 64MiB}}
+        storageClasses:
+          - {prefix: "cache/", replicas: 2, placement: {segments: 2}, tiers: [{storage: memory}]}
+        cluster: {nodeId: node-1, etcd: [http://127.0.0.1:2379, "http://10.0.0.2:2379"], token: 0123456789abcdef}
+        """);
+    ClusterConfig cluster = c.cluster().orElseThrow();
+    assertThat(cluster.name()).isEqualTo("hangar");
+    assertThat(cluster.nodeId()).isEqualTo("node-1");
+    assertThat(cluster.etcd()).containsExactly("http://127.0.0.1:2379", "http://10.0.0.2:2379");
+    assertThat(cluster.advertise()).isEmpty();
+    assertThat(cluster.leaseTtl()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(cluster.rebalanceRate()).isEqualTo(64L << 20);
+    StorageClassConfig sc = c.storageClasses().get(0);
+    assertThat(sc.replicas()).isEqualTo(2);
+    assertThat(sc.placementKey("cache/tenant1/source/report")).isEqualTo("cache/tenant1");
+    assertThat(sc.placementKey("cache/tenant1")).isEqualTo("cache/tenant1");
+    assertThat(c.storageClasses().get(0).placementSegments()).isEqualTo(2);
+    assertThat(parse(MINIMAL).cluster()).isEmpty();
+    assertThat(parse(MINIMAL).storageClasses().get(0).placementKey("a/b/c")).isEqualTo("a/b/c");
+  }
+
+  @Test
+  void clusterMistakesAreNamed() {
+    assertThat(errors("""
+        storage: {memory: {capacity: 64MiB}}
+        storageClasses:
+          - {prefix: "cache/t/", placement: {segments: 1}, tiers: [{storage: memory}]}
+          - {prefix: "x/", placement: {}, tiers: [{storage: memory}]}
+        cluster: {nodeId: "bad id", etcd: [ftp://x], advertise: "10.0.0.1:8815", token: short, leaseTtl: 500ms, colour: red}
+        """)).containsExactlyInAnyOrder(
+        "storageClasses[0].placement.segments: 1 is fewer segments than the prefix \"cache/t/\" has, so every flight of the class"
+            + " would share one set of owners (use more segments)",
+        "storageClasses[1].placement.segments: is required (the number of leading path segments flights are placed by, e.g. 2)",
+        "cluster.colour: is not a known key (valid here: advertise, etcd, leaseTtl, name, nodeId, peerTimeout, rebalanceRate, token)",
+        "cluster.nodeId: \"bad id\" is not a valid node id (letters, digits, '.', '_', '-'; at most 63)",
+        "cluster.etcd[0]: \"ftp://x\" is not an etcd endpoint (use http://host:port)",
+        "cluster.advertise: \"10.0.0.1:8815\" is not a Flight location (use grpc://host:port or grpc+tls://host:port)",
+        "cluster.token: has 5 characters; use at least 16 (e.g. the output of: openssl rand -hex 32)",
+        "cluster.leaseTtl: must be at least 1s (etcd leases count whole seconds)");
+    assertThat(errors("""
+        storage: {memory: {capacity: 64MiB}}
+        storageClasses: [{prefix: "", replicas: 3, tiers: [{storage: memory}]}]
+        """)).containsExactly("storageClasses[0].replicas: 3 copies need a cluster (add a cluster: section with etcd and the other nodes, or use replicas: 1)");
   }
 }

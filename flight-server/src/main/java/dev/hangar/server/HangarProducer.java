@@ -73,6 +73,12 @@ final class HangarProducer implements FlightProducer {
   private final dev.hangar.server.sql.SqlEngine engine;
   private dev.hangar.server.security.Authenticator authenticator; // set once the server has one
 
+  private dev.hangar.server.cluster.Cluster cluster; // null: a node on its own
+
+  void cluster(dev.hangar.server.cluster.Cluster c) {
+    this.cluster = c;
+  }
+
   void authenticator(dev.hangar.server.security.Authenticator a) {
     this.authenticator = a;
   }
@@ -184,7 +190,7 @@ final class HangarProducer implements FlightProducer {
       }
       Object result =
           switch (action.getType()) {
-            case "delete" -> describe(store.delete(granted(Access.WRITE, FlightPath.fromUtf8(body, "delete body"))), "deleted");
+            case "delete" -> delete(granted(Access.WRITE, FlightPath.fromUtf8(body, "delete body")));
             case "describe" -> describe(store.info(granted(Access.READ, FlightPath.fromUtf8(body, "describe body"))), "describe");
             case "delete-prefix" -> {
               String prefix = utf8(body, "delete-prefix body");
@@ -195,8 +201,16 @@ final class HangarProducer implements FlightProducer {
               Grants.requireWriteUnder(prefix);
               Map<String, Object> m = new LinkedHashMap<>();
               m.put("prefix", prefix);
-              m.put("deleted", store.deletePrefix(prefix));
+              m.put("deleted", deletePrefix(prefix));
               yield m;
+            }
+            case CLUSTER_DROP -> {
+              peerOnly(action.getType());
+              yield store.dropLocal(FlightPath.fromUtf8(body, "drop body")).map(d -> describe(d, "deleted")).orElse(Map.of());
+            }
+            case CLUSTER_DROP_PREFIX -> {
+              peerOnly(action.getType());
+              yield Map.of("paths", store.dropLocalPrefix(utf8(body, "drop-prefix body")));
             }
             case "stats" -> {
               Grants.requireNodeAdmin("read the node's stats");
@@ -302,6 +316,68 @@ final class HangarProducer implements FlightProducer {
     byte[] bytes = new byte[out.remaining()];
     out.get(bytes);
     return bytes;
+  }
+
+  /** Actions one node sends another (drop its own copies); unknown to clients. */
+  static final String CLUSTER_DROP = "cluster-drop";
+  static final String CLUSTER_DROP_PREFIX = "cluster-drop-prefix";
+
+  private void peerOnly(String type) {
+    if (cluster == null || !dev.hangar.server.cluster.Cluster.isPeerCall()) {
+      throw new Errors.BadRequestException("Unknown action \"" + type + "\" (available: "
+          + String.join(", ", ACTIONS.stream().map(ActionType::getType).toList()) + ")");
+    }
+  }
+
+  /**
+   * Deletes {@code path} here (with its durable copy) and, in a cluster, every other node's copy: a
+   * flight with replicas, or one a node held before placement moved, is gone everywhere.
+   */
+  private Map<String, Object> delete(String path) {
+    Map<String, Object> found = null;
+    try {
+      found = describe(store.delete(path), "deleted");
+    } catch (dev.hangar.storage.FlightNotFoundException e) {
+      if (cluster == null || dev.hangar.server.cluster.Cluster.isPeerCall()) {
+        throw e;
+      }
+    }
+    if (cluster != null && !dev.hangar.server.cluster.Cluster.isPeerCall()) {
+      for (dev.hangar.server.cluster.Member m : cluster.others()) {
+        Map<String, Object> dropped = peerJson(cluster.peers().action(m, CLUSTER_DROP, path.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        if (found == null && !dropped.isEmpty()) {
+          found = dropped;
+        }
+      }
+      if (found == null) {
+        throw new dev.hangar.storage.FlightNotFoundException("Flight \"%s\" not found", path);
+      }
+    }
+    return found;
+  }
+
+  /** {@code delete-prefix} here and, in a cluster, on every other node; the count is of distinct paths. */
+  private int deletePrefix(String prefix) {
+    java.util.Set<String> deleted = new java.util.HashSet<>(store.deletePrefixPaths(prefix));
+    if (cluster != null && !dev.hangar.server.cluster.Cluster.isPeerCall()) {
+      for (dev.hangar.server.cluster.Member m : cluster.others()) {
+        Object paths = peerJson(cluster.peers().action(m, CLUSTER_DROP_PREFIX, prefix.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+            .get("paths");
+        if (paths instanceof java.util.List<?> list) {
+          list.forEach(p -> deleted.add(String.valueOf(p)));
+        }
+      }
+    }
+    return deleted.size();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> peerJson(byte[] body) {
+    try {
+      return body.length == 0 ? Map.of() : new com.fasterxml.jackson.databind.ObjectMapper().readValue(body, Map.class);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("a node answered with malformed JSON", e);
+    }
   }
 
   private static String granted(Access access, String path) {

@@ -86,6 +86,9 @@ public final class HangarServer implements AutoCloseable {
   private final dev.hangar.server.ops.NodeMetrics metrics;
   private final dev.hangar.server.ops.OpsHttpServer http; // null without server.http
   private final CallTracker calls = new CallTracker();
+  private final dev.hangar.server.cluster.Cluster cluster; // null: a node on its own
+  /** How long a starting cluster node waits for etcd before it serves alone (and joins when etcd answers). */
+  private static final Duration CLUSTER_JOIN_WAIT = Duration.ofSeconds(10);
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private HangarServer(HangarConfig config, Clock clock, long directMemoryLimit) throws IOException {
@@ -187,14 +190,28 @@ public final class HangarServer implements AutoCloseable {
       sweeper.scheduleWithFixedDelay(history::sample, HISTORY_SAMPLE.toSeconds(), HISTORY_SAMPLE.toSeconds(), TimeUnit.SECONDS);
       dev.hangar.server.ops.StatusPage page = new dev.hangar.server.ops.StatusPage(config, store, history, health, errors);
       this.grpcExecutor = Executors.newCachedThreadPool(daemonThreads("hangar-grpc"));
+      if (config.cluster().isPresent()) {
+        dev.hangar.config.ClusterConfig cc = config.cluster().get();
+        store.shareDurableStores(); // other nodes write to them too
+        authenticator.clusterToken(cc.token());
+        this.cluster = new dev.hangar.server.cluster.Cluster(cc,
+            new dev.hangar.server.cluster.Peers(cc.token(), cc.peerTimeout(), (int) config.server().maxMessageSize()), store,
+            dev.hangar.server.dataplane.DataPlane::flightData);
+        built.add(0, cluster);
+        health.cluster(cluster::healthNote);
+        producer.cluster(cluster);
+      } else {
+        this.cluster = null;
+      }
       // Arrow's Flight service with the data plane in place of its path calls (see DataPlane); gRPC keeps
       // the last service registered under a name, and Flight's middleware still wraps every call.
       io.grpc.ServerServiceDefinition service = io.grpc.ServerInterceptors.intercept(
-          new dev.hangar.server.dataplane.DataPlane(store, calls, flightAllocator, rejections).wrap(org.apache.arrow.flight.FlightGrpcUtils
+          new dev.hangar.server.dataplane.DataPlane(store, calls, flightAllocator, rejections, cluster).wrap(org.apache.arrow.flight.FlightGrpcUtils
               .createFlightService(flightAllocator, producer, org.apache.arrow.flight.auth.ServerAuthHandler.NO_OP, grpcExecutor)
               .bindService()),
           new org.apache.arrow.flight.grpc.ServerBackpressureThresholdInterceptor(BACKPRESSURE_THRESHOLD),
           new org.apache.arrow.flight.auth.ServerAuthInterceptor(org.apache.arrow.flight.auth.ServerAuthHandler.NO_OP),
+          dev.hangar.server.cluster.Cluster.peerCalls(), // marks calls from other nodes, once authenticated
           new ErrorSanitizer(errors),
           authenticator, // the last ones run first: every call is authenticated before anything else,
           new io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor(metrics.registry())); // and timed, refusals included
@@ -221,6 +238,11 @@ public final class HangarServer implements AutoCloseable {
         built.add(0, http);
       } else {
         this.http = null;
+      }
+      if (cluster != null) {
+        String advertise = config.cluster().get().advertise().orElse(location().getUri().toString());
+        String httpLocation = http == null ? "" : "http://" + config.server().http().get().host() + ":" + http.port();
+        cluster.join(new dev.hangar.server.cluster.Member(config.cluster().get().nodeId(), advertise, httpLocation), CLUSTER_JOIN_WAIT);
       }
     } catch (IOException | RuntimeException | Error e) {
       built.add(root);
@@ -275,7 +297,7 @@ public final class HangarServer implements AutoCloseable {
 
   /** Starts a node whose TTLs and access times follow {@code clock}. */
   public static HangarServer start(HangarConfig config, Clock clock) throws IOException {
-    List<String> problems = new ArrayList<>(Unsupported.find(config));
+    List<String> problems = new ArrayList<>();
     long direct = maxDirectMemory();
     long memory = config.storage().get(StorageType.MEMORY).map(StorageTypeConfig::capacity).orElse(0L);
     if (memory + WORKING_MEMORY > direct) {
@@ -313,6 +335,11 @@ public final class HangarServer implements AutoCloseable {
   /** The operations port (metrics, health), or -1 without {@code server.http}. */
   public int httpPort() {
     return http == null ? -1 : http.port();
+  }
+
+  /** This node's cluster, or null if it is on its own. */
+  public dev.hangar.server.cluster.Cluster cluster() {
+    return cluster;
   }
 
   public dev.hangar.server.ops.Health health() {
@@ -415,6 +442,9 @@ public final class HangarServer implements AutoCloseable {
       return;
     }
     health.stopping(); // /ready and the gRPC health service say so before the port stops taking calls
+    if (cluster != null) {
+      cluster.close(); // leaves the cluster first: the other nodes place and route without this one
+    }
     server.shutdown(); // no new calls
     try {
       if (!calls.awaitIdle(grace)) {

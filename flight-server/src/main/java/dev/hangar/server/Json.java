@@ -26,6 +26,11 @@ public final class Json {
    * flight a general JSON encoder was a measurable part of the call (BENCHMARKS.md).
    */
   public static byte[] putResultBytes(FlightSummary s) {
+    return putResultBytes(s, 0);
+  }
+
+  /** The PutResult's JSON; {@code copies} > 0 (in a cluster) says on how many nodes the flight is held. */
+  public static byte[] putResultBytes(FlightSummary s, int copies) {
     StringBuilder b = new StringBuilder(320);
     b.append("{\"path\":");
     string(b, s.path());
@@ -47,6 +52,9 @@ public final class Json {
       b.append(",\"expiresAt\":");
       string(b, e.toString());
     });
+    if (copies > 0) {
+      b.append(",\"copies\":").append(copies);
+    }
     return b.append('}').toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 

@@ -105,11 +105,6 @@ public final class Main {
       tlsProblems.forEach(p -> System.err.println("  " + p));
       return 1;
     }
-    List<String> unsupported = Unsupported.find(config);
-    if (!unsupported.isEmpty()) {
-      System.out.println("Note: this build cannot serve this config yet (`serve` will refuse it):");
-      unsupported.forEach(u -> System.out.println("  " + u));
-    }
     return 0;
   }
 

@@ -80,6 +80,10 @@ final class Hangar implements AutoCloseable {
         """.formatted(memory));
   }
 
+  static Hangar start(HangarConfig config) throws IOException {
+    return new Hangar(config, java.time.Clock.systemUTC());
+  }
+
   static Hangar start(String yaml) throws IOException {
     return new Hangar(HangarConfig.parse(yaml, "test config", Map.of()), java.time.Clock.systemUTC());
   }

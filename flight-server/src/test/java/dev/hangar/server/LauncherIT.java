@@ -88,7 +88,7 @@ class LauncherIT {
   }
 
   @Test
-  void serveRefusesWhatThisBuildCannotHonour() throws Exception {
+  void serveRefusesWhatItCannotHonour() throws Exception {
     Path replicas = tmp.resolve("replicas.yaml");
     Files.writeString(replicas, """
         storage: {memory: {capacity: 64MiB}}
@@ -97,8 +97,7 @@ class LauncherIT {
         """);
     Result r = run(Map.of(), "serve", "--config", replicas.toString());
     assertThat(r.code()).isEqualTo(1);
-    assertThat(r.output()).contains("Cannot use config (cannot serve it)")
-        .contains("storageClasses[0].replicas: 2 needs multi-node mode, which this build does not have (use 1)");
+    assertThat(r.output()).contains("storageClasses[0].replicas: 2 copies need a cluster (add a cluster: section with etcd and the other nodes, or use replicas: 1)");
     Result small = run(Map.of("HANGAR_MAX_DIRECT_MEMORY", "512m", "HANGAR_PORT", "0"), "serve");
     assertThat(small.code()).isEqualTo(1);
     assertThat(small.output()).contains("storage.memory.capacity: 1GiB does not fit the JVM's direct memory limit of 512MiB");

@@ -95,6 +95,9 @@ public final class FlightStore implements AutoCloseable {
   private final Upload.Parts uploadParts;
   private final IdempotentPuts idempotency;
 
+  /** Whether other cluster nodes write to the same durable stores (see {@link #shareDurableStores}). */
+  private volatile boolean sharedDurables;
+
   public FlightStore(List<StorageClassConfig> classes, Map<StorageType, Tier> tiers, Clock clock) {
     this(classes, tiers, Durables.none(), clock);
   }
@@ -233,23 +236,81 @@ public final class FlightStore implements AutoCloseable {
 
   /** Deletes every flight whose path starts with {@code prefix}, with their durable copies; returns how many. */
   public int deletePrefix(String prefix) {
+    return deletePrefixPaths(prefix).size();
+  }
+
+  /** {@link #deletePrefix}, returning the paths it deleted. */
+  public List<String> deletePrefixPaths(String prefix) {
     java.util.Set<String> paths = new java.util.TreeSet<>(catalog.range(prefix).keySet());
     for (StorageClass sc : placement.durableClasses(prefix)) {
-      if (!catalog.isIndexed(sc)) {
+      if (!catalog.isIndexed(sc) || sharedDurables) { // another node may have written some since the index
         durables.list(sc, prefix).keySet().stream().filter(p -> classOf(p).orElse(null) == sc).forEach(paths::add);
       }
     }
-    int n = 0;
+    List<String> deleted = new java.util.ArrayList<>();
     for (String path : paths) {
       try {
         delete(path);
-        n++;
+        deleted.add(path);
       } catch (FlightNotFoundException e) {
         // expired, or deleted meanwhile
       }
     }
-    return n;
+    return deleted;
   }
+
+  // ---- cluster copies -------------------------------------------------------------------
+
+  /**
+   * Starts storing a cluster replica of {@code path}: the flight's copy on an owner that is not its
+   * primary. It goes into the tiers and counts towards limit policies like any flight; it writes no
+   * durable object (the primary wrote it) and carries no idempotency key.
+   */
+  public Upload beginReplica(String path, FlightSchema schema, OptionalLong expectedBytes) {
+    return new Upload(uploadParts, path, schema, admission.admitReplica(path, expectedBytes), null);
+  }
+
+  /**
+   * Tells the store that other nodes of a cluster write to its durable stores too: lookups of paths
+   * its index does not know then ask the store instead of answering "not found".
+   */
+  public void shareDurableStores() {
+    sharedDurables = true;
+    durableReads.shared();
+  }
+
+  /** Whether this node holds {@code path} in one of its tiers now (not only as a durable object). */
+  public boolean holds(String path) {
+    return catalog.get(path) instanceof FlightVersion v && !v.isExpired(clock.instant());
+  }
+
+  /**
+   * Drops this node's copy of {@code path} from its tiers, leaving any durable copy alone (a cluster
+   * node that no longer owns the flight, or a delete whose durable part another node did). Readers in
+   * progress finish on it. Returns what was dropped, or empty if there was no copy.
+   */
+  public Optional<FlightSummary> dropLocal(String path) {
+    FlightPath.validate(path);
+    if (catalog.get(path) instanceof FlightVersion v && catalog.remove(path) == v) {
+      v.storageClass().deletions.increment();
+      quotas.gone(path, v.id());
+      return v.isExpired(clock.instant()) ? Optional.empty() : Optional.of(FlightSummary.of(v));
+    }
+    return Optional.empty();
+  }
+
+  /** {@link #dropLocal} of every flight this node holds under {@code prefix}; returns their paths. */
+  public List<String> dropLocalPrefix(String prefix) {
+    List<String> dropped = new java.util.ArrayList<>();
+    for (String path : new java.util.TreeSet<>(catalog.range(prefix).keySet())) {
+      if (dropLocal(path).isPresent()) {
+        dropped.add(path);
+      }
+    }
+    return dropped;
+  }
+
+
 
   // ---- reads ----------------------------------------------------------------------------
 

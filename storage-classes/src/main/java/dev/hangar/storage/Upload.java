@@ -226,8 +226,9 @@ public final class Upload implements AutoCloseable {
     }
     FlightSummary summary;
     try {
-      summary = FlightSummary.of(parts.commits().commit(path, storageClass, tierIndex, copy, grant.sink(), grant.quota(),
-          grant.idempotencyKey()));
+      summary = FlightSummary.of(grant.replica()
+          ? parts.commits().commitReplica(path, storageClass, tierIndex, copy, grant.quota())
+          : parts.commits().commit(path, storageClass, tierIndex, copy, grant.sink(), grant.quota(), grant.idempotencyKey()));
     } catch (RuntimeException e) {
       failed();
       throw e;

@@ -27,17 +27,20 @@ public final class DataPlane {
   private final CallTracker calls;
   private final MetadataCalls metadata;
   private final dev.hangar.server.ops.PutRejections rejections;
+  private final dev.hangar.server.cluster.Cluster cluster; // null: a node on its own
 
   /**
    * @param working where a put keeps a body it must read before storing it (a compressed one, checked
    *     buffer by buffer); released before the call ends
    */
-  public DataPlane(FlightStore store, CallTracker calls, BufferAllocator working, dev.hangar.server.ops.PutRejections rejections) {
+  public DataPlane(FlightStore store, CallTracker calls, BufferAllocator working, dev.hangar.server.ops.PutRejections rejections,
+      dev.hangar.server.cluster.Cluster cluster) {
     this.rejections = rejections;
+    this.cluster = cluster;
     this.store = store;
     this.working = working;
     this.calls = calls;
-    this.metadata = new MetadataCalls(store, calls);
+    this.metadata = new MetadataCalls(store, calls, cluster);
   }
 
   /** {@code arrow}, Arrow's bound Flight service, with Hangar's data plane in place of its path calls. */
@@ -66,13 +69,18 @@ public final class DataPlane {
     MethodDescriptor<Object, Flight.PutResult> doPut = arrowPut.getMethodDescriptor()
         .toBuilder(putMarshaller, arrowPut.getMethodDescriptor().getResponseMarshaller()).build();
 
-    ServerCallHandler<Flight.Ticket, Object> ownGet = (call, headers) -> new DoGetCall(call, store, calls);
+    // In a cluster a client's calls may be answered by other nodes (ClusterGetCall, ForwardedPutCall);
+    // another node's calls are answered from this node's own state.
+    ServerCallHandler<Flight.Ticket, Object> ownGet = (call, headers) -> cluster != null && !dev.hangar.server.cluster.Cluster.isPeerCall()
+        ? new ClusterGetCall(call, store, calls, cluster) : new DoGetCall(call, store, calls);
     ServerCallHandler<Flight.Ticket, Object> get = new FirstMessageDispatch<>(ticket ->
         isCommandTicket(ticket) ? arrowGet.getServerCallHandler() : ownGet);
-    ServerCallHandler<Object, Flight.PutResult> ownPut = (call, headers) -> new DoPutCall(call, headers, store, calls, working, rejections);
+    ServerCallHandler<Object, Flight.PutResult> ownPut =
+        (call, headers) -> new DoPutCall(call, headers, store, calls, working, rejections, cluster);
+    ServerCallHandler<Object, Flight.PutResult> forwardPut = (call, headers) -> new ForwardedPutCall(call, headers, cluster);
     ServerCallHandler<Object, Flight.PutResult> commandPut = new ConvertingHandler(arrowPut.getServerCallHandler(), putMarshaller);
     ServerCallHandler<Object, Flight.PutResult> put = new FirstMessageDispatch<>(first ->
-        isCommandUpload((FlightDataFrame) first) ? commandPut : ownPut);
+        isCommandUpload((FlightDataFrame) first) ? commandPut : forwards((FlightDataFrame) first) ? forwardPut : ownPut);
     ServerCallHandler<Flight.FlightDescriptor, Flight.FlightInfo> ownInfo = ServerCalls.asyncUnaryCall(metadata::getFlightInfo);
     ServerCallHandler<Flight.FlightDescriptor, Flight.FlightInfo> info = new FirstMessageDispatch<>(d ->
         d.getType() == Flight.FlightDescriptor.DescriptorType.CMD ? arrowInfo.getServerCallHandler() : ownInfo);
@@ -94,6 +102,24 @@ public final class DataPlane {
         .addMethod(FlightServiceGrpc.getListFlightsMethod(), ServerCalls.asyncServerStreamingCall(metadata::listFlights));
     methods.values().forEach(m -> out.addMethod((ServerMethodDefinition) m));
     return ParseGuard.guard(out.build(), java.util.Set.of("DoPut")); // DoPut's frames report their own damage
+  }
+
+  /** The bytes of a FlightData message: how a flight's copy travels to another node of a cluster. */
+  public static byte[] flightData(byte[] descriptor, byte[] header, byte[] appMetadata, dev.hangar.tiers.ipc.Body body) {
+    return FlightDataFrame.encode(descriptor, header, appMetadata, body);
+  }
+
+  /** Whether a client's put goes to another node: in a cluster, for a flight this node does not own. */
+  private boolean forwards(FlightDataFrame first) {
+    if (cluster == null || dev.hangar.server.cluster.Cluster.isPeerCall() || dev.hangar.server.cluster.Cluster.isReplicaPut()
+        || first.malformed() != null) {
+      return false;
+    }
+    try {
+      return !cluster.owns(DoPutCall.pathOf(first.descriptor));
+    } catch (RuntimeException e) {
+      return false; // DoPutCall reports it
+    }
   }
 
   /** A Flight SQL ticket is a protobuf {@code Any}, which starts with field 1 (0x0A); no valid path does. */

@@ -49,9 +49,12 @@ final class DoPutCall extends ServerCall.Listener<Object> {
   private String path;
   private boolean entered;
   private boolean done;
+  private final dev.hangar.server.cluster.Cluster cluster; // null: a node on its own
+  private boolean replica;
 
   DoPutCall(ServerCall<Object, Flight.PutResult> call, Metadata headers, FlightStore store, CallTracker calls,
-      BufferAllocator working, dev.hangar.server.ops.PutRejections rejections) {
+      BufferAllocator working, dev.hangar.server.ops.PutRejections rejections, dev.hangar.server.cluster.Cluster cluster) {
+    this.cluster = cluster;
     this.call = call;
     this.rejections = rejections;
     this.working = working;
@@ -102,7 +105,8 @@ final class DoPutCall extends ServerCall.Listener<Object> {
     }
     OptionalLong expected = expectedSize(headers.get(FLIGHT_SIZE));
     validator = new MessageValidator(schema);
-    upload = store.beginPut(path, schema, expected, headers.get(IDEMPOTENCY_KEY));
+    replica = cluster != null && dev.hangar.server.cluster.Cluster.isReplicaPut();
+    upload = replica ? store.beginReplica(path, schema, expected) : store.beginPut(path, schema, expected, headers.get(IDEMPOTENCY_KEY));
   }
 
   private void append(FlightDataFrame frame) {
@@ -146,8 +150,9 @@ final class DoPutCall extends ServerCall.Listener<Object> {
       }
       FlightSummary summary = upload.commit();
       upload = null;
+      int copies = cluster == null || replica ? 0 : replicate();
       call.sendHeaders(new Metadata());
-      call.sendMessage(Flight.PutResult.newBuilder().setAppMetadata(ByteString.copyFrom(Json.putResultBytes(summary))).build());
+      call.sendMessage(Flight.PutResult.newBuilder().setAppMetadata(ByteString.copyFrom(Json.putResultBytes(summary, copies))).build());
       done = true;
       call.close(Status.OK, new Metadata());
     } catch (Throwable t) {
@@ -155,6 +160,30 @@ final class DoPutCall extends ServerCall.Listener<Object> {
     } finally {
       exit();
     }
+  }
+
+  /**
+   * Sends the stored flight to its other live owners (a class with {@code replicas} > 1), each
+   * stored there before this put answers. Returns how many nodes hold it now, this one included; a
+   * replica that fails is logged and left to the rebalancer, and the answer's count says so.
+   */
+  private int replicate() {
+    int copies = 1;
+    for (dev.hangar.server.cluster.Member m : cluster.owners(path)) {
+      if (cluster.isSelf(m)) {
+        continue;
+      }
+      try {
+        cluster.copy(path, m, true);
+        cluster.metrics().replicaCopies.increment();
+        copies++;
+      } catch (RuntimeException e) {
+        cluster.metrics().replicaFailures.increment();
+        org.slf4j.LoggerFactory.getLogger(DoPutCall.class).warn("Put of \"{}\": its replica on node {} was not made ({}); the"
+            + " rebalancer retries", path, m.id(), e instanceof io.grpc.StatusRuntimeException s ? s.getStatus() : e.toString());
+      }
+    }
+    return copies;
   }
 
   @Override

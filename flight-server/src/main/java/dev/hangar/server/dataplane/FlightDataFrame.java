@@ -107,6 +107,28 @@ final class FlightDataFrame implements AutoCloseable {
     return out.toByteArray();
   }
 
+  /** The bytes of a FlightData message of these fields; the body, if any, is copied in (the caller keeps it). */
+  static byte[] encode(byte[] descriptor, byte[] header, byte[] appMetadata, Body body) {
+    long bodyLength = body == null ? 0 : body.length();
+    ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE, 64 + bodyLength
+        + (header == null ? 0 : header.length) + (descriptor == null ? 0 : descriptor.length)));
+    field(out, DESCRIPTOR, descriptor);
+    field(out, DATA_HEADER, header);
+    field(out, APP_METADATA, appMetadata);
+    if (body != null) {
+      writeVarint(out, (DATA_BODY << 3) | 2);
+      writeVarint(out, bodyLength);
+      byte[] bytes = new byte[(int) bodyLength];
+      try {
+        body.writeTo(new ByteArrayChannel(bytes));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      out.write(bytes, 0, bytes.length);
+    }
+    return out.toByteArray();
+  }
+
   private static void field(ByteArrayOutputStream out, int field, byte[] value) {
     if (value != null) {
       writeVarint(out, (field << 3) | 2);

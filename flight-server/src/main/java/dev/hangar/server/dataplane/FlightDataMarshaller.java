@@ -17,7 +17,7 @@ final class FlightDataMarshaller implements MethodDescriptor.Marshaller<Object> 
 
   @Override
   public InputStream stream(Object value) {
-    return value instanceof OutgoingFrame frame ? frame : arrow.stream(value);
+    return value instanceof InputStream frame ? frame : arrow.stream(value); // ours: a stored message, or a peer's bytes
   }
 
   @Override

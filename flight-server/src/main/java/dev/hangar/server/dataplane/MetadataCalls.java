@@ -28,14 +28,47 @@ import org.apache.arrow.flight.impl.Flight;
 final class MetadataCalls {
   private final FlightStore store;
   private final CallTracker calls;
+  private final dev.hangar.server.cluster.Cluster cluster; // null: a node on its own
 
-  MetadataCalls(FlightStore store, CallTracker calls) {
+  MetadataCalls(FlightStore store, CallTracker calls, dev.hangar.server.cluster.Cluster cluster) {
     this.store = store;
     this.calls = calls;
+    this.cluster = cluster;
   }
 
+  /**
+   * In a cluster the answer's endpoint lists the flight's live owners as its locations, so clients that
+   * follow locations read from a node that holds it. A node that does not hold the flight asks its
+   * owners (another node's answer is the same FlightInfo).
+   */
   void getFlightInfo(Flight.FlightDescriptor descriptor, StreamObserver<Flight.FlightInfo> out) {
-    unary("GetFlightInfo", out, () -> info(store.info(readable(pathOf(descriptor)))));
+    if (cluster == null || dev.hangar.server.cluster.Cluster.isPeerCall()) {
+      unary("GetFlightInfo", out, () -> info(store.info(readable(pathOf(descriptor)))));
+      return;
+    }
+    unary("GetFlightInfo", out, () -> {
+      String path = readable(pathOf(descriptor));
+      List<dev.hangar.server.cluster.Member> owners = cluster.owners(path);
+      Flight.FlightInfo found = null;
+      if (store.holds(path) || cluster.owns(path)) {
+        try {
+          found = info(store.info(path));
+        } catch (dev.hangar.storage.FlightNotFoundException e) {
+          // an owner that lost its copy (or has not received it yet): its peers may hold it
+        }
+      }
+      for (int i = 0; found == null && i < owners.size(); i++) {
+        if (!cluster.isSelf(owners.get(i))) {
+          found = cluster.askInfo(owners.get(i), descriptor);
+        }
+      }
+      if (found == null) {
+        found = info(store.info(path)); // a durable copy no owner has restored, or NOT_FOUND
+      }
+      Flight.FlightEndpoint.Builder endpoint = found.getEndpoint(0).toBuilder().clearLocation();
+      owners.forEach(m -> endpoint.addLocation(Flight.Location.newBuilder().setUri(m.flight())));
+      return found.toBuilder().setEndpoint(0, endpoint).build();
+    });
   }
 
   void getSchema(Flight.FlightDescriptor descriptor, StreamObserver<Flight.SchemaResult> out) {
@@ -48,20 +81,39 @@ final class MetadataCalls {
    * transport has room, so a client that reads slowly holds one catalog position, not a queue of a
    * million messages in Netty's buffers. Runs on the call's own executor; no thread waits.
    */
+  @SuppressWarnings("unchecked")
   void listFlights(Flight.Criteria criteria, StreamObserver<Flight.FlightInfo> out) {
     ServerCallStreamObserver<Flight.FlightInfo> call = (ServerCallStreamObserver<Flight.FlightInfo>) out;
     calls.enter();
     AtomicBoolean finished = new AtomicBoolean();
+    Iterator<Flight.FlightInfo>[] listing = new Iterator[1];
     Runnable finish = () -> {
       if (finished.compareAndSet(false, true)) {
         calls.exit();
+        if (listing[0] instanceof dev.hangar.server.cluster.ClusterListing.Listing merged) {
+          merged.close(); // stops the other nodes' listings
+        }
       }
     };
-    Iterator<FlightSummary> flights;
+    Iterator<Flight.FlightInfo> flights;
     try {
       String prefix = FlightPath.decodeUtf8(criteria.getExpression().toByteArray())
           .orElseThrow(() -> new Errors.BadRequestException("Invalid ListFlights criteria: it is not UTF-8 text"));
-      flights = visible(prefix);
+      Iterator<FlightSummary> local = visible(prefix);
+      Iterator<Flight.FlightInfo> infos = new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return local.hasNext();
+        }
+
+        @Override
+        public Flight.FlightInfo next() {
+          return info(local.next());
+        }
+      };
+      flights = cluster == null || dev.hangar.server.cluster.Cluster.isPeerCall() ? infos
+          : dev.hangar.server.cluster.ClusterListing.merged(cluster, criteria, infos, Authenticator.current());
+      listing[0] = flights;
     } catch (RuntimeException e) {
       finish.run();
       out.onError(StatusUtils.toGrpcException(Errors.toFlight(e, "ListFlights")));
@@ -74,7 +126,7 @@ final class MetadataCalls {
       }
       try {
         while (call.isReady() && flights.hasNext()) {
-          call.onNext(info(flights.next()));
+          call.onNext(flights.next());
         }
         if (!flights.hasNext() && !finished.get()) {
           finish.run();

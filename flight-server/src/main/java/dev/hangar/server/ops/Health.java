@@ -27,6 +27,7 @@ public final class Health {
   private final HealthStatusManager grpc = new HealthStatusManager();
   private volatile Map<String, String> storeProblems = Map.of();
   private volatile boolean stopping;
+  private volatile java.util.function.Supplier<String> cluster = () -> null;
 
   public Health(FlightStore store) {
     this.store = store;
@@ -36,6 +37,14 @@ public final class Health {
   /** The gRPC health service to add to the Flight port. */
   public io.grpc.BindableService grpcService() {
     return grpc.getHealthService();
+  }
+
+  /**
+   * A note on the node's cluster, or null when all is well. The node stays ready while it has one:
+   * it still serves what it holds (an etcd outage stops membership changes, not reads and writes).
+   */
+  public void cluster(java.util.function.Supplier<String> note) {
+    this.cluster = note;
   }
 
   /** Asks every durable store whether it answers; updates readiness. */
@@ -79,6 +88,13 @@ public final class Health {
         out.add("degraded: durable store " + id + " does not answer: " + problem);
       }
     });
-    return out.length() == 0 ? "ready" : out.toString();
+    String note = cluster.get();
+    if (out.length() == 0) {
+      return note == null ? "ready" : "ready\n" + note;
+    }
+    if (note != null) {
+      out.add(note);
+    }
+    return out.toString();
   }
 }

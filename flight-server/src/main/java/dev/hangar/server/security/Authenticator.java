@@ -73,6 +73,7 @@ public final class Authenticator implements ServerInterceptor {
   private final Map<String, Usage> usage = new ConcurrentHashMap<>();
   private final String schemes;
   private volatile Runnable onRefusedPut = () -> {};
+  private volatile byte[] clusterTokenHash;
 
   public Authenticator(AuthConfig config, boolean mutualTls) {
     this.config = config;
@@ -116,8 +117,28 @@ public final class Authenticator implements ServerInterceptor {
     return sessions.size();
   }
 
+  /**
+   * Lets calls that present {@code token} in {@code x-hangar-cluster-token} run as {@link
+   * Principal#CLUSTER}: other nodes of this node's cluster. Only its SHA-256 is kept.
+   */
+  public void clusterToken(String token) {
+    this.clusterTokenHash = Secrets.sha256(token.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    String clusterToken = headers.get(dev.hangar.server.cluster.Peers.CLUSTER_TOKEN);
+    if (clusterToken != null) {
+      byte[] expected = clusterTokenHash;
+      if (expected != null && java.security.MessageDigest.isEqual(expected, Secrets.sha256(clusterToken.getBytes(java.nio.charset.StandardCharsets.UTF_8)))) {
+        return Contexts.interceptCall(as(Principal.CLUSTER), call, headers, next);
+      }
+      count("bad_cluster_token");
+      refusedCall(call);
+      LOG.warn("Authentication failed from {} for {}: wrong cluster token", peerAddress(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR)),
+          call.getMethodDescriptor().getBareMethodName());
+      return refuse(call, "Invalid cluster token (x-hangar-cluster-token): this node is not in that cluster, or the token differs");
+    }
     if (!config.enabled()) {
       return Contexts.interceptCall(as(Principal.ANONYMOUS), call, headers, next); // no per-principal limit without auth
     }

@@ -14,6 +14,11 @@ import java.util.List;
  */
 public final class Principal {
   public static final Principal ANONYMOUS = new Principal(AuthConfig.ANONYMOUS, List.of(new Grant("", Access.ADMIN)));
+  /**
+   * Another node of this cluster, known by the cluster token: may do anything. A client's own grants
+   * were checked at the node it called, before that node passed the call on.
+   */
+  public static final Principal CLUSTER = new Principal("(cluster)", List.of(new Grant("", Access.ADMIN)));
   /** Code running outside any call: may do nothing (so a lost context fails closed). */
   public static final Principal NOBODY = new Principal("(no call)", List.of());
 

@@ -40,9 +40,11 @@ public final class Admission {
     private final boolean weakSlot;
     private final Durables.Sink sink;
     private final String idempotencyKey;
+    private final boolean replica;
 
     private Grant(StorageClass sc, int tierIndex, UsageLedger.Reservation quota, boolean weakSlot, Durables.Sink sink,
-        String idempotencyKey) {
+        String idempotencyKey, boolean replica) {
+      this.replica = replica;
       this.storageClass = sc;
       this.tierIndex = tierIndex;
       this.quota = quota;
@@ -74,6 +76,11 @@ public final class Admission {
       return idempotencyKey;
     }
 
+    /** Whether this is a cluster replica's copy: kept in the tiers only, its durable copy is the primary's to write. */
+    public boolean replica() {
+      return replica;
+    }
+
     /** After a failed commit or an abort: gives back the reserved quota and the weak-queue place, and drops the sink. */
     public void release() {
       quotas.release(quota); // a no-op once the ledger committed it
@@ -87,21 +94,43 @@ public final class Admission {
   }
 
   /**
+   * Admits a cluster replica's copy of {@code path}: limit policies count it as they count any flight
+   * the node holds, but it takes no weak-queue place and writes no durable object (the primary owner
+   * does that once for all copies).
+   */
+  public Grant admitReplica(String path, OptionalLong expectedBytes) {
+    FlightPath.validate(path);
+    StorageClass sc = placement.requireClass(path);
+    int tierIndex = firstTier(sc, path, expectedBytes);
+    try {
+      return new Grant(sc, tierIndex, quotas.reserve(sc, path, expectedBytes.orElse(0)), false, null, null, true);
+    } catch (QuotaExceededException e) {
+      sc.rejectedPuts.increment();
+      throw e;
+    }
+  }
+
+  private int firstTier(StorageClass sc, String path, OptionalLong expectedBytes) {
+    if (expectedBytes.isEmpty()) {
+      return 0;
+    }
+    int tierIndex = placement.firstTierFor(sc, expectedBytes.getAsLong());
+    if (tierIndex < 0) {
+      sc.rejectedPuts.increment();
+      throw new FlightTooLargeException("Cannot store flight \"%s\" of %s: it is larger than every tier of %s admits (%s)",
+          path, Sizes.format(expectedBytes.getAsLong()), sc, placement.describeTiers(sc));
+    }
+    return tierIndex;
+  }
+
+  /**
    * Admits a put of {@code path} whose schema message is {@code schema}. {@code expectedBytes}, when
    * the client sent it, lets the put fail at once if no tier could hold it.
    */
   public Grant admit(String path, FlightSchema schema, OptionalLong expectedBytes, String idempotencyKey) {
     FlightPath.validate(path);
     StorageClass sc = placement.requireClass(path);
-    int tierIndex = 0;
-    if (expectedBytes.isPresent()) {
-      tierIndex = placement.firstTierFor(sc, expectedBytes.getAsLong());
-      if (tierIndex < 0) {
-        sc.rejectedPuts.increment();
-        throw new FlightTooLargeException("Cannot store flight \"%s\" of %s: it is larger than every tier of %s admits (%s)",
-            path, Sizes.format(expectedBytes.getAsLong()), sc, placement.describeTiers(sc));
-      }
-    }
+    int tierIndex = firstTier(sc, path, expectedBytes);
     if (sc.isDurable()) {
       durables.checkPath(sc, path);
     }
@@ -124,7 +153,7 @@ public final class Admission {
     }
     try {
       Durables.Sink sink = sc.config().durability() == Durability.STRONG ? durables.openSink(sc, path, schema) : null;
-      return new Grant(sc, tierIndex, quota, weak, sink, idempotencyKey);
+      return new Grant(sc, tierIndex, quota, weak, sink, idempotencyKey, false);
     } catch (RuntimeException e) {
       quotas.release(quota);
       if (weak) {

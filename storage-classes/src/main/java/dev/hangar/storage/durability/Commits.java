@@ -94,6 +94,25 @@ public final class Commits {
     }
   }
 
+  /**
+   * Commits a cluster replica's {@code copy} of {@code path}: mapped at once, with no durable state of
+   * its own whatever the class's durability (the primary owner wrote the durable copy, if any).
+   */
+  public FlightVersion commitReplica(String path, StorageClass sc, int tierIndex, dev.hangar.tiers.StoredFlight copy,
+      UsageLedger.Reservation quota) {
+    if (quota != null) {
+      try {
+        quotas.ledger().settle(quota, copy.bodyBytes());
+      } catch (QuotaExceededException e) {
+        quotas.rejected(e.scope());
+        sc.rejectedPuts.increment();
+        copy.free();
+        throw e;
+      }
+    }
+    return install(path, sc, tierIndex, copy, clock.instant(), null, quota);
+  }
+
   /** Makes a put's copy the flight at {@code path}; the ledger learns it before the catalog maps it. */
   private FlightVersion install(String path, StorageClass sc, int tierIndex, dev.hangar.tiers.StoredFlight copy, Instant committedAt,
       DurableState durable, UsageLedger.Reservation quota) {

@@ -43,6 +43,8 @@ public final class DurableReads {
   private final ScopeEviction scopes;
   /** Paths being restored now: a second reader of one streams from the store instead of restoring it again. */
   private final Set<String> restoring = ConcurrentHashMap.newKeySet();
+  /** Whether other nodes write to the same durable stores, so that the index cannot rule a path out. */
+  private volatile boolean shared;
 
   public DurableReads(Catalog catalog, Durables durables, Placement placement, Quotas quotas, CapacityEviction capacity,
       ScopeEviction scopes) {
@@ -52,6 +54,14 @@ public final class DurableReads {
     this.quotas = quotas;
     this.capacity = capacity;
     this.scopes = scopes;
+  }
+
+  /**
+   * Marks the durable stores as shared with other cluster nodes: a path the index does not know is
+   * then looked up in its store, since another node may have written it after the index was built.
+   */
+  public void shared() {
+    shared = true;
   }
 
   /**
@@ -69,7 +79,7 @@ public final class DurableReads {
       }
       return Optional.ofNullable(e.isResolved() ? e : resolve(e, bestEffort)).filter(r -> !r.isExpired(now));
     }
-    if (known != null || catalog.isIndexed(sc)) {
+    if (known != null || (catalog.isIndexed(sc) && !shared)) {
       return Optional.empty(); // in a tier (the caller looked), or the index says there is none
     }
     Optional<Durables.Described> d;

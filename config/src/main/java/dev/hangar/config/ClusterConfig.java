@@ -1,0 +1,44 @@
+package dev.hangar.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The {@code cluster:} section: this node is one of several that share the durable stores and an
+ * etcd cluster. Absent, the node is alone, exactly as before.
+ *
+ * @param name the cluster's name; every key the nodes write in etcd lives under {@code /hangar/<name>/}
+ * @param nodeId this node's id, unique in the cluster and stable across restarts (placement hashes it)
+ * @param etcd the etcd endpoints, e.g. {@code http://10.0.0.5:2379}
+ * @param advertise the Flight location other nodes and clients reach this node at, e.g.
+ *     {@code grpc://10.0.0.7:8815}; empty: the scheme, host and bound port of {@code server}
+ * @param token the secret nodes present to each other ({@code x-hangar-cluster-token}); calls that
+ *     carry it run as the cluster principal
+ * @param leaseTtl how long etcd keeps a node's membership after its last heartbeat: a node that dies
+ *     leaves the placement this long after
+ * @param peerTimeout how long a call from one node to another may take before the caller gives up on
+ *     that node (a put's replication, a forwarded read's first answer)
+ * @param rebalanceRate bytes per second a node sends to others when membership changes (copies for
+ *     new owners, lost replicas re-made)
+ */
+public record ClusterConfig(String name, String nodeId, List<String> etcd, Optional<String> advertise, String token,
+    Duration leaseTtl, Duration peerTimeout, long rebalanceRate) {
+  public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_PEER_TIMEOUT = Duration.ofSeconds(30);
+  public static final long DEFAULT_REBALANCE_RATE = 64L << 20;
+  /** The shortest cluster token accepted: it is the only thing between a network peer and admin rights. */
+  public static final int MIN_TOKEN_LENGTH = 16;
+
+  public ClusterConfig {
+    Checks.check(name != null && !name.isBlank(), "cluster.name must not be empty");
+    Checks.check(nodeId != null && !nodeId.isBlank(), "cluster.nodeId must not be empty");
+    Checks.check(etcd != null && !etcd.isEmpty(), "cluster.etcd needs at least one endpoint");
+    Checks.check(advertise != null, "cluster.advertise must not be null (use Optional.empty())");
+    Checks.check(token != null && token.length() >= MIN_TOKEN_LENGTH, "cluster.token must have at least %s characters", MIN_TOKEN_LENGTH);
+    Checks.check(leaseTtl.toSeconds() >= 1, "cluster.leaseTtl must be at least 1s");
+    Checks.check(peerTimeout.toMillis() > 0, "cluster.peerTimeout must be positive");
+    Checks.check(rebalanceRate > 0, "cluster.rebalanceRate must be positive");
+    etcd = List.copyOf(etcd);
+  }
+}

@@ -1,0 +1,268 @@
+package dev.hangar.server.cluster;
+
+import dev.hangar.config.ClusterConfig;
+import dev.hangar.config.StorageClassConfig;
+import dev.hangar.server.security.Authenticator;
+import dev.hangar.server.security.Principal;
+import dev.hangar.storage.FlightLease;
+import dev.hangar.storage.FlightStore;
+import dev.hangar.storage.StorageClass;
+import dev.hangar.tiers.ipc.Message;
+import dev.hangar.tiers.ipc.MessageCursor;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.arrow.flight.impl.Flight;
+
+/**
+ * This node's view of the cluster and what it decides from it: which live nodes own a flight
+ * (rendezvous hashing of the class's placement key over the members, the top {@code replicas}), and
+ * how a flight's copy is sent to another node. Nothing per flight is kept in etcd: any node computes
+ * the same owners from the same members.
+ */
+public final class Cluster implements AutoCloseable {
+  private final ClusterConfig config;
+  private volatile Membership membership; // null until the node is listening and joins
+  private final Peers peers;
+  private final FlightStore store;
+  private final FlightDataEncoder encoder;
+  private final ClusterMetrics metrics = new ClusterMetrics();
+
+  /** Turns a stored message into the bytes of its FlightData (the data plane's encoding). */
+  public interface FlightDataEncoder {
+    byte[] encode(byte[] descriptor, byte[] header, byte[] appMetadata, dev.hangar.tiers.ipc.Body body);
+  }
+
+  public Cluster(ClusterConfig config, Peers peers, FlightStore store, FlightDataEncoder encoder) {
+    this.config = config;
+    this.peers = peers;
+    this.store = store;
+    this.encoder = encoder;
+  }
+
+  /**
+   * Joins the cluster as {@code self} (once the Flight port is bound, so the location is known),
+   * waiting up to {@code wait} for etcd; a node whose etcd does not answer starts alone and joins later.
+   */
+  public void join(Member self, Duration wait) {
+    Membership m = new Membership(config, self);
+    m.onChange(v -> peers.retain(v.members()));
+    membership = m;
+    m.start(wait);
+  }
+
+  /** A note for {@code /ready} when the node cannot see the cluster; null when it can. */
+  public String healthNote() {
+    Membership m = membership;
+    if (m == null) {
+      return "cluster: not joined yet";
+    }
+    Membership.View v = m.view();
+    if (v.etcdReachable()) {
+      return null;
+    }
+    return "cluster " + config.name() + ": etcd does not answer" + v.unreachableSince().map(t -> " since " + t).orElse("")
+        + "; serving with the last " + v.members().size() + " member(s) known (" + v.members().stream().map(Member::id)
+        .collect(Collectors.joining(", ")) + "); nodes that join or leave meanwhile are not seen";
+  }
+
+  public ClusterConfig config() {
+    return config;
+  }
+
+  /** The membership, once joined; null before. */
+  public Membership membership() {
+    return membership;
+  }
+
+  public Peers peers() {
+    return peers;
+  }
+
+  public ClusterMetrics metrics() {
+    return metrics;
+  }
+
+  public Member self() {
+    Membership m = membership;
+    return m != null ? m.self() : new Member(config.nodeId(), "", "");
+  }
+
+  public boolean isSelf(Member m) {
+    return m.id().equals(self().id());
+  }
+
+  /** The live members now, in id order. */
+  public List<Member> members() {
+    Membership m = membership;
+    return m != null ? m.view().members() : List.of(self());
+  }
+
+  /** The members other than this node. */
+  public List<Member> others() {
+    return members().stream().filter(m -> !isSelf(m)).toList();
+  }
+
+  /** The live owners of {@code path}, primary first: the top {@code replicas} members for its placement key. */
+  public List<Member> owners(String path) {
+    List<Member> members = members();
+    StorageClassConfig sc = store.classOf(path).map(StorageClass::config).orElse(null);
+    String key = sc == null ? path : sc.placementKey(path);
+    int replicas = sc == null ? 1 : sc.replicas();
+    Map<String, Member> byId = members.stream().collect(Collectors.toMap(Member::id, Function.identity()));
+    return Rendezvous.owners(key, new ArrayList<>(byId.keySet()), replicas).stream().map(byId::get).toList();
+  }
+
+  public boolean owns(String path) {
+    return owners(path).stream().anyMatch(this::isSelf);
+  }
+
+  private static final io.grpc.Context.Key<Boolean> PEER_CALL = io.grpc.Context.key("hangar-peer-call");
+  private static final io.grpc.Context.Key<Boolean> REPLICA_PUT = io.grpc.Context.key("hangar-replica-put");
+
+  /**
+   * Whether the current call came from another node and asks to be answered from this node's own
+   * state: the caller presented the cluster token (so runs as {@link Principal#CLUSTER}) and sent
+   * {@link Peers#LOCAL}. A client cannot ask for it without the token.
+   */
+  public static boolean isPeerCall() {
+    return Boolean.TRUE.equals(PEER_CALL.get());
+  }
+
+  /** Whether the current call is another node's replica copy ({@link Peers#REPLICA}, from the cluster principal). */
+  public static boolean isReplicaPut() {
+    return Boolean.TRUE.equals(REPLICA_PUT.get());
+  }
+
+  /**
+   * Marks calls from other nodes ({@link #isPeerCall()}, {@link #isReplicaPut()}); runs after the
+   * authenticator, which alone decides who is {@link Principal#CLUSTER}.
+   */
+  public static io.grpc.ServerInterceptor peerCalls() {
+    return new io.grpc.ServerInterceptor() {
+      @Override
+      public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call, Metadata headers,
+          io.grpc.ServerCallHandler<Q, R> next) {
+        if (Authenticator.current() != Principal.CLUSTER) {
+          return next.startCall(call, headers);
+        }
+        io.grpc.Context c = io.grpc.Context.current().withValue(PEER_CALL, "1".equals(headers.get(Peers.LOCAL)))
+            .withValue(REPLICA_PUT, "1".equals(headers.get(Peers.REPLICA)));
+        return io.grpc.Contexts.interceptCall(c, call, headers, next);
+      }
+    };
+  }
+
+  /** GetFlightInfo of {@code descriptor} at {@code member}; null if it does not hold the flight or does not answer. */
+  public Flight.FlightInfo askInfo(Member member, Flight.FlightDescriptor descriptor) {
+    try {
+      return peers.getFlightInfo(member, descriptor);
+    } catch (io.grpc.StatusRuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Sends this node's copy of {@code path} to {@code target} as a put of the same messages, and waits
+   * for it to be stored there (at most the peer timeout).
+   *
+   * @param replica whether the target stores it as a replica (no durable write) or as the primary
+   * @throws io.grpc.StatusRuntimeException if the target refused it or could not be reached
+   */
+  public Flight.PutResult copy(String path, Member target, boolean replica) {
+    try (FlightLease lease = store.open(path)) {
+      return send(path, lease, target, replica);
+    }
+  }
+
+  private Flight.PutResult send(String path, FlightLease lease, Member target, boolean replica) {
+    Semaphore ready = new Semaphore(0);
+    CompletableFuture<Flight.PutResult> result = new CompletableFuture<>();
+    ClientCall<byte[], Flight.PutResult> call = peers.call(target, Peers.DO_PUT,
+        CallOptions.DEFAULT.withDeadlineAfter(peers.timeout().toMillis(), TimeUnit.MILLISECONDS));
+    call.start(new ClientCall.Listener<>() {
+      private Flight.PutResult answer;
+
+      @Override
+      public void onMessage(Flight.PutResult message) {
+        answer = message;
+      }
+
+      @Override
+      public void onReady() {
+        ready.release();
+      }
+
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        ready.release(1_000_000); // wake a sender waiting for room
+        if (status.isOk()) {
+          result.complete(answer);
+        } else {
+          result.completeExceptionally(status.asRuntimeException(trailers));
+        }
+      }
+    }, peers.headers(false, replica));
+    call.request(1);
+    long bytes = 0;
+    try (MessageCursor cursor = lease.cursor()) {
+      byte[] descriptor = Flight.FlightDescriptor.newBuilder().setType(Flight.FlightDescriptor.DescriptorType.PATH)
+          .addAllPath(List.of(path.split("/", -1))).build().toByteArray();
+      var schema = lease.summary().schema();
+      call.sendMessage(encoder.encode(descriptor, schema.message(), schema.appMetadata(), null));
+      Message m;
+      while ((m = cursor.next()) != null && !result.isDone()) {
+        while (!call.isReady() && !result.isDone()) {
+          ready.tryAcquire(100, TimeUnit.MILLISECONDS);
+        }
+        byte[] frame;
+        try (dev.hangar.tiers.ipc.Body body = m.body()) {
+          frame = encoder.encode(null, m.header().bytes(), m.appMetadata(), body);
+        }
+        bytes += frame.length;
+        call.sendMessage(frame);
+      }
+      call.halfClose();
+      Flight.PutResult r = result.get(peers.timeout().toMillis(), TimeUnit.MILLISECONDS);
+      metrics.copied(bytes);
+      return r;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      call.cancel("interrupted", e);
+      throw Status.CANCELLED.withDescription("Copying \"" + path + "\" to node " + target.id() + " was interrupted").asRuntimeException();
+    } catch (java.util.concurrent.TimeoutException e) {
+      call.cancel("timed out", e);
+      throw Status.DEADLINE_EXCEEDED.withDescription("Copying \"" + path + "\" to node " + target.id() + " took longer than "
+          + peers.timeout().toSeconds() + " s").asRuntimeException();
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+    } catch (RuntimeException e) {
+      call.cancel("failed", e);
+      throw e;
+    }
+  }
+
+  /** How long to wait for a peer before giving up on it. */
+  public Duration peerTimeout() {
+    return peers.timeout();
+  }
+
+  @Override
+  public void close() {
+    Membership m = membership;
+    if (m != null) {
+      m.close(); // leaves at once: the others place without this node from now on
+    }
+    peers.close();
+  }
+}

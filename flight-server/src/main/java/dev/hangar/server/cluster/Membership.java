@@ -1,0 +1,244 @@
+package dev.hangar.server.cluster;
+
+import dev.hangar.config.ClusterConfig;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.options.WatchOption;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's membership of the cluster, kept in etcd: one key per node,
+ * {@code /hangar/<name>/members/<nodeId>}, attached to a lease the node renews every third of
+ * {@code cluster.leaseTtl}. A node that stops renewing (killed, cut off) loses its key when the lease
+ * runs out, and every other node sees it leave. Members are learnt from a watch on the prefix and
+ * re-read on every renewal, so a missed event is repaired within a heartbeat.
+ *
+ * <p>When etcd cannot be reached the node keeps the last member list it saw and keeps serving by it:
+ * reads, writes and placement go on as before. What stops is change: a node that joins or dies
+ * meanwhile is not seen until etcd answers again. {@link #view()} says which it is; {@code /ready}
+ * reports it.
+ */
+public final class Membership implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
+
+  /** What this node knows of the cluster now. */
+  public record View(List<Member> members, boolean etcdReachable, Optional<Instant> unreachableSince, long changes) {}
+
+  private final ClusterConfig config;
+  private final Member self;
+  private final Client etcd;
+  private final ByteSequence prefix;
+  private final ByteSequence key;
+  private final ScheduledExecutorService heartbeat;
+  private final List<Consumer<View>> listeners = new CopyOnWriteArrayList<>();
+  private final Object lock = new Object();
+  private Watch.Watcher watcher;
+  private long lease; // 0: none held
+  private volatile View view;
+  private volatile boolean closed;
+
+  public Membership(ClusterConfig config, Member self) {
+    this.config = config;
+    this.self = self;
+    this.prefix = bytes("/hangar/" + config.name() + "/members/");
+    this.key = bytes("/hangar/" + config.name() + "/members/" + config.nodeId());
+    this.etcd = Client.builder().endpoints(config.etcd().stream().map(URI::create).toArray(URI[]::new))
+        .connectTimeout(Duration.ofSeconds(2)).retryMaxDuration(Duration.ofSeconds(2)).build();
+    this.view = new View(List.of(self), false, Optional.of(Instant.now()), 0);
+    this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "hangar-membership");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /**
+   * Registers this node and reads the members, waiting up to {@code wait} for etcd. A node that
+   * cannot reach etcd at start still starts, alone, and joins when etcd answers.
+   */
+  public void start(Duration wait) {
+    long deadline = System.nanoTime() + wait.toNanos();
+    while (!beat() && System.nanoTime() < deadline) {
+      sleep(200);
+    }
+    if (!view.etcdReachable()) {
+      LOG.warn("Cluster {}: etcd ({}) does not answer; serving alone until it does", config.name(), String.join(", ", config.etcd()));
+    }
+    long period = Math.max(200, config.leaseTtl().toMillis() / 3);
+    heartbeat.scheduleWithFixedDelay(this::beat, period, period, TimeUnit.MILLISECONDS);
+  }
+
+  public Member self() {
+    return self;
+  }
+
+  public View view() {
+    return view;
+  }
+
+  /** Called with every new view (on the membership thread); keep it short. */
+  public void onChange(Consumer<View> listener) {
+    listeners.add(listener);
+  }
+
+  /** One heartbeat: renew (or take) the lease and the member key, then re-read the members. */
+  private boolean beat() {
+    if (closed) {
+      return false;
+    }
+    long timeout = Math.max(1000, config.leaseTtl().toMillis() / 2);
+    try {
+      synchronized (lock) {
+        if (lease != 0) {
+          LeaseKeepAliveResponse r = etcd.getLeaseClient().keepAliveOnce(lease).get(timeout, TimeUnit.MILLISECONDS);
+          if (r.getTTL() <= 0) {
+            LOG.warn("Cluster {}: this node's lease ran out while etcd was away; registering again", config.name());
+            lease = 0;
+          }
+        }
+        if (lease == 0) {
+          long id = etcd.getLeaseClient().grant(config.leaseTtl().toSeconds()).get(timeout, TimeUnit.MILLISECONDS).getID();
+          etcd.getKVClient().put(key, bytes(self.encode()), PutOption.builder().withLeaseId(id).build())
+              .get(timeout, TimeUnit.MILLISECONDS);
+          lease = id;
+          LOG.info("Cluster {}: node {} registered at {}", config.name(), self.id(), self.flight());
+        }
+        if (watcher == null) {
+          watcher = etcd.getWatchClient().watch(prefix, WatchOption.builder().isPrefix(true).build(),
+              Watch.listener(response -> heartbeat.execute(this::refreshQuietly), error -> dropWatcher()));
+        }
+        refresh(timeout);
+      }
+      return true;
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      unreachable(e);
+      return false;
+    }
+  }
+
+  private void refreshQuietly() {
+    try {
+      synchronized (lock) {
+        refresh(2000);
+      }
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      unreachable(e);
+    }
+  }
+
+  private void dropWatcher() {
+    synchronized (lock) {
+      if (watcher != null) {
+        watcher.close();
+        watcher = null; // the next heartbeat watches again
+      }
+    }
+  }
+
+  private void refresh(long timeoutMillis) throws Exception {
+    List<KeyValue> kvs = etcd.getKVClient().get(prefix, GetOption.builder().isPrefix(true).build())
+        .get(timeoutMillis, TimeUnit.MILLISECONDS).getKvs();
+    Map<String, Member> members = new TreeMap<>();
+    for (KeyValue kv : kvs) {
+      try {
+        Member m = Member.decode(kv.getValue().toString(StandardCharsets.UTF_8));
+        members.put(m.id(), m);
+      } catch (IllegalArgumentException e) {
+        LOG.warn("Cluster {}: ignoring a malformed member record under {}", config.name(), kv.getKey().toString(StandardCharsets.UTF_8));
+      }
+    }
+    members.put(self.id(), self); // this node serves whatever etcd says
+    publish(new ArrayList<>(members.values()), true);
+  }
+
+  private void unreachable(Exception e) {
+    if (closed) {
+      return;
+    }
+    View v = view;
+    if (v.etcdReachable()) {
+      LOG.warn("Cluster {}: etcd does not answer ({}); serving with the last {} member(s) known, no membership changes"
+          + " are seen until it does", config.name(), e.getClass().getSimpleName(), v.members().size());
+      publish(v.members(), false);
+    }
+  }
+
+  private void publish(List<Member> members, boolean reachable) {
+    View old = view;
+    boolean changed = !old.members().equals(members);
+    if (!changed && old.etcdReachable() == reachable) {
+      return;
+    }
+    Optional<Instant> since = reachable ? Optional.empty() : old.unreachableSince().or(() -> Optional.of(Instant.now()));
+    View next = new View(List.copyOf(members), reachable, since, old.changes() + (changed ? 1 : 0));
+    view = next;
+    if (changed) {
+      LOG.info("Cluster {}: members now {}", config.name(), members.stream().map(Member::id).toList());
+    }
+    for (Consumer<View> l : listeners) {
+      try {
+        l.accept(next);
+      } catch (RuntimeException ex) {
+        LOG.warn("Cluster {}: a membership listener failed: {}", config.name(), ex.toString());
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    heartbeat.shutdownNow();
+    synchronized (lock) {
+      if (watcher != null) {
+        watcher.close();
+      }
+      if (lease != 0) {
+        try {
+          etcd.getLeaseClient().revoke(lease).get(2, TimeUnit.SECONDS); // leave at once, not after the TTL
+        } catch (Exception e) {
+          LOG.info("Cluster {}: could not revoke this node's lease ({}); it leaves when the lease runs out", config.name(),
+              e.getClass().getSimpleName());
+        }
+      }
+    }
+    etcd.close();
+  }
+
+  private static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,228 @@
+package dev.hangar.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hangar.config.HangarConfig;
+import dev.hangar.server.cluster.Member;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import org.apache.arrow.flight.FlightClient;
+import org.apache.arrow.flight.FlightDescriptor;
+import org.apache.arrow.flight.FlightEndpoint;
+import org.apache.arrow.flight.FlightInfo;
+import org.apache.arrow.flight.FlightRuntimeException;
+import org.apache.arrow.flight.FlightStatusCode;
+import org.apache.arrow.flight.FlightStream;
+import org.apache.arrow.flight.Location;
+import org.apache.arrow.flight.Ticket;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three Hangar nodes and a real etcd on loopback form one cluster: every call works through every
+ * node, flights live on the nodes placement names (and only there), replicas are made, locations
+ * name the owners, listings merge without duplicates, and deletes reach every copy.
+ */
+class ClusterIT {
+  static final String TOKEN = "cluster-token-for-tests-0123456789";
+
+  @TempDir Path tmp;
+
+  /** A node's config: four classes (one node; two replicas; strong in the shared store; placed by tenant). */
+  static HangarConfig config(Path durable, List<String> etcd, String nodeId, String extra) {
+    return HangarConfig.parse("""
+        server: {host: 127.0.0.1, port: 0}
+        storage: {memory: {capacity: 256MiB}}
+        durableStores: [{id: shared, type: filesystem, path: "%s"}]
+        storageClasses:
+          - {prefix: mem/, tiers: [{storage: memory}]}
+          - {prefix: rep/, replicas: 2, tiers: [{storage: memory}]}
+          - {prefix: dur/, durability: strong, durableStore: shared, tiers: [{storage: memory}]}
+          - {prefix: tenant/, placement: {segments: 2}, tiers: [{storage: memory}]}
+        cluster: {nodeId: %s, etcd: [%s], token: %s, leaseTtl: 2s, peerTimeout: 10s}
+        %s
+        """.formatted(durable, nodeId, String.join(", ", etcd), TOKEN, extra), "cluster test", Map.of());
+  }
+
+  static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
+      Thread.sleep(50);
+    }
+  }
+
+  static void awaitMembers(List<Hangar> nodes, int n) throws InterruptedException {
+    await(n + " members seen by every node", () -> nodes.stream().allMatch(h -> h.server.cluster().members().size() == n));
+  }
+
+  @Test
+  void everyNodeAnswersEveryCallAndFlightsLiveWherePlacementSays() throws Exception {
+    try (EtcdCluster etcd = EtcdCluster.start(tmp, 1);
+        Hangar a = Hangar.start(config(tmp.resolve("durable"), etcd.endpoints(), "a", ""));
+        Hangar b = Hangar.start(config(tmp.resolve("durable"), etcd.endpoints(), "b", ""));
+        Hangar c = Hangar.start(config(tmp.resolve("durable"), etcd.endpoints(), "c", ""))) {
+      List<Hangar> nodes = List.of(a, b, c);
+      awaitMembers(nodes, 3);
+      TestData.Batches data = TestData.narrow(3, 100, 7);
+      List<String> paths = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        for (String prefix : List.of("mem/", "rep/", "dur/")) {
+          for (int k = 0; k < 4; k++) {
+            paths.add(prefix + "from-" + i + "/f" + k);
+          }
+        }
+        for (int k = 0; k < 4; k++) {
+          paths.add("tenant/t" + i + "/f" + k);
+        }
+      }
+      for (int p = 0; p < paths.size(); p++) {
+        JsonNode result = nodes.get(p % 3).put(paths.get(p), data);
+        assertThat(result.get("path").asText()).isEqualTo(paths.get(p));
+        assertThat(result.get("copies").asInt()).as(paths.get(p)).isEqualTo(paths.get(p).startsWith("rep/") ? 2 : 1);
+      }
+      List<String> expected = data.expected(a.allocator);
+      for (String path : paths) {
+        List<Member> owners = a.server.cluster().owners(path);
+        assertThat(owners).hasSize(path.startsWith("rep/") ? 2 : 1);
+        Set<String> ownerIds = new HashSet<>(owners.stream().map(Member::id).toList());
+        for (Hangar node : nodes) {
+          String id = node.server.cluster().self().id();
+          assertThat(node.server.cluster().owners(path)).as("every node places alike").isEqualTo(owners);
+          assertThat(node.server.store().holds(path)).as("%s held on %s (owners %s)", path, id, ownerIds).isEqualTo(ownerIds.contains(id));
+          assertThat(node.get(path)).as("%s read through %s", path, id).isEqualTo(expected);
+          FlightInfo info = node.client.getInfo(FlightDescriptor.path(path));
+          assertThat(info.getEndpoints()).hasSize(1);
+          assertThat(info.getEndpoints().get(0).getLocations().stream().map(l -> l.getUri().toString()).toList())
+              .as("locations of %s from %s", path, id).isEqualTo(owners.stream().map(Member::flight).toList());
+          assertThat(info.getRecords()).isEqualTo(300);
+        }
+      }
+      for (int i = 0; i < 3; i++) {
+        String tenantOwner = a.server.cluster().owners("tenant/t" + i + "/f0").get(0).id();
+        for (int k = 1; k < 4; k++) {
+          assertThat(a.server.cluster().owners("tenant/t" + i + "/f" + k).get(0).id()).as("one tenant, one owner").isEqualTo(tenantOwner);
+        }
+      }
+      List<String> sorted = new ArrayList<>(paths);
+      sorted.sort(null);
+      for (Hangar node : nodes) {
+        assertThat(node.list("")).as("the merged listing, each flight once").isEqualTo(sorted);
+        assertThat(node.list("rep/")).hasSize(12);
+      }
+
+      // Deletes reach every copy, and the durable one.
+      String replicated = "rep/from-0/f0";
+      assertThat(c.action("delete", replicated).get("deleted").asBoolean()).isTrue();
+      for (Hangar node : nodes) {
+        assertThat(node.server.store().holds(replicated)).isFalse();
+        assertThatThrownBy(() -> node.get(replicated)).isInstanceOfSatisfying(FlightRuntimeException.class,
+            e -> assertThat(e.status().code()).isEqualTo(FlightStatusCode.NOT_FOUND));
+      }
+      String durable = "dur/from-1/f2";
+      assertThat(a.action("delete", durable).get("deleted").asBoolean()).isTrue();
+      for (Hangar node : nodes) {
+        assertThatThrownBy(() -> node.get(durable)).isInstanceOf(FlightRuntimeException.class);
+      }
+      assertThat(b.action("delete-prefix", "mem/").get("deleted").asInt()).isEqualTo(12);
+      assertThatThrownBy(() -> a.action("delete", "mem/from-0/f0")).isInstanceOfSatisfying(FlightRuntimeException.class,
+          e -> assertThat(e.status().code()).isEqualTo(FlightStatusCode.NOT_FOUND));
+      for (Hangar node : nodes) {
+        assertThat(node.list("mem/")).isEmpty();
+        assertThat(node.list("")).hasSize(paths.size() - 14);
+      }
+      for (Hangar node : nodes) {
+        node.awaitIdle();
+      }
+    }
+  }
+
+  @Test
+  void clientsThatFollowLocationsReadFromTheOwner() throws Exception {
+    try (EtcdCluster etcd = EtcdCluster.start(tmp, 1);
+        Hangar a = Hangar.start(config(tmp.resolve("durable"), etcd.endpoints(), "a", ""));
+        Hangar b = Hangar.start(config(tmp.resolve("durable"), etcd.endpoints(), "b", ""));
+        Hangar c = Hangar.start(config(tmp.resolve("durable"), etcd.endpoints(), "c", ""));
+        BufferAllocator allocator = new RootAllocator()) {
+      List<Hangar> nodes = List.of(a, b, c);
+      awaitMembers(nodes, 3);
+      TestData.Batches data = TestData.narrow(2, 50, 3);
+      for (int k = 0; k < 6; k++) {
+        a.put("mem/follow/f" + k, data);
+      }
+      // Java: GetFlightInfo at a node that may not hold it, then DoGet at the endpoint's first location.
+      for (int k = 0; k < 6; k++) {
+        String path = "mem/follow/f" + k;
+        FlightInfo info = b.client.getInfo(FlightDescriptor.path(path));
+        FlightEndpoint endpoint = info.getEndpoints().get(0);
+        Location owner = endpoint.getLocations().get(0);
+        Hangar ownerNode = nodes.stream().filter(n -> n.server.location().getUri().equals(owner.getUri())).findFirst().orElseThrow();
+        long proxiedBefore = nodes.stream().mapToLong(n -> n.server.cluster().metrics().proxiedGets.sum()).sum();
+        try (FlightClient direct = FlightClient.builder(allocator, owner).build();
+            FlightStream stream = direct.getStream(endpoint.getTicket())) {
+          int rows = 0;
+          while (stream.next()) {
+            rows += stream.getRoot().getRowCount();
+          }
+          assertThat(rows).isEqualTo(100);
+        }
+        assertThat(ownerNode.server.store().holds(path)).isTrue();
+        assertThat(nodes.stream().mapToLong(n -> n.server.cluster().metrics().proxiedGets.sum()).sum())
+            .as("read from the owner itself, not through another node").isEqualTo(proxiedBefore);
+      }
+      // pyarrow: the same, by a script that follows locations.
+      String out = PyTest.script(PyTest.ROOT.resolve("client-examples/python/cluster/follow_locations.py"),
+          "grpc://127.0.0.1:" + c.server.port(), "mem/follow/");
+      assertThat(out).contains("6 flights read from their owners");
+      for (Hangar node : nodes) {
+        node.awaitIdle();
+      }
+    }
+  }
+
+  @Test
+  void peerHeadersNeedTheClusterTokenAndAWrongTokenIsRefused() throws Exception {
+    try (EtcdCluster etcd = EtcdCluster.start(tmp, 1);
+        Hangar a = Hangar.start(config(tmp.resolve("durable"), etcd.endpoints(), "a", ""))) {
+      awaitMembers(List.of(a), 1);
+      a.put("mem/x", TestData.narrow(1, 5, 1));
+      // A client that claims to be another node without the token gets no special treatment: the
+      // peer-only actions stay unknown to it.
+      FlightRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(FlightRuntimeException.class, () -> a.action("cluster-drop", "mem/x"));
+      assertThat(e.status().code()).isEqualTo(FlightStatusCode.INVALID_ARGUMENT);
+      assertThat(e.getMessage()).contains("Unknown action \"cluster-drop\"");
+      assertThat(a.server.store().holds("mem/x")).isTrue();
+      org.apache.arrow.flight.CallOption wrong = new org.apache.arrow.flight.HeaderCallOption(headers("x-hangar-cluster-token", "nope-nope-nope-nope"));
+      FlightRuntimeException refused = org.junit.jupiter.api.Assertions.assertThrows(FlightRuntimeException.class,
+          () -> a.client.getInfo(FlightDescriptor.path("mem/x"), wrong));
+      assertThat(refused.status().code()).isEqualTo(FlightStatusCode.UNAUTHENTICATED);
+      assertThat(refused.getMessage()).contains("Invalid cluster token");
+      a.awaitIdle();
+    }
+  }
+
+  static org.apache.arrow.flight.CallHeaders headers(String key, String value) {
+    org.apache.arrow.flight.FlightCallHeaders h = new org.apache.arrow.flight.FlightCallHeaders();
+    h.insert(key, value);
+    return h;
+  }
+
+  static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  static Ticket ticket(String path) {
+    return new Ticket(utf8(path));
+  }
+}
