@@ -208,6 +208,16 @@ final class HangarProducer implements FlightProducer {
               peerOnly(action.getType());
               yield store.dropLocal(FlightPath.fromUtf8(body, "drop body")).map(d -> describe(d, "deleted")).orElse(Map.of());
             }
+            case dev.hangar.server.cluster.Rebalancer.HOLDS -> {
+              peerOnly(action.getType());
+              java.util.List<String> held = new java.util.ArrayList<>();
+              for (String p : utf8(body, "holds body").split("\n")) {
+                if (!p.isEmpty() && store.holds(p)) {
+                  held.add(p);
+                }
+              }
+              yield Map.of("held", held);
+            }
             case CLUSTER_DROP_PREFIX -> {
               peerOnly(action.getType());
               yield Map.of("paths", store.dropLocalPrefix(utf8(body, "drop-prefix body")));

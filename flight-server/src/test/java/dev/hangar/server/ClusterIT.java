@@ -41,7 +41,11 @@ class ClusterIT {
 
   /** A node's config: four classes (one node; two replicas; strong in the shared store; placed by tenant). */
   static HangarConfig config(Path durable, List<String> etcd, String nodeId, String extra) {
-    return HangarConfig.parse("""
+    return HangarConfig.parse(yaml(durable, etcd, nodeId, extra), "cluster test", Map.of());
+  }
+
+  static String yaml(Path durable, List<String> etcd, String nodeId, String extra) {
+    return """
         server: {host: 127.0.0.1, port: 0}
         storage: {memory: {capacity: 256MiB}}
         durableStores: [{id: shared, type: filesystem, path: "%s"}]
@@ -52,7 +56,7 @@ class ClusterIT {
           - {prefix: tenant/, placement: {segments: 2}, tiers: [{storage: memory}]}
         cluster: {nodeId: %s, etcd: [%s], token: %s, leaseTtl: 2s, peerTimeout: 10s}
         %s
-        """.formatted(durable, nodeId, String.join(", ", etcd), TOKEN, extra), "cluster test", Map.of());
+        """.formatted(durable, nodeId, String.join(", ", etcd), TOKEN, extra);
   }
 
   static void await(String what, BooleanSupplier condition) throws InterruptedException {
@@ -210,6 +214,98 @@ class ClusterIT {
       assertThat(refused.getMessage()).contains("Invalid cluster token");
       a.awaitIdle();
     }
+  }
+
+  /**
+   * Node c runs in its own process and is SIGKILLed: flights with two replicas are all still served,
+   * from the survivors, and re-replicated between them; strong flights are restored from the shared
+   * store by their new owners; single-copy memory flights that lived on c are gone (as the README
+   * says). When c starts again it receives its share back, and the copies it takes over are dropped
+   * from the nodes that no longer own them.
+   */
+  @Test
+  void replicasSurviveKillOfANodeAndItsShareReturnsWhenItRejoins() throws Exception {
+    Path durable = tmp.resolve("durable");
+    try (EtcdCluster etcd = EtcdCluster.start(tmp, 1);
+        Hangar a = Hangar.start(config(durable, etcd.endpoints(), "a", ""));
+        Hangar b = Hangar.start(config(durable, etcd.endpoints(), "b", ""))) {
+      Path configC = tmp.resolve("c.yaml");
+      java.nio.file.Files.writeString(configC, yaml(durable, etcd.endpoints(), "c", ""));
+      Process c = startProcess(configC, "c1");
+      List<Hangar> survivors = List.of(a, b);
+      try {
+        awaitMembers(survivors, 3);
+        TestData.Batches data = TestData.narrow(2, 40, 11);
+        List<String> expected = data.expected(a.allocator);
+        List<String> paths = new ArrayList<>();
+        for (int k = 0; k < 30; k++) {
+          for (String prefix : List.of("rep/", "dur/", "mem/")) {
+            String path = prefix + "k" + k;
+            JsonNode r = survivors.get(k % 2).put(path, data);
+            if (prefix.equals("rep/")) {
+              assertThat(r.get("copies").asInt()).isEqualTo(2);
+            }
+            paths.add(path);
+          }
+        }
+        Set<String> onC = new HashSet<>();
+        for (String path : paths) {
+          if (a.server.cluster().owners(path).stream().anyMatch(m -> m.id().equals("c"))) {
+            onC.add(path);
+          }
+        }
+        assertThat(onC.stream().filter(p -> p.startsWith("rep/"))).as("c holds some replicas").isNotEmpty();
+        assertThat(onC.stream().filter(p -> p.startsWith("mem/"))).as("and some single copies").isNotEmpty();
+
+        c.destroyForcibly(); // SIGKILL: no goodbye, the lease runs out
+        c.waitFor();
+        awaitMembers(survivors, 2);
+        for (Hangar node : survivors) {
+          for (String path : paths) {
+            boolean lost = path.startsWith("mem/") && onC.contains(path);
+            if (lost) {
+              assertThatThrownBy(() -> node.get(path)).as(path).isInstanceOfSatisfying(FlightRuntimeException.class,
+                  e -> assertThat(e.status().code()).isEqualTo(FlightStatusCode.NOT_FOUND));
+            } else {
+              assertThat(node.get(path)).as("%s through %s after the kill", path, node.server.cluster().self().id()).isEqualTo(expected);
+            }
+          }
+        }
+        await("every two-replica flight on both survivors again", () -> paths.stream().filter(p -> p.startsWith("rep/"))
+            .allMatch(p -> a.server.store().holds(p) && b.server.store().holds(p)));
+
+        c = startProcess(configC, "c2");
+        awaitMembers(survivors, 3);
+        await("two-replica flights held exactly by their owners once c is back", () -> paths.stream().filter(p -> p.startsWith("rep/"))
+            .allMatch(p -> {
+              Set<String> owners = new HashSet<>(a.server.cluster().owners(p).stream().map(Member::id).toList());
+              return a.server.store().holds(p) == owners.contains("a") && b.server.store().holds(p) == owners.contains("b");
+            }));
+        assertThat(a.server.cluster().metrics().droppedAfterHandover.sum() + b.server.cluster().metrics().droppedAfterHandover.sum())
+            .as("copies handed back to c and dropped here").isPositive();
+        for (String path : paths) {
+          if (path.startsWith("rep/") && onC.contains(path)) {
+            assertThat(a.get(path)).as("%s back on c, read through a", path).isEqualTo(expected);
+          }
+        }
+        for (Hangar node : survivors) {
+          node.awaitIdle();
+        }
+      } finally {
+        c.destroyForcibly();
+        c.waitFor();
+      }
+    }
+  }
+
+  private Process startProcess(Path config, String name) throws Exception {
+    Path log = tmp.resolve("node-" + name + ".log");
+    ProcessBuilder pb = new ProcessBuilder(List.of(PyTest.ROOT.resolve("hangar").toString(), "serve", "--config", config.toString()))
+        .directory(PyTest.ROOT.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(Map.of("HANGAR_NO_BUILD", "1", "HANGAR_HEAP", "256m", "HANGAR_MAX_DIRECT_MEMORY", "600m"));
+    Process p = pb.start();
+    LauncherIT.awaitPort(p, log, java.util.regex.Pattern.compile("Hangar listening on grpc://127\\.0\\.0\\.1:(\\d+)"));
+    return p;
   }
 
   static org.apache.arrow.flight.CallHeaders headers(String key, String value) {

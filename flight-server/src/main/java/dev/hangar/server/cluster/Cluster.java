@@ -33,6 +33,7 @@ import org.apache.arrow.flight.impl.Flight;
 public final class Cluster implements AutoCloseable {
   private final ClusterConfig config;
   private volatile Membership membership; // null until the node is listening and joins
+  private volatile Rebalancer rebalancer;
   private final Peers peers;
   private final FlightStore store;
   private final FlightDataEncoder encoder;
@@ -56,9 +57,17 @@ public final class Cluster implements AutoCloseable {
    */
   public void join(Member self, Duration wait) {
     Membership m = new Membership(config, self);
+    Rebalancer r = new Rebalancer(this, store);
     m.onChange(v -> peers.retain(v.members()));
+    m.onChange(v -> r.request());
     membership = m;
+    rebalancer = r;
     m.start(wait);
+  }
+
+  /** The rebalancer, once joined; null before. */
+  public Rebalancer rebalancer() {
+    return rebalancer;
   }
 
   /** A note for {@code /ready} when the node cannot see the cluster; null when it can. */
@@ -259,6 +268,10 @@ public final class Cluster implements AutoCloseable {
 
   @Override
   public void close() {
+    Rebalancer r = rebalancer;
+    if (r != null) {
+      r.close();
+    }
     Membership m = membership;
     if (m != null) {
       m.close(); // leaves at once: the others place without this node from now on
