@@ -17,7 +17,18 @@ import java.util.concurrent.TimeUnit;
  * loopback, each a child process, for one test. Members can be killed (SIGKILL) and started again.
  */
 final class EtcdCluster implements AutoCloseable {
-  static final String BINARY = System.getProperty("hangar.etcd", "/usr/bin/etcd");
+  static final String BINARY = System.getProperty("hangar.etcd", find());
+
+  /** etcd's path, installed by tools/setup-etcd.sh if it is missing. */
+  private static String find() {
+    try {
+      Process p = new ProcessBuilder(PyTest.ROOT.resolve("tools/setup-etcd.sh").toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+      return p.waitFor() == 0 && !out.isEmpty() ? out : "/usr/bin/etcd";
+    } catch (IOException | InterruptedException e) {
+      return "/usr/bin/etcd";
+    }
+  }
 
   private final Path dir;
   private final int[] clientPorts;
