@@ -1,29 +1,12 @@
 package dev.hangar.server;
 
 import io.grpc.MethodDescriptor;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
 
 /** Flight methods as raw bytes, for tests that send what no Flight client would (fuzzed, forged, malformed). */
 final class RawGrpc {
   static final String SERVICE = "arrow.flight.protocol.FlightService";
 
-  static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    }
-  };
+  static final MethodDescriptor.Marshaller<byte[]> BYTES = dev.hangar.server.cluster.Peers.BYTES;
 
   private RawGrpc() {}
 

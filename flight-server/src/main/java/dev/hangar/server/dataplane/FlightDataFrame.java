@@ -93,18 +93,7 @@ final class FlightDataFrame implements AutoCloseable {
 
   /** Re-encodes the frame as a FlightData protobuf (for Arrow's own handlers: Flight SQL commands). */
   byte[] encode() throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE, 64 + bodyLength));
-    field(out, DESCRIPTOR, descriptor);
-    field(out, DATA_HEADER, header);
-    field(out, APP_METADATA, appMetadata);
-    if (body != null) {
-      writeVarint(out, (DATA_BODY << 3) | 2);
-      writeVarint(out, bodyLength);
-      byte[] bytes = new byte[(int) bodyLength];
-      body.writeTo(new ByteArrayChannel(bytes));
-      out.write(bytes);
-    }
-    return out.toByteArray();
+    return encode(descriptor, header, appMetadata, body);
   }
 
   /** The bytes of a FlightData message of these fields; the body, if any, is copied in (the caller keeps it). */

@@ -144,6 +144,34 @@ public final class NodeMetrics implements AutoCloseable {
     }
   }
 
+  /**
+   * Adds the cluster's meters: members seen, whether etcd answers, and what this node passed on to
+   * others (forwarded puts, proxied reads, replica copies, rebalancing and the bytes it sent).
+   */
+  public void cluster(dev.hangar.server.cluster.Cluster cluster) {
+    dev.hangar.server.cluster.ClusterMetrics m = cluster.metrics();
+    Gauge.builder("hangar.cluster.members", cluster, c -> c.members().size()).description("live members this node sees")
+        .register(registry);
+    Gauge.builder("hangar.cluster.etcd.reachable", cluster, c -> c.membership() != null && c.membership().view().etcdReachable() ? 1 : 0)
+        .description("1 while etcd answers; 0 while the node serves on its last view of the members").register(registry);
+    FunctionCounter.builder("hangar.cluster.membership.changes", cluster, c -> c.membership() == null ? 0 : c.membership().view().changes())
+        .description("membership views this node has seen").register(registry);
+    clusterCounter("hangar.cluster.forwarded.puts", "DoPuts this node passed to the flight's primary owner", m.forwardedPuts);
+    clusterCounter("hangar.cluster.proxied.gets", "DoGets this node streamed from another node", m.proxiedGets);
+    FunctionCounter.builder("hangar.cluster.replica.copies", m.replicaCopies, java.util.concurrent.atomic.LongAdder::sum)
+        .tag("outcome", "stored").description("replica copies made after a put, by outcome").register(registry);
+    FunctionCounter.builder("hangar.cluster.replica.copies", m.replicaFailures, java.util.concurrent.atomic.LongAdder::sum)
+        .tag("outcome", "failed").description("replica copies made after a put, by outcome").register(registry);
+    clusterCounter("hangar.cluster.rebalance.copies", "flights the rebalancer sent to an owner that lacked them", m.rebalancedFlights);
+    clusterCounter("hangar.cluster.rebalance.drops", "flights dropped here once every owner held them", m.droppedAfterHandover);
+    FunctionCounter.builder("hangar.cluster.sent", m.bytesSent, java.util.concurrent.atomic.LongAdder::sum).baseUnit("bytes")
+        .description("bytes of flights sent to other nodes (replicas and rebalancing)").register(registry);
+  }
+
+  private void clusterCounter(String name, String description, java.util.concurrent.atomic.LongAdder adder) {
+    FunctionCounter.builder(name, adder, java.util.concurrent.atomic.LongAdder::sum).description(description).register(registry);
+  }
+
   /** The registry, for binders that attach elsewhere (the gRPC interceptor). */
   public PrometheusMeterRegistry registry() {
     return registry;
