@@ -66,6 +66,7 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
 
   private final SqlEngine engine;
   private final FlightStore store;
+  private volatile dev.hangar.server.cluster.Cluster cluster; // null on a single node
   private final BufferAllocator allocator;
   private final BatchStreamer streamer;
   private final CallTracker calls;
@@ -99,6 +100,11 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
   }
 
   /** @param ticker the time idle results and prepared statements expire by (tests advance it) */
+  /** In a cluster: the catalog (getTables) lists every member's flights. */
+  void cluster(dev.hangar.server.cluster.Cluster cluster) {
+    this.cluster = cluster;
+  }
+
   FlightSqlService(SqlEngine engine, FlightStore store, BufferAllocator allocator, ExecutorService streams, long stallTimeoutMillis,
       CallTracker calls, Ticker ticker) {
     this.engine = engine;
@@ -493,11 +499,40 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
     List<Object[]> rows = new ArrayList<>();
     if (here) {
       Pattern name = command.hasTableNameFilterPattern() ? like(command.getTableNameFilterPattern()) : null;
-      for (FlightSummary s : store.list("")) {
-        if (Grants.mayRead(s.path()) && (name == null || name.matcher(s.path()).matches())) {
-          rows.add(command.getIncludeSchema()
-              ? new Object[] {CATALOG, SCHEMA, s.path(), TABLE_TYPE, s.isComplete() ? s.schema().ipcMessage() : new byte[0]}
-              : new Object[] {CATALOG, SCHEMA, s.path(), TABLE_TYPE});
+      java.util.Iterator<FlightSummary> local = store.list("").stream().filter(s -> Grants.mayRead(s.path())).iterator();
+      if (cluster == null) {
+        while (local.hasNext()) {
+          FlightSummary s = local.next();
+          if (name == null || name.matcher(s.path()).matches()) {
+            rows.add(command.getIncludeSchema()
+                ? new Object[] {CATALOG, SCHEMA, s.path(), TABLE_TYPE, s.isComplete() ? s.schema().ipcMessage() : new byte[0]}
+                : new Object[] {CATALOG, SCHEMA, s.path(), TABLE_TYPE});
+          }
+        }
+      } else {
+        // every member's flights, each once (the merged listing ListFlights answers with)
+        java.util.Iterator<org.apache.arrow.flight.impl.Flight.FlightInfo> infos = new java.util.Iterator<>() {
+          @Override
+          public boolean hasNext() {
+            return local.hasNext();
+          }
+
+          @Override
+          public org.apache.arrow.flight.impl.Flight.FlightInfo next() {
+            return dev.hangar.server.dataplane.MetadataCalls.info(local.next());
+          }
+        };
+        try (dev.hangar.server.cluster.ClusterListing.Listing all = dev.hangar.server.cluster.ClusterListing.merged(cluster,
+            org.apache.arrow.flight.impl.Flight.Criteria.getDefaultInstance(), infos, dev.hangar.server.security.Authenticator.current())) {
+          while (all.hasNext()) {
+            org.apache.arrow.flight.impl.Flight.FlightInfo info = all.next();
+            String path = dev.hangar.server.cluster.ClusterListing.pathOf(info);
+            if (name == null || name.matcher(path).matches()) {
+              rows.add(command.getIncludeSchema()
+                  ? new Object[] {CATALOG, SCHEMA, path, TABLE_TYPE, info.getSchema().toByteArray()}
+                  : new Object[] {CATALOG, SCHEMA, path, TABLE_TYPE});
+            }
+          }
         }
       }
     }

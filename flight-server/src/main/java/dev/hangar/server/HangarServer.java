@@ -199,6 +199,11 @@ public final class HangarServer implements AutoCloseable {
             dev.hangar.server.dataplane.DataPlane::flightData);
         built.add(0, cluster);
         health.cluster(cluster::healthNote);
+        metrics.cluster(cluster);
+        if (sqlEngine != null) {
+          sqlEngine.readElsewhere(cluster::openElsewhere);
+          sql.cluster(cluster);
+        }
         producer.cluster(cluster);
       } else {
         this.cluster = null;

@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * A real etcd (Debian's {@code etcd-server}, {@code .ci/run} installs it) of one or more members on
  * loopback, each a child process, for one test. Members can be killed (SIGKILL) and started again.
  */
-final class EtcdCluster implements AutoCloseable {
+public final class EtcdCluster implements AutoCloseable {
   static final String BINARY = System.getProperty("hangar.etcd", find());
 
   /** etcd's path, installed by tools/setup-etcd.sh if it is missing. */
@@ -48,7 +48,7 @@ final class EtcdCluster implements AutoCloseable {
   }
 
   /** Starts {@code members} etcd members and waits until they answer. */
-  static EtcdCluster start(Path dir, int members) throws Exception {
+  public static EtcdCluster start(Path dir, int members) throws Exception {
     EtcdCluster c = new EtcdCluster(dir, members);
     for (int i = 0; i < members; i++) {
       c.startMember(i);
@@ -64,7 +64,7 @@ final class EtcdCluster implements AutoCloseable {
   }
 
   /** Starts member {@code i} (again, after {@link #kill}: it rejoins with its data directory). */
-  void startMember(int i) throws IOException {
+  public void startMember(int i) throws IOException {
     StringJoiner initial = new StringJoiner(",");
     for (int j = 0; j < peerPorts.length; j++) {
       initial.add("m" + j + "=http://127.0.0.1:" + peerPorts[j]);
@@ -80,13 +80,13 @@ final class EtcdCluster implements AutoCloseable {
   }
 
   /** SIGKILLs member {@code i}. */
-  void kill(int i) throws InterruptedException {
+  public void kill(int i) throws InterruptedException {
     processes[i].destroyForcibly();
     processes[i].waitFor(10, TimeUnit.SECONDS);
   }
 
   /** The client endpoints, for {@code cluster.etcd}. */
-  List<String> endpoints() {
+  public List<String> endpoints() {
     List<String> out = new ArrayList<>();
     for (int p : clientPorts) {
       out.add("http://127.0.0.1:" + p);

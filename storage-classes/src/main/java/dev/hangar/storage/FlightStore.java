@@ -345,6 +345,20 @@ public final class FlightStore implements AutoCloseable {
     return new FlightLease(streamed, FlightSummary.of(e));
   }
 
+  /**
+   * A lease for one reader on a copy of {@code path} that this node does not hold (another node's,
+   * streamed): it is not in the catalog, holds no tier bytes and counts no hit; closing the lease
+   * frees {@code copy}.
+   */
+  public FlightLease elsewhere(String path, dev.hangar.tiers.StoredFlight copy) {
+    FlightPath.validate(path);
+    StorageClass sc = classOf(path).orElseThrow(() -> notFound(path));
+    FlightVersion v = new FlightVersion(path, sc, -1, 0, copy, clock.instant(), Optional.empty(), 0);
+    v.tryAcquire();
+    v.leaveCatalog();
+    return new FlightLease(v, FlightSummary.of(v));
+  }
+
   /** What is known about the flight at {@code path}, without reading it or counting a hit. */
   public FlightSummary info(String path) {
     FlightPath.validate(path);

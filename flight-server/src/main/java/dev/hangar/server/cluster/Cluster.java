@@ -182,6 +182,38 @@ public final class Cluster implements AutoCloseable {
   }
 
   /**
+   * A lease on {@code path} streamed from another node that holds it, for a reader on this node that
+   * does not (SQL over a flight placed elsewhere); nothing of it is cached here. Empty if this node
+   * holds the flight, or no other owner has it (then the reader opens it here, from its durable copy
+   * if it has one).
+   */
+  public java.util.Optional<FlightLease> openElsewhere(String path) {
+    dev.hangar.storage.FlightPath.validate(path);
+    if (store.holds(path)) {
+      return java.util.Optional.empty();
+    }
+    for (Member m : owners(path)) {
+      if (isSelf(m)) {
+        continue;
+      }
+      PeerFlight flight;
+      try {
+        flight = PeerFlight.open(peers, m, path, null);
+      } catch (io.grpc.StatusRuntimeException e) {
+        continue; // it does not have it, or does not answer: the next owner
+      }
+      try {
+        metrics.proxiedGets.increment();
+        return java.util.Optional.of(store.elsewhere(path, flight));
+      } catch (RuntimeException e) {
+        flight.free();
+        throw e;
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
+  /**
    * Sends this node's copy of {@code path} to {@code target} as a put of the same messages, and waits
    * for it to be stored there (at most the peer timeout).
    *

@@ -120,7 +120,7 @@ public final class ClusterListing {
     };
   }
 
-  static String pathOf(Flight.FlightInfo info) {
+  public static String pathOf(Flight.FlightInfo info) {
     return String.join("/", info.getFlightDescriptor().getPathList());
   }
 

@@ -122,6 +122,14 @@ public final class Peers implements AutoCloseable {
     return first;
   }
 
+  /**
+   * DoGet of {@code path} at {@code member}, answered from its own state, as FlightData bytes; cancel
+   * the returned call if the stream is left before its end.
+   */
+  public ClientCall<Flight.Ticket, byte[]> doGet(Member member) {
+    return local(member).newCall(DO_GET, CallOptions.DEFAULT);
+  }
+
   private Channel local(Member member) {
     return ClientInterceptors.intercept(channel(member), MetadataUtils.newAttachHeadersInterceptor(headers(true, false)));
   }

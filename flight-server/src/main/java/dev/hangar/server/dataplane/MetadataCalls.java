@@ -25,7 +25,7 @@ import org.apache.arrow.flight.impl.Flight;
  * GetFlightInfo, GetSchema and ListFlights of stored flights, answered with the schema bytes the
  * client sent (Arrow Java has no {@code Schema} for some legal types, so they never pass through one).
  */
-final class MetadataCalls {
+public final class MetadataCalls {
   private final FlightStore store;
   private final CallTracker calls;
   private final dev.hangar.server.cluster.Cluster cluster; // null: a node on its own
@@ -213,7 +213,7 @@ final class MetadataCalls {
   }
 
   /** The FlightInfo of a stored flight: its schema as sent, one endpoint whose ticket is its path. */
-  static Flight.FlightInfo info(FlightSummary s) {
+  public static Flight.FlightInfo info(FlightSummary s) {
     Flight.FlightEndpoint.Builder endpoint = Flight.FlightEndpoint.newBuilder()
         .setTicket(Flight.Ticket.newBuilder().setTicket(ByteString.copyFrom(s.path(), StandardCharsets.UTF_8)));
     s.expiresAt().ifPresent(e -> endpoint.setExpirationTime(

@@ -69,6 +69,8 @@ public final class SqlEngine implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final Set<RunningQuery> running = ConcurrentHashMap.newKeySet();
   private final AtomicLong queries = new AtomicLong();
+  // in a cluster: a flight this node does not hold, streamed from a node that does
+  private volatile java.util.function.Function<String, java.util.Optional<FlightLease>> elsewhere;
   /** Parse trees by query text, bounded (Caffeine's W-TinyLFU keeps the frequent ones). */
   private final com.github.benmanes.caffeine.cache.Cache<String, TableReferences> parsed =
       com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(PARSE_CACHE_ENTRIES).recordStats().build();
@@ -414,6 +416,12 @@ public final class SqlEngine implements AutoCloseable {
   private FlightLease find(String name) {
     try {
       dev.hangar.server.security.Grants.require(dev.hangar.config.AuthConfig.Access.READ, name);
+      if (elsewhere != null) {
+        java.util.Optional<FlightLease> remote = elsewhere.apply(name);
+        if (remote.isPresent()) {
+          return remote.get();
+        }
+      }
       return store.open(name);
     } catch (FlightNotFoundException | dev.hangar.server.security.Grants.PermissionDeniedException e) {
       // only flights the caller may read are candidates: the names of others' flights never show
@@ -505,6 +513,14 @@ public final class SqlEngine implements AutoCloseable {
       return new IllegalStateException(message, t);
     }
     return new SqlRejectedException(message);
+  }
+
+  /**
+   * In a cluster, how to read a flight this node does not hold: {@code elsewhere} answers a lease on
+   * another node's copy, or empty to read it here.
+   */
+  public void readElsewhere(java.util.function.Function<String, java.util.Optional<FlightLease>> elsewhere) {
+    this.elsewhere = elsewhere;
   }
 
   @Override
