@@ -217,6 +217,75 @@ class ClusterIT {
   }
 
   /**
+   * A class placed by tenant (placement segments 2) keeps each tenant's flights on one owner, so the
+   * tenant's quota there is the cluster's: exact whichever node the put came through. A class placed
+   * by path spreads a tenant over the nodes, and each node enforces the limit on its own share (the
+   * README says so).
+   */
+  @Test
+  void quotasPlacedByTenantAreExactAcrossNodes() throws Exception {
+    long unit = LimitPoliciesIT.UNIT;
+    String policies = """
+        limitPolicies:
+          - {type: hierarchical, storageClasses: [tenant/], levels: [tenant], default: {total: %1$d}}
+          - {type: hierarchical, storageClasses: [mem/], levels: [tenant], default: {total: %1$d}}
+        """.formatted(3 * unit);
+    Path durable = tmp.resolve("durable");
+    try (EtcdCluster etcd = EtcdCluster.start(tmp, 1);
+        Hangar a = Hangar.start(config(durable, etcd.endpoints(), "a", policies));
+        Hangar b = Hangar.start(config(durable, etcd.endpoints(), "b", policies));
+        Hangar c = Hangar.start(config(durable, etcd.endpoints(), "c", policies))) {
+      List<Hangar> nodes = List.of(a, b, c);
+      awaitMembers(nodes, 3);
+      for (int k = 0; k < 3; k++) {
+        nodes.get(k).put("tenant/t1/f" + k, LimitPoliciesIT.units(1, k));
+      }
+      String owner = a.server.cluster().owners("tenant/t1/f0").get(0).id();
+      for (Hangar node : nodes) {
+        FlightRpcIT.assertFlightError(() -> node.put("tenant/t1/f3", LimitPoliciesIT.units(1, 9)), FlightStatusCode.RESOURCE_EXHAUSTED,
+            "Cannot store flight \"tenant/t1/f3\": limitPolicies[0] (hierarchical) scope \"tenant/t1\" allows total "
+                + LimitPoliciesIT.size(3) + "; " + LimitPoliciesIT.size(3) + " is in use and this put needs " + LimitPoliciesIT.size(1)
+                + " more (delete flights under tenant/t1, or raise the limit)");
+        JsonNode scope = LimitPoliciesIT.scope(node, "tenant/t1");
+        if (node.server.cluster().self().id().equals(owner)) {
+          assertThat(scope.get("total").asLong()).as("the owner counts the tenant's flights").isEqualTo(3 * unit);
+        } else {
+          assertThat(scope == null || scope.get("total").asLong() == 0).as("no quota used on %s, which forwarded the puts",
+              node.server.cluster().self().id()).isTrue();
+          assertThat(node.server.store().list("tenant/")).isEmpty();
+        }
+      }
+      // another tenant has its own quota, whichever its owner
+      for (int k = 0; k < 3; k++) {
+        nodes.get(2 - k).put("tenant/t2/f" + k, LimitPoliciesIT.units(1, k));
+      }
+      // room freed through one node is room for a put through another
+      assertThat(c.action("delete", "tenant/t1/f1").get("deleted").asBoolean()).isTrue();
+      b.put("tenant/t1/f3", LimitPoliciesIT.units(1, 9));
+      assertThat(a.list("tenant/t1/")).containsExactly("tenant/t1/f0", "tenant/t1/f2", "tenant/t1/f3");
+
+      // placed by path: the same tenant's flights land on several nodes, each of which counts its own
+      List<String> spread = new ArrayList<>();
+      Map<String, Integer> perNode = new java.util.HashMap<>();
+      for (int k = 0; spread.size() < 4; k++) {
+        String path = "mem/t1/f" + k;
+        String id = a.server.cluster().owners(path).get(0).id();
+        if (perNode.getOrDefault(id, 0) < 2) {
+          perNode.merge(id, 1, Integer::sum);
+          spread.add(path);
+        }
+      }
+      for (String path : spread) {
+        a.put(path, LimitPoliciesIT.units(1, 1));
+      }
+      assertThat(a.list("mem/t1/")).as("4 units stored under a 3-unit limit: it holds per node").hasSize(4);
+      for (Hangar node : nodes) {
+        node.awaitIdle();
+      }
+    }
+  }
+
+  /**
    * Node c runs in its own process and is SIGKILLed: flights with two replicas are all still served,
    * from the survivors, and re-replicated between them; strong flights are restored from the shared
    * store by their new owners; single-copy memory flights that lived on c are gone (as the README

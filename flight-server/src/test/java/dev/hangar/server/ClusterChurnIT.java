@@ -1,0 +1,171 @@
+package dev.hangar.server;
+
+import static dev.hangar.server.ClusterIT.await;
+import static dev.hangar.server.ClusterIT.awaitMembers;
+import static dev.hangar.server.ClusterIT.config;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hangar.server.cluster.Member;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.arrow.flight.FlightRuntimeException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The cluster while its membership changes: nodes joining and leaving while clients put and read,
+ * and one member of a three-member etcd killed under a running cluster.
+ */
+class ClusterChurnIT {
+  @TempDir Path tmp;
+
+  /**
+   * Two nodes serve a steady load of puts and reads (two-replica and strong flights) while a third
+   * joins, takes its share, and leaves again. Every read of an acknowledged flight, throughout,
+   * answers with what was put: no flight with a live replica or a durable copy is ever unavailable.
+   */
+  @Test
+  void aNodeJoinsAndLeavesUnderLoadAndNoAcknowledgedFlightIsEverUnavailable() throws Exception {
+    Path durable = tmp.resolve("durable");
+    try (EtcdCluster etcd = EtcdCluster.start(tmp, 1);
+        Hangar a = Hangar.start(config(durable, etcd.endpoints(), "a", ""));
+        Hangar b = Hangar.start(config(durable, etcd.endpoints(), "b", ""))) {
+      List<Hangar> stable = List.of(a, b);
+      awaitMembers(stable, 2);
+      Map<String, Long> acked = new ConcurrentHashMap<>(); // path -> seed of the data acknowledged
+      List<String> problems = Collections.synchronizedList(new ArrayList<>());
+      AtomicBoolean stop = new AtomicBoolean();
+      AtomicInteger reads = new AtomicInteger();
+      AtomicInteger next = new AtomicInteger();
+      ExecutorService load = Executors.newFixedThreadPool(2);
+      List<Future<?>> workers = new ArrayList<>();
+      for (int t = 0; t < 2; t++) {
+        workers.add(load.submit(() -> {
+          ThreadLocalRandom random = ThreadLocalRandom.current();
+          while (!stop.get()) {
+            Hangar via = stable.get(random.nextInt(2));
+            try {
+              if (acked.isEmpty() || random.nextInt(3) == 0) {
+                int n = next.getAndIncrement();
+                String path = (n % 2 == 0 ? "rep/load/f" : "dur/load/f") + n;
+                via.put(path, TestData.narrow(1, 20, n));
+                acked.put(path, (long) n);
+              } else {
+                List<String> paths = new ArrayList<>(acked.keySet());
+                String path = paths.get(random.nextInt(paths.size()));
+                List<String> got = via.get(path);
+                reads.incrementAndGet();
+                if (!got.equals(TestData.narrow(1, 20, acked.get(path)).expected(via.allocator))) {
+                  problems.add(path + " through " + via.server.cluster().self().id() + " answered other data");
+                }
+              }
+            } catch (FlightRuntimeException e) {
+              problems.add("through " + via.server.cluster().self().id() + ": " + e.status().code() + " " + e.getMessage());
+            } catch (Exception e) {
+              problems.add(e.toString());
+            }
+          }
+          return null;
+        }));
+      }
+      try {
+        await("some flights before the join", () -> acked.size() >= 40);
+        try (Hangar c = Hangar.start(config(durable, etcd.endpoints(), "c", ""))) {
+          List<Hangar> all = List.of(a, b, c);
+          awaitMembers(all, 3);
+          await("c holding its share of the two-replica flights", () -> acked.keySet().stream().filter(p -> p.startsWith("rep/"))
+              .filter(p -> a.server.cluster().owners(p).stream().anyMatch(m -> m.id().equals("c")))
+              .filter(p -> !c.server.store().holds(p)).count() <= 2); // the newest may still be on their way
+          assertThat(c.server.cluster().metrics().forwardedPuts.sum() + c.server.store().list("").size()).isPositive();
+          Thread.sleep(1000);
+        } // c leaves: it closes, its lease is revoked
+        awaitMembers(stable, 2);
+        int before = reads.get();
+        await("reads after c left", () -> reads.get() > before + 100);
+      } finally {
+        stop.set(true);
+        for (Future<?> w : workers) {
+          w.get();
+        }
+        load.shutdown();
+      }
+      assertThat(problems).as("failed calls and wrong answers during the churn (%d reads)", reads.get()).isEmpty();
+      assertThat(reads.get()).isGreaterThan(200);
+      await("every two-replica flight on both nodes again", () -> acked.keySet().stream().filter(p -> p.startsWith("rep/"))
+          .allMatch(p -> a.server.store().holds(p) && b.server.store().holds(p)));
+      for (Map.Entry<String, Long> e : acked.entrySet()) {
+        for (Hangar node : stable) {
+          assertThat(node.get(e.getKey())).as(e.getKey()).isEqualTo(TestData.narrow(1, 20, e.getValue()).expected(node.allocator));
+        }
+      }
+      for (Hangar node : stable) {
+        node.awaitIdle();
+      }
+    }
+  }
+
+  /**
+   * etcd of three members loses one (SIGKILL): the nodes keep their leases and their view through the
+   * other two, a new node can still join, and every call goes on working; the member then rejoins.
+   */
+  @Test
+  void killingOneOfThreeEtcdMembersStopsNothing() throws Exception {
+    Path durable = tmp.resolve("durable");
+    try (EtcdCluster etcd = EtcdCluster.start(tmp, 3);
+        Hangar a = Hangar.start(config(durable, etcd.endpoints(), "a", ""));
+        Hangar b = Hangar.start(config(durable, etcd.endpoints(), "b", ""));
+        Hangar c = Hangar.start(config(durable, etcd.endpoints(), "c", ""))) {
+      List<Hangar> nodes = List.of(a, b, c);
+      awaitMembers(nodes, 3);
+      TestData.Batches data = TestData.narrow(1, 30, 5);
+      List<String> expected = data.expected(a.allocator);
+      for (int k = 0; k < 12; k++) {
+        nodes.get(k % 3).put("rep/before/f" + k, data);
+      }
+      long changes = a.server.cluster().membership().view().changes();
+      etcd.kill(0);
+      // three lease TTLs (2 s each) with no member lost and etcd reachable all along
+      long until = System.nanoTime() + 6_000_000_000L;
+      while (System.nanoTime() < until) {
+        for (Hangar node : nodes) {
+          assertThat(node.server.cluster().members()).as("members seen by %s", node.server.cluster().self().id()).hasSize(3);
+        }
+        Thread.sleep(200);
+      }
+      for (Hangar node : nodes) {
+        assertThat(node.server.cluster().healthNote()).as("/ready of %s", node.server.cluster().self().id()).isNull();
+      }
+      assertThat(a.server.cluster().membership().view().changes()).as("no membership change seen").isEqualTo(changes);
+      for (int k = 0; k < 12; k++) {
+        nodes.get((k + 1) % 3).put("rep/during/f" + k, data);
+      }
+      try (Hangar d = Hangar.start(config(durable, etcd.endpoints(), "d", ""))) {
+        List<Hangar> four = List.of(a, b, c, d);
+        awaitMembers(four, 4);
+        for (Hangar node : four) {
+          for (int k = 0; k < 12; k++) {
+            assertThat(node.get("rep/before/f" + k)).isEqualTo(expected);
+            assertThat(node.get("rep/during/f" + k)).isEqualTo(expected);
+          }
+        }
+        etcd.startMember(0);
+        d.awaitIdle();
+      }
+      awaitMembers(nodes, 3);
+      for (Hangar node : nodes) {
+        assertThat(node.server.cluster().owners("rep/during/f0").stream().map(Member::id)).doesNotContain("d");
+        node.awaitIdle();
+      }
+    }
+  }
+}
