@@ -45,6 +45,8 @@ public final class Errors {
       status = CallStatus.UNAUTHORIZED;
     } else if (t instanceof FlightNotFoundException) {
       status = CallStatus.NOT_FOUND;
+    } else if (t instanceof dev.hangar.storage.StaleCopyException) {
+      status = CallStatus.ALREADY_EXISTS; // a node's answer to another node's late copy
     } else if (t instanceof InsufficientCapacityException || t instanceof FlightTooLargeException
         || t instanceof DurableBackpressureException || t instanceof QuotaExceededException
         || t instanceof EphemeralLimitException || t instanceof dev.hangar.server.sql.SqlBusyException) {

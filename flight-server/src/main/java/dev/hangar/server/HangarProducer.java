@@ -206,7 +206,7 @@ final class HangarProducer implements FlightProducer {
             }
             case CLUSTER_DROP -> {
               peerOnly(action.getType());
-              yield store.dropLocal(FlightPath.fromUtf8(body, "drop body")).map(d -> describe(d, "deleted")).orElse(Map.of());
+              yield store.forgetDeleted(FlightPath.fromUtf8(body, "drop body")).map(d -> describe(d, "deleted")).orElse(Map.of());
             }
             case dev.hangar.server.cluster.Rebalancer.HOLDS -> {
               peerOnly(action.getType());
@@ -220,7 +220,7 @@ final class HangarProducer implements FlightProducer {
             }
             case CLUSTER_DROP_PREFIX -> {
               peerOnly(action.getType());
-              yield Map.of("paths", store.dropLocalPrefix(utf8(body, "drop-prefix body")));
+              yield Map.of("paths", store.forgetDeletedPrefix(utf8(body, "drop-prefix body")));
             }
             case "stats" -> {
               Grants.requireNodeAdmin("read the node's stats");

@@ -217,6 +217,50 @@ class ClusterIT {
   }
 
   /**
+   * Copies between nodes carry their version's commit time: a late copy (a replica or a rebalancing
+   * copy still on its way) never replaces a newer put, nor brings back a flight deleted after it.
+   */
+  @Test
+  void lateCopiesNeverReplaceANewerPutNorReviveADeletedFlight() throws Exception {
+    try (EtcdCluster etcd = EtcdCluster.start(tmp, 1);
+        Hangar a = Hangar.start(config(tmp.resolve("durable"), etcd.endpoints(), "a", ""))) {
+      awaitMembers(List.of(a), 1);
+      TestData.Batches first = TestData.narrow(1, 5, 1);
+      a.put("mem/v", first);
+      java.time.Instant committed = a.server.store().info("mem/v").committedAt();
+      FlightRuntimeException stale = org.junit.jupiter.api.Assertions.assertThrows(FlightRuntimeException.class,
+          () -> a.put("mem/v", TestData.narrow(1, 5, 2), replicaOf(committed.minusSeconds(1))));
+      assertThat(stale.status().code()).isEqualTo(FlightStatusCode.ALREADY_EXISTS);
+      assertThat(stale.getMessage()).contains("holds a version as new or newer");
+      assertThat(a.get("mem/v")).as("the newer put stays").isEqualTo(first.expected(a.allocator));
+
+      TestData.Batches newer = TestData.narrow(1, 5, 3);
+      java.time.Instant later = committed.plusNanos(1000); // a newer version, committed before the delete below
+      a.put("mem/v", newer, replicaOf(later));
+      assertThat(a.get("mem/v")).as("a newer copy replaces it").isEqualTo(newer.expected(a.allocator));
+      assertThat(a.server.store().info("mem/v").committedAt()).as("as of the primary's commit").isEqualTo(later);
+
+      a.action("delete", "mem/v");
+      FlightRuntimeException revived = org.junit.jupiter.api.Assertions.assertThrows(FlightRuntimeException.class,
+          () -> a.put("mem/v", newer, replicaOf(later)));
+      assertThat(revived.status().code()).isEqualTo(FlightStatusCode.ALREADY_EXISTS);
+      assertThat(revived.getMessage()).contains("saw it deleted at");
+      assertThatThrownBy(() -> a.get("mem/v")).isInstanceOfSatisfying(FlightRuntimeException.class,
+          e -> assertThat(e.status().code()).isEqualTo(FlightStatusCode.NOT_FOUND));
+      a.awaitIdle();
+      assertThat(a.server.workingAllocatedBytes()).isZero();
+    }
+  }
+
+  /** The headers another node's replica copy carries (the cluster token and the version's commit time). */
+  static org.apache.arrow.flight.HeaderCallOption replicaOf(java.time.Instant committedAt) {
+    org.apache.arrow.flight.FlightCallHeaders h = new org.apache.arrow.flight.FlightCallHeaders();
+    h.insert("x-hangar-cluster-token", TOKEN);
+    h.insert("x-hangar-replica", committedAt.toString());
+    return new org.apache.arrow.flight.HeaderCallOption(h);
+  }
+
+  /**
    * A class placed by tenant (placement segments 2) keeps each tenant's flights on one owner, so the
    * tenant's quota there is the cluster's: exact whichever node the put came through. A class placed
    * by path spreads a tenant over the nodes, and each node enforces the limit on its own share (the

@@ -97,6 +97,7 @@ public final class FlightStore implements AutoCloseable {
 
   /** Whether other cluster nodes write to the same durable stores (see {@link #shareDurableStores}). */
   private volatile boolean sharedDurables;
+  private final Commits commits;
 
   public FlightStore(List<StorageClassConfig> classes, Map<StorageType, Tier> tiers, Clock clock) {
     this(classes, tiers, Durables.none(), clock);
@@ -137,7 +138,8 @@ public final class FlightStore implements AutoCloseable {
     this.expiry = new Expiry(catalog, quotas, counters,
         (sc, path) -> durables.schedule(() -> sweeps.deleteIfExpired(sc, path), Duration.ZERO));
     this.durableReads = new DurableReads(catalog, durables, placement, quotas, capacity, scopes);
-    this.uploadParts = new Upload.Parts(placement, capacity, scopes, new Commits(catalog, durables, quotas, clock),
+    this.commits = new Commits(catalog, durables, quotas, clock);
+    this.uploadParts = new Upload.Parts(placement, capacity, scopes, commits,
         durables.allocator(), counters);
     catalog.onEnter(e -> {
       expiry.schedule(e);
@@ -210,6 +212,7 @@ public final class FlightStore implements AutoCloseable {
     FlightPath.validate(path);
     Optional<StorageClass> sc = classOf(path);
     Instant now = clock.instant();
+    commits.deleted(path, now); // whatever follows: a late replica copy must not bring it back
     if (sc.isEmpty() || !sc.get().isDurable()) {
       CatalogEntry e = catalog.remove(path);
       if (!(e instanceof FlightVersion v) || v.isExpired(now)) {
@@ -264,10 +267,12 @@ public final class FlightStore implements AutoCloseable {
   /**
    * Starts storing a cluster replica of {@code path}: the flight's copy on an owner that is not its
    * primary. It goes into the tiers and counts towards limit policies like any flight; it writes no
-   * durable object (the primary wrote it) and carries no idempotency key.
+   * durable object (the primary wrote it) and carries no idempotency key. Copies are ordered by
+   * {@code committedAt}, the primary's commit time: a copy older than the version this node holds,
+   * or than a delete of the path this node saw, is refused at commit ({@link StaleCopyException}).
    */
-  public Upload beginReplica(String path, FlightSchema schema, OptionalLong expectedBytes) {
-    return new Upload(uploadParts, path, schema, admission.admitReplica(path, expectedBytes), null);
+  public Upload beginReplica(String path, FlightSchema schema, OptionalLong expectedBytes, Instant committedAt) {
+    return new Upload(uploadParts, path, schema, admission.admitReplica(path, expectedBytes, committedAt), null);
   }
 
   /**
@@ -299,18 +304,30 @@ public final class FlightStore implements AutoCloseable {
     return Optional.empty();
   }
 
-  /** {@link #dropLocal} of every flight this node holds under {@code prefix}; returns their paths. */
-  public List<String> dropLocalPrefix(String prefix) {
+  /**
+   * Forgets {@code path} on this node after another node deleted it, durable copy and all: the tier
+   * copy, if any, and the entry this node's durable index had for it (else it would still be listed).
+   * Returns what was dropped from the tiers, or empty.
+   */
+  public Optional<FlightSummary> forgetDeleted(String path) {
+    commits.deleted(path, clock.instant());
+    Optional<FlightSummary> dropped = dropLocal(path);
+    if (catalog.get(path) instanceof dev.hangar.storage.catalog.DurableEntry e && catalog.remove(e)) {
+      quotas.gone(path, 0);
+    }
+    return dropped;
+  }
+
+  /** {@link #forgetDeleted} of every flight this node knows under {@code prefix}; returns the paths dropped from its tiers. */
+  public List<String> forgetDeletedPrefix(String prefix) {
     List<String> dropped = new java.util.ArrayList<>();
     for (String path : new java.util.TreeSet<>(catalog.range(prefix).keySet())) {
-      if (dropLocal(path).isPresent()) {
+      if (forgetDeleted(path).isPresent()) {
         dropped.add(path);
       }
     }
     return dropped;
   }
-
-
 
   // ---- reads ----------------------------------------------------------------------------
 
@@ -381,9 +398,21 @@ public final class FlightStore implements AutoCloseable {
     return out;
   }
 
-  /** As {@link #list}, produced one flight at a time as the caller takes them (ListFlights streams this). */
+  /**
+   * As {@link #list}, produced one flight at a time as the caller takes them (ListFlights streams
+   * this). Durable stores shared with other nodes are listed too, for the flights they wrote.
+   */
   public Iterator<FlightSummary> iterate(String prefix) {
-    return new Listing(catalog, placement, durables, durableReads).iterate(prefix, clock.instant());
+    return iterate(prefix, sharedDurables);
+  }
+
+  /**
+   * As {@link #iterate(String)}; {@code askSharedStores} false lists durable stores shared with other
+   * nodes only as a single node would (for another node's listing of this one: the node the client
+   * called lists the shared stores itself).
+   */
+  public Iterator<FlightSummary> iterate(String prefix, boolean askSharedStores) {
+    return new Listing(catalog, placement, durables, durableReads).iterate(prefix, clock.instant(), askSharedStores && sharedDurables);
   }
 
   /** Extends the TTL of the flight at {@code path} by its class's TTL from now; returns the summary. */

@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * ListFlights: served from the catalog. A durable-only entry whose footer has not been read yet is
  * read once (and kept); if its store fails, the rest of the listing reports such entries without a
  * schema rather than failing. A durable class not indexed yet is also listed from its store, and
- * skipped, with a warning, if the store is down: a listing never fails because a store is.
+ * skipped, with a warning, if the store is down: a listing never fails because a store is. When the
+ * stores are shared with other nodes (a cluster), the client's node lists them every time, since
+ * other nodes write to them.
  */
 final class Listing {
   private static final Logger LOG = LoggerFactory.getLogger(Listing.class);
@@ -44,9 +46,9 @@ final class Listing {
    * appear), so a listing of millions holds one entry at a time, and a client that reads slowly
    * costs no memory. Footers are read as their entries come up.
    */
-  Iterator<FlightSummary> iterate(String prefix, Instant now) {
+  Iterator<FlightSummary> iterate(String prefix, Instant now, boolean askStores) {
     for (StorageClass sc : placement.durableClasses(prefix)) {
-      if (!catalog.isIndexed(sc)) {
+      if (!catalog.isIndexed(sc) || askStores) {
         addFromStore(sc, prefix, now);
       }
     }

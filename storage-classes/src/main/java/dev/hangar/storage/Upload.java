@@ -227,7 +227,7 @@ public final class Upload implements AutoCloseable {
     FlightSummary summary;
     try {
       summary = FlightSummary.of(grant.replica()
-          ? parts.commits().commitReplica(path, storageClass, tierIndex, copy, grant.quota())
+          ? parts.commits().commitReplica(path, storageClass, tierIndex, copy, grant.quota(), grant.replicaOf())
           : parts.commits().commit(path, storageClass, tierIndex, copy, grant.sink(), grant.quota(), grant.idempotencyKey()));
     } catch (RuntimeException e) {
       failed();

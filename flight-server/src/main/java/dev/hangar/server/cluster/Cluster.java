@@ -137,7 +137,7 @@ public final class Cluster implements AutoCloseable {
   }
 
   private static final io.grpc.Context.Key<Boolean> PEER_CALL = io.grpc.Context.key("hangar-peer-call");
-  private static final io.grpc.Context.Key<Boolean> REPLICA_PUT = io.grpc.Context.key("hangar-replica-put");
+  private static final io.grpc.Context.Key<java.time.Instant> REPLICA_OF = io.grpc.Context.key("hangar-replica-of");
 
   /**
    * Whether the current call came from another node and asks to be answered from this node's own
@@ -150,7 +150,20 @@ public final class Cluster implements AutoCloseable {
 
   /** Whether the current call is another node's replica copy ({@link Peers#REPLICA}, from the cluster principal). */
   public static boolean isReplicaPut() {
-    return Boolean.TRUE.equals(REPLICA_PUT.get());
+    return REPLICA_OF.get() != null;
+  }
+
+  /** For a replica put: when the primary committed the version it copies; else null. */
+  public static java.time.Instant replicaOf() {
+    return REPLICA_OF.get();
+  }
+
+  private static java.time.Instant instant(String header) {
+    try {
+      return header == null ? null : java.time.Instant.parse(header);
+    } catch (java.time.format.DateTimeParseException e) {
+      return null;
+    }
   }
 
   /**
@@ -166,7 +179,7 @@ public final class Cluster implements AutoCloseable {
           return next.startCall(call, headers);
         }
         io.grpc.Context c = io.grpc.Context.current().withValue(PEER_CALL, "1".equals(headers.get(Peers.LOCAL)))
-            .withValue(REPLICA_PUT, "1".equals(headers.get(Peers.REPLICA)));
+            .withValue(REPLICA_OF, instant(headers.get(Peers.REPLICA)));
         return io.grpc.Contexts.interceptCall(c, call, headers, next);
       }
     };
@@ -184,12 +197,13 @@ public final class Cluster implements AutoCloseable {
   /**
    * A lease on {@code path} streamed from another node that holds it, for a reader on this node that
    * does not (SQL over a flight placed elsewhere); nothing of it is cached here. Empty if this node
-   * holds the flight, or no other owner has it (then the reader opens it here, from its durable copy
-   * if it has one).
+   * owns and holds the flight, or no other owner has it (then the reader opens it here: a copy not
+   * handed over yet, or the durable one). As for DoGet, the owners' copy comes before a copy this
+   * node holds without owning it.
    */
   public java.util.Optional<FlightLease> openElsewhere(String path) {
     dev.hangar.storage.FlightPath.validate(path);
-    if (store.holds(path)) {
+    if (store.holds(path) && owns(path)) {
       return java.util.Optional.empty();
     }
     for (Member m : owners(path)) {
@@ -214,19 +228,20 @@ public final class Cluster implements AutoCloseable {
   }
 
   /**
-   * Sends this node's copy of {@code path} to {@code target} as a put of the same messages, and waits
-   * for it to be stored there (at most the peer timeout).
+   * Sends this node's copy of {@code path} to {@code target} as a replica's put of the same messages
+   * (no durable write there), and waits for it to be stored (at most the peer timeout). The copy
+   * carries its version's commit time: the target refuses it, ALREADY_EXISTS, if it holds a newer
+   * version or saw a later delete.
    *
-   * @param replica whether the target stores it as a replica (no durable write) or as the primary
    * @throws io.grpc.StatusRuntimeException if the target refused it or could not be reached
    */
-  public Flight.PutResult copy(String path, Member target, boolean replica) {
+  public Flight.PutResult copy(String path, Member target) {
     try (FlightLease lease = store.open(path)) {
-      return send(path, lease, target, replica);
+      return send(path, lease, target);
     }
   }
 
-  private Flight.PutResult send(String path, FlightLease lease, Member target, boolean replica) {
+  private Flight.PutResult send(String path, FlightLease lease, Member target) {
     Semaphore ready = new Semaphore(0);
     CompletableFuture<Flight.PutResult> result = new CompletableFuture<>();
     ClientCall<byte[], Flight.PutResult> call = peers.call(target, Peers.DO_PUT,
@@ -253,7 +268,7 @@ public final class Cluster implements AutoCloseable {
           result.completeExceptionally(status.asRuntimeException(trailers));
         }
       }
-    }, peers.headers(false, replica));
+    }, peers.headers(false, lease.summary().committedAt()));
     call.request(1);
     long bytes = 0;
     try (MessageCursor cursor = lease.cursor()) {

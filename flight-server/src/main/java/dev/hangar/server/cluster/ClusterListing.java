@@ -149,7 +149,7 @@ public final class ClusterListing {
         public void onClose(Status status, Metadata trailers) {
           queue.add(status.isOk() ? END : status);
         }
-      }, cluster.peers().headers(true, false));
+      }, cluster.peers().headers(true, null));
       call.sendMessage(criteria);
       call.halfClose();
       call.request(WINDOW);

@@ -77,15 +77,18 @@ public final class Peers implements AutoCloseable {
     return timeout;
   }
 
-  /** The headers of a call to a peer: the token, and {@link #LOCAL} / {@link #REPLICA} as asked. */
-  public Metadata headers(boolean local, boolean replica) {
+  /**
+   * The headers of a call to a peer: the token, {@link #LOCAL} as asked, and for a replica's copy
+   * {@link #REPLICA} with the primary's commit time of the version ({@code replicaOf}, null if none).
+   */
+  public Metadata headers(boolean local, java.time.Instant replicaOf) {
     Metadata h = new Metadata();
     h.put(CLUSTER_TOKEN, token);
     if (local) {
       h.put(LOCAL, "1");
     }
-    if (replica) {
-      h.put(REPLICA, "1");
+    if (replicaOf != null) {
+      h.put(REPLICA, replicaOf.toString());
     }
     return h;
   }
@@ -131,7 +134,7 @@ public final class Peers implements AutoCloseable {
   }
 
   private Channel local(Member member) {
-    return ClientInterceptors.intercept(channel(member), MetadataUtils.newAttachHeadersInterceptor(headers(true, false)));
+    return ClientInterceptors.intercept(channel(member), MetadataUtils.newAttachHeadersInterceptor(headers(true, null)));
   }
 
   private ManagedChannel channel(Member member) {

@@ -125,11 +125,14 @@ public final class Rebalancer implements AutoCloseable {
           everyOwnerHolds = false; // did not answer
         } else if (!has.contains(s.path())) {
           try {
-            cluster.copy(s.path(), m, true);
+            cluster.copy(s.path(), m);
             cluster.metrics().rebalancedFlights.increment();
             sent++;
             throttle(s.bytes());
           } catch (RuntimeException ex) {
+            if (ex instanceof io.grpc.StatusRuntimeException r && r.getStatus().getCode() == io.grpc.Status.Code.ALREADY_EXISTS) {
+              continue; // it holds a newer version (or saw a delete): ours is the stale one
+            }
             everyOwnerHolds = false;
             LOG.info("Rebalancing: \"{}\" was not copied to node {} ({}); the next pass retries", s.path(), m.id(), ex.getMessage());
           }

@@ -21,11 +21,12 @@ import java.util.List;
 import org.apache.arrow.flight.impl.Flight;
 
 /**
- * A client's DoGet on a cluster node. If this node holds the flight, or owns it (and so restores it
- * from its durable copy), it serves it as a single node does ({@link DoGetCall}). Otherwise it streams
- * the flight from its owners, in placement order, passing each FlightData message through as bytes
+ * A client's DoGet on a cluster node. If this node owns the flight and holds it (or restores it from
+ * its durable copy), it serves it as a single node does ({@link DoGetCall}). Otherwise it streams the
+ * flight from its owners, in placement order, passing each FlightData message through as bytes
  * without keeping it: an owner that does not answer or does not have it is skipped before anything
- * was sent. The client's read grant is checked here, before any other node is asked.
+ * was sent, and if none has it this node serves what it has (a copy it has not handed over yet, or
+ * the durable one). The client's read grant is checked here, before any other node is asked.
  */
 final class ClusterGetCall extends ServerCall.Listener<Flight.Ticket> {
   private final ServerCall<Flight.Ticket, Object> call;
@@ -68,7 +69,10 @@ final class ClusterGetCall extends ServerCall.Listener<Flight.Ticket> {
       }
       path = FlightPath.fromUtf8(ticket.getTicket().toByteArray(), "ticket");
       Grants.require(Access.READ, path);
-      localFirst = store.holds(path) || (cluster.owns(path) && exists(path));
+      // an owner answers from its own copy (or its durable one); a node that is not an owner may
+      // still hold a copy it has not handed over yet, which a newer put to the owners may have replaced:
+      // it asks the owners first and serves its own copy only if none of them has the flight
+      localFirst = cluster.owns(path) && (store.holds(path) || exists(path));
       for (Member m : cluster.owners(path)) {
         if (!cluster.isSelf(m)) {
           sources.add(m);
@@ -160,7 +164,7 @@ final class ClusterGetCall extends ServerCall.Listener<Flight.Ticket> {
           serveLocally(); // no owner has it: a durable copy, or NOT_FOUND from here
         }
       }
-    }, cluster.peers().headers(true, false));
+    }, cluster.peers().headers(true, null));
     c.sendMessage(ticket);
     c.halfClose();
     c.request(1);

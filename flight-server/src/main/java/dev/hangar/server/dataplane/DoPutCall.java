@@ -105,8 +105,10 @@ final class DoPutCall extends ServerCall.Listener<Object> {
     }
     OptionalLong expected = expectedSize(headers.get(FLIGHT_SIZE));
     validator = new MessageValidator(schema);
-    replica = cluster != null && dev.hangar.server.cluster.Cluster.isReplicaPut();
-    upload = replica ? store.beginReplica(path, schema, expected) : store.beginPut(path, schema, expected, headers.get(IDEMPOTENCY_KEY));
+    java.time.Instant replicaOf = cluster == null ? null : dev.hangar.server.cluster.Cluster.replicaOf();
+    replica = replicaOf != null;
+    upload = replica ? store.beginReplica(path, schema, expected, replicaOf)
+        : store.beginPut(path, schema, expected, headers.get(IDEMPOTENCY_KEY));
   }
 
   private void append(FlightDataFrame frame) {
@@ -174,7 +176,7 @@ final class DoPutCall extends ServerCall.Listener<Object> {
         continue;
       }
       try {
-        cluster.copy(path, m, true);
+        cluster.copy(path, m);
         cluster.metrics().replicaCopies.increment();
         copies++;
       } catch (RuntimeException e) {

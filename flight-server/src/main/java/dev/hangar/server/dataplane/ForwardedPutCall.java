@@ -68,7 +68,7 @@ final class ForwardedPutCall extends ServerCall.Listener<Object> {
     Grants.require(Access.WRITE, path);
     Member primary = cluster.owners(path).get(0);
     cluster.metrics().forwardedPuts.increment();
-    Metadata out = cluster.peers().headers(true, false);
+    Metadata out = cluster.peers().headers(true, null);
     copy(DoPutCall.FLIGHT_SIZE, out);
     copy(DoPutCall.IDEMPOTENCY_KEY, out);
     owner = cluster.peers().call(primary, Peers.DO_PUT, CallOptions.DEFAULT);

@@ -153,8 +153,9 @@ public final class MetadataCalls {
    */
   private Iterator<FlightSummary> visible(String prefix) {
     List<String> ranges = Authenticator.current().readableRanges(prefix);
+    boolean askStores = !dev.hangar.server.cluster.Cluster.isPeerCall(); // the client's node lists shared stores, not every peer
     if (ranges.size() == 1) {
-      return store.iterate(ranges.get(0));
+      return store.iterate(ranges.get(0), askStores);
     }
     Iterator<String> next = ranges.iterator();
     return new Iterator<>() {
@@ -163,7 +164,7 @@ public final class MetadataCalls {
       @Override
       public boolean hasNext() {
         while (!current.hasNext() && next.hasNext()) {
-          current = store.iterate(next.next());
+          current = store.iterate(next.next(), askStores);
         }
         return current.hasNext();
       }

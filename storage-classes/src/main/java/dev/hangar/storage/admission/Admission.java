@@ -40,11 +40,11 @@ public final class Admission {
     private final boolean weakSlot;
     private final Durables.Sink sink;
     private final String idempotencyKey;
-    private final boolean replica;
+    private final java.time.Instant replicaOf; // the primary's commit time, for a replica's copy; else null
 
     private Grant(StorageClass sc, int tierIndex, UsageLedger.Reservation quota, boolean weakSlot, Durables.Sink sink,
-        String idempotencyKey, boolean replica) {
-      this.replica = replica;
+        String idempotencyKey, java.time.Instant replicaOf) {
+      this.replicaOf = replicaOf;
       this.storageClass = sc;
       this.tierIndex = tierIndex;
       this.quota = quota;
@@ -78,7 +78,12 @@ public final class Admission {
 
     /** Whether this is a cluster replica's copy: kept in the tiers only, its durable copy is the primary's to write. */
     public boolean replica() {
-      return replica;
+      return replicaOf != null;
+    }
+
+    /** When the primary owner committed the version a replica's copy is of; null if this is not a replica. */
+    public java.time.Instant replicaOf() {
+      return replicaOf;
     }
 
     /** After a failed commit or an abort: gives back the reserved quota and the weak-queue place, and drops the sink. */
@@ -96,14 +101,14 @@ public final class Admission {
   /**
    * Admits a cluster replica's copy of {@code path}: limit policies count it as they count any flight
    * the node holds, but it takes no weak-queue place and writes no durable object (the primary owner
-   * does that once for all copies).
+   * does that once for all copies). {@code committedAt} is when the primary committed the version.
    */
-  public Grant admitReplica(String path, OptionalLong expectedBytes) {
+  public Grant admitReplica(String path, OptionalLong expectedBytes, java.time.Instant committedAt) {
     FlightPath.validate(path);
     StorageClass sc = placement.requireClass(path);
     int tierIndex = firstTier(sc, path, expectedBytes);
     try {
-      return new Grant(sc, tierIndex, quotas.reserve(sc, path, expectedBytes.orElse(0)), false, null, null, true);
+      return new Grant(sc, tierIndex, quotas.reserve(sc, path, expectedBytes.orElse(0)), false, null, null, committedAt);
     } catch (QuotaExceededException e) {
       sc.rejectedPuts.increment();
       throw e;
@@ -153,7 +158,7 @@ public final class Admission {
     }
     try {
       Durables.Sink sink = sc.config().durability() == Durability.STRONG ? durables.openSink(sc, path, schema) : null;
-      return new Grant(sc, tierIndex, quota, weak, sink, idempotencyKey, false);
+      return new Grant(sc, tierIndex, quota, weak, sink, idempotencyKey, null);
     } catch (RuntimeException e) {
       quotas.release(quota);
       if (weak) {

@@ -96,10 +96,44 @@ public final class Commits {
 
   /**
    * Commits a cluster replica's {@code copy} of {@code path}: mapped at once, with no durable state of
-   * its own whatever the class's durability (the primary owner wrote the durable copy, if any).
+   * its own whatever the class's durability (the primary owner wrote the durable copy, if any), as of
+   * {@code committedAt}, the primary's commit time. A copy no newer than the version held here, or
+   * than a delete of the path seen here, is refused: a late copy never replaces a newer put nor
+   * brings back a deleted flight.
+   *
+   * @throws dev.hangar.storage.StaleCopyException if the copy is older (its bytes are freed)
    */
   public FlightVersion commitReplica(String path, StorageClass sc, int tierIndex, dev.hangar.tiers.StoredFlight copy,
-      UsageLedger.Reservation quota) {
+      UsageLedger.Reservation quota, Instant committedAt) {
+    return durables.locked(path, () -> {
+      Instant deleted = tombstones.getIfPresent(path);
+      boolean newerHere = catalog.get(path) instanceof FlightVersion v && !v.committedAt().isBefore(committedAt);
+      if (newerHere || deleted != null && !deleted.isBefore(committedAt)) {
+        copy.free();
+        throw new dev.hangar.storage.StaleCopyException("Not storing the copy of \"%s\" committed at %s: this node %s", path,
+            committedAt, newerHere ? "holds a version as new or newer" : "saw it deleted at " + deleted);
+      }
+      return settleReplica(path, sc, tierIndex, copy, quota, committedAt);
+    });
+  }
+
+  /**
+   * Notes that {@code path} was deleted at {@code at}, so that a replica's copy of an older version,
+   * still on its way from another node, is refused ({@link #commitReplica}). Remembered for {@link
+   * #TOMBSTONE_TIME}, far longer than any copy takes.
+   */
+  public void deleted(String path, Instant at) {
+    tombstones.put(path, at);
+  }
+
+  /** How long a delete is remembered against late copies. */
+  public static final java.time.Duration TOMBSTONE_TIME = java.time.Duration.ofMinutes(10);
+
+  private final com.github.benmanes.caffeine.cache.Cache<String, Instant> tombstones = com.github.benmanes.caffeine.cache.Caffeine
+      .newBuilder().expireAfterWrite(TOMBSTONE_TIME).maximumSize(1_000_000).build();
+
+  private FlightVersion settleReplica(String path, StorageClass sc, int tierIndex, dev.hangar.tiers.StoredFlight copy,
+      UsageLedger.Reservation quota, Instant committedAt) {
     if (quota != null) {
       try {
         quotas.ledger().settle(quota, copy.bodyBytes());
@@ -110,7 +144,7 @@ public final class Commits {
         throw e;
       }
     }
-    return install(path, sc, tierIndex, copy, clock.instant(), null, quota);
+    return install(path, sc, tierIndex, copy, committedAt, null, quota);
   }
 
   /** Makes a put's copy the flight at {@code path}; the ledger learns it before the catalog maps it. */
