@@ -119,6 +119,15 @@ class ClusterIT {
           assertThat(a.server.cluster().owners("tenant/t" + i + "/f" + k).get(0).id()).as("one tenant, one owner").isEqualTo(tenantOwner);
         }
       }
+      for (Hangar node : nodes) {
+        String metrics = node.server.metrics().scrape();
+        assertThat(metrics).contains("hangar_cluster_members 3.0", "hangar_cluster_etcd_reachable 1.0",
+            "hangar_cluster_replica_copies_total{outcome=\"failed\"} 0.0");
+        assertThat(metric(metrics, "hangar_cluster_forwarded_puts_total")).as("puts this node passed on").isPositive();
+        assertThat(metric(metrics, "hangar_cluster_proxied_gets_total")).as("reads this node streamed from others").isPositive();
+      }
+      assertThat(nodes.stream().mapToDouble(n -> metric(n.server.metrics().scrape(), "hangar_cluster_sent_bytes_total")).sum())
+          .as("replica copies sent").isPositive();
       List<String> sorted = new ArrayList<>(paths);
       sorted.sort(null);
       for (Hangar node : nodes) {
@@ -419,6 +428,16 @@ class ClusterIT {
     Process p = pb.start();
     LauncherIT.awaitPort(p, log, java.util.regex.Pattern.compile("Hangar listening on grpc://127\\.0\\.0\\.1:(\\d+)"));
     return p;
+  }
+
+  /** The value of an unlabelled meter in a Prometheus scrape. */
+  static double metric(String scrape, String name) {
+    for (String line : scrape.split("\n")) {
+      if (line.startsWith(name + " ")) {
+        return Double.parseDouble(line.substring(name.length() + 1).trim());
+      }
+    }
+    throw new AssertionError("no " + name + " in /metrics");
   }
 
   static org.apache.arrow.flight.CallHeaders headers(String key, String value) {

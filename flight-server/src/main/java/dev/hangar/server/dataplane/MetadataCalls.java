@@ -50,7 +50,7 @@ public final class MetadataCalls {
       String path = readable(pathOf(descriptor));
       List<dev.hangar.server.cluster.Member> owners = cluster.owners(path);
       Flight.FlightInfo found = null;
-      if (store.holds(path) || cluster.owns(path)) {
+      if (cluster.owns(path)) { // a non-owner's copy may be older than the owners' (see ClusterGetCall)
         try {
           found = info(store.info(path));
         } catch (dev.hangar.storage.FlightNotFoundException e) {
@@ -63,7 +63,7 @@ public final class MetadataCalls {
         }
       }
       if (found == null) {
-        found = info(store.info(path)); // a durable copy no owner has restored, or NOT_FOUND
+        found = info(store.info(path)); // a copy not handed over yet, a durable copy no owner has restored, or NOT_FOUND
       }
       Flight.FlightEndpoint.Builder endpoint = found.getEndpoint(0).toBuilder().clearLocation();
       owners.forEach(m -> endpoint.addLocation(Flight.Location.newBuilder().setUri(m.flight())));
