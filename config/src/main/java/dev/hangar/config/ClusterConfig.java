@@ -1,5 +1,6 @@
 package dev.hangar.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -21,9 +22,12 @@ import java.util.Optional;
  *     that node (a put's replication, a forwarded read's first answer)
  * @param rebalanceRate bytes per second a node sends to others when membership changes (copies for
  *     new owners, lost replicas re-made)
+ * @param peerCa the CA (PEM) that signed the other nodes' server certificates, when they serve
+ *     {@code grpc+tls}; empty: the JVM's default trust store. Under mutual TLS a node presents its own
+ *     {@code server.tls} certificate to the others, so it must be one their {@code clientCa} trusts.
  */
 public record ClusterConfig(String name, String nodeId, List<String> etcd, Optional<String> advertise, String token,
-    Duration leaseTtl, Duration peerTimeout, long rebalanceRate) {
+    Duration leaseTtl, Duration peerTimeout, long rebalanceRate, Optional<Path> peerCa) {
   public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(10);
   public static final Duration DEFAULT_PEER_TIMEOUT = Duration.ofSeconds(30);
   public static final long DEFAULT_REBALANCE_RATE = 64L << 20;
@@ -39,6 +43,7 @@ public record ClusterConfig(String name, String nodeId, List<String> etcd, Optio
     Checks.check(leaseTtl.toSeconds() >= 1, "cluster.leaseTtl must be at least 1s");
     Checks.check(peerTimeout.toMillis() > 0, "cluster.peerTimeout must be positive");
     Checks.check(rebalanceRate > 0, "cluster.rebalanceRate must be positive");
+    Checks.check(peerCa != null, "cluster.peerCa must not be null (use Optional.empty())");
     etcd = List.copyOf(etcd);
   }
 }

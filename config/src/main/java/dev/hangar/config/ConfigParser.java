@@ -40,7 +40,7 @@ final class ConfigParser {
   private static final Set<String> TOP_KEYS =
       keys("server", "storage", "durableStores", "storageClasses", "limitPolicies", "sql", "auth", "cluster");
   private static final Set<String> CLUSTER_KEYS =
-      keys("name", "nodeId", "etcd", "advertise", "token", "leaseTtl", "peerTimeout", "rebalanceRate");
+      keys("name", "nodeId", "etcd", "advertise", "token", "leaseTtl", "peerTimeout", "rebalanceRate", "peerCa");
   private static final Set<String> PLACEMENT_KEYS = keys("segments");
   private static final Set<String> SQL_KEYS =
       keys("enabled", "threads", "memoryLimit", "queryTimeout", "maxConcurrentQueries", "maxQueuedQueries", "queueTimeout",
@@ -239,10 +239,11 @@ final class ConfigParser {
     if (rate <= 0) {
       error("cluster.rebalanceRate", "must be positive (bytes per second, e.g. 64MiB)");
     }
+    Optional<Path> peerCa = m.get("peerCa") == null ? Optional.empty() : requiredPath("cluster.peerCa", m.get("peerCa"));
     if (errors.size() != before || nodeId == null || token == null) {
       return null;
     }
-    return new ClusterConfig(name, nodeId, etcd, advertise, token, ttl, peerTimeout, rate);
+    return new ClusterConfig(name, nodeId, etcd, advertise, token, ttl, peerTimeout, rate, peerCa);
   }
 
   private AuthConfig auth(Object value) {

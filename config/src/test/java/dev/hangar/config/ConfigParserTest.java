@@ -414,6 +414,9 @@ class ConfigParserTest {
     assertThat(cluster.advertise()).isEmpty();
     assertThat(cluster.leaseTtl()).isEqualTo(Duration.ofSeconds(10));
     assertThat(cluster.rebalanceRate()).isEqualTo(64L << 20);
+    assertThat(cluster.peerCa()).isEmpty();
+    assertThat(parse(MINIMAL + "cluster: {nodeId: n, etcd: [http://127.0.0.1:2379], token: 0123456789abcdef, peerCa: /etc/hangar/ca.pem}")
+        .cluster().orElseThrow().peerCa()).contains(java.nio.file.Path.of("/etc/hangar/ca.pem"));
     StorageClassConfig sc = c.storageClasses().get(0);
     assertThat(sc.replicas()).isEqualTo(2);
     assertThat(sc.placementKey("cache/tenant1/source/report")).isEqualTo("cache/tenant1");
@@ -435,7 +438,7 @@ class ConfigParserTest {
         "storageClasses[0].placement.segments: 1 is fewer segments than the prefix \"cache/t/\" has, so every flight of the class"
             + " would share one set of owners (use more segments)",
         "storageClasses[1].placement.segments: is required (the number of leading path segments flights are placed by, e.g. 2)",
-        "cluster.colour: is not a known key (valid here: advertise, etcd, leaseTtl, name, nodeId, peerTimeout, rebalanceRate, token)",
+        "cluster.colour: is not a known key (valid here: advertise, etcd, leaseTtl, name, nodeId, peerCa, peerTimeout, rebalanceRate, token)",
         "cluster.nodeId: \"bad id\" is not a valid node id (letters, digits, '.', '_', '-'; at most 63)",
         "cluster.etcd[0]: \"ftp://x\" is not an etcd endpoint (use http://host:port)",
         "cluster.advertise: \"10.0.0.1:8815\" is not a Flight location (use grpc://host:port or grpc+tls://host:port)",

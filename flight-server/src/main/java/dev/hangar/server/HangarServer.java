@@ -195,7 +195,7 @@ public final class HangarServer implements AutoCloseable {
         store.shareDurableStores(); // other nodes write to them too
         authenticator.clusterToken(cc.token());
         this.cluster = new dev.hangar.server.cluster.Cluster(cc,
-            new dev.hangar.server.cluster.Peers(cc.token(), cc.peerTimeout(), (int) config.server().maxMessageSize()), store,
+            new dev.hangar.server.cluster.Peers(cc.token(), cc.peerTimeout(), (int) config.server().maxMessageSize(), peerTls(config, tls)), store,
             dev.hangar.server.dataplane.DataPlane::flightData);
         built.add(0, cluster);
         health.cluster(cluster::healthNote);
@@ -253,6 +253,33 @@ public final class HangarServer implements AutoCloseable {
       built.add(root);
       AutoCloseables.closeNoChecked(() -> AutoCloseables.close(built));
       throw e;
+    }
+  }
+
+  /**
+   * The TLS a node uses to call the others: {@code cluster.peerCa} as trust (else the JVM's), and its
+   * own certificate when its server asks clients for one (the nodes of a mutual-TLS cluster present
+   * theirs to each other). Null when neither is set: plain channels, or the JVM's trust for grpc+tls.
+   */
+  private static io.netty.handler.ssl.SslContext peerTls(HangarConfig config, dev.hangar.server.security.TlsCredentials own) {
+    dev.hangar.config.ClusterConfig cc = config.cluster().get();
+    boolean mutual = config.server().tls().map(dev.hangar.config.TlsConfig::mutual).orElse(false);
+    if (cc.peerCa().isEmpty() && !mutual) {
+      return null;
+    }
+    try {
+      io.netty.handler.ssl.SslContextBuilder b = io.grpc.netty.GrpcSslContexts.forClient();
+      if (cc.peerCa().isPresent()) {
+        b.trustManager(cc.peerCa().get().toFile());
+      }
+      if (mutual) {
+        b.keyManager(own.keyManager());
+      }
+      return b.build();
+    } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+      throw new ConfigException("(cannot serve it)", List.of("cluster.peerCa: cannot use " + cc.peerCa().map(Object::toString)
+          .orElse("the JVM's trust store") + (mutual ? " with server.tls's certificate" : "") + " to call other nodes: "
+          + e.getMessage()));
     }
   }
 

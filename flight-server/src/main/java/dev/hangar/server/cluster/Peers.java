@@ -65,9 +65,19 @@ public final class Peers implements AutoCloseable {
   private final String token;
   private final Duration timeout;
   private final int maxMessageSize;
+  private final io.netty.handler.ssl.SslContext tls;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
   public Peers(String token, Duration timeout, int maxMessageSize) {
+    this(token, timeout, maxMessageSize, null);
+  }
+
+  /**
+   * @param tls how to reach peers that serve {@code grpc+tls}: trust for their certificates and, under
+   *     mutual TLS, this node's own; null: the JVM's default trust and no client certificate
+   */
+  public Peers(String token, Duration timeout, int maxMessageSize, io.netty.handler.ssl.SslContext tls) {
+    this.tls = tls;
     this.token = token;
     this.timeout = timeout;
     this.maxMessageSize = maxMessageSize;
@@ -143,7 +153,11 @@ public final class Peers implements AutoCloseable {
       NettyChannelBuilder b = NettyChannelBuilder.forAddress(uri.getHost(), uri.getPort())
           .maxInboundMessageSize(maxMessageSize);
       if (uri.getScheme().equals("grpc+tls")) {
-        b.useTransportSecurity();
+        if (tls != null) {
+          b.sslContext(tls);
+        } else {
+          b.useTransportSecurity();
+        }
       } else {
         b.usePlaintext();
       }

@@ -44,6 +44,11 @@ public final class TlsCredentials {
     this.config = config;
   }
 
+  /** The node's key and certificate chain, current across reloads: what it presents to other nodes as a client. */
+  public javax.net.ssl.X509ExtendedKeyManager keyManager() {
+    return keys;
+  }
+
   /** Loads the files, or fails with what is wrong with them. */
   public static TlsCredentials load(TlsConfig config) throws PemFiles.TlsFileException {
     TlsCredentials c = new TlsCredentials(config);
@@ -199,14 +204,20 @@ public final class TlsCredentials {
       return identity.key();
     }
 
+    // as a client, the node presents the same identity (to the other nodes of a mutual-TLS cluster)
     @Override
     public String[] getClientAliases(String keyType, java.security.Principal[] issuers) {
-      return null;
+      return new String[] {"hangar"};
     }
 
     @Override
     public String chooseClientAlias(String[] keyType, java.security.Principal[] issuers, Socket socket) {
-      return null;
+      return "hangar";
+    }
+
+    @Override
+    public String chooseEngineClientAlias(String[] keyType, java.security.Principal[] issuers, SSLEngine engine) {
+      return "hangar";
     }
   }
 
