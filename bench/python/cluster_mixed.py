@@ -12,20 +12,14 @@ import time
 import pyarrow as pa
 import pyarrow.flight as fl
 
+from small_flights import put
+
 
 def table(rows, seed):
     return pa.table({
         "id": pa.array(range(seed, seed + rows), pa.int64()),
         "value": pa.array([i * 0.5 for i in range(rows)], pa.float64()),
     })
-
-
-def put(client, path, t):
-    writer, reader = client.do_put(fl.FlightDescriptor.for_path(path), t.schema)
-    writer.write_table(t)
-    writer.done_writing()
-    reader.read()
-    writer.close()
 
 
 def measure(mode, urls, args, t):

@@ -94,9 +94,9 @@ public final class ClusterBench {
       System.out.println();
       System.out.println("| target | ops/s | p50 ms | p99 ms | ratio to one node |");
       System.out.println("|---|---|---|---|---|");
-      double base = median(results.get("one-node"), 0);
-      results.forEach((name, rows) -> System.out.printf(Locale.ROOT, "| %s | %.0f | %.2f | %.2f | %.2f |%n", name, median(rows, 0),
-          median(rows, 1), median(rows, 2), median(rows, 0) / base));
+      double base = SmallFlightBench.median(results.get("one-node"), 0);
+      results.forEach((name, rows) -> System.out.printf(Locale.ROOT, "| %s | %.0f | %.2f | %.2f | %.2f |%n", name, SmallFlightBench.median(rows, 0),
+          SmallFlightBench.median(rows, 1), SmallFlightBench.median(rows, 2), SmallFlightBench.median(rows, 0) / base));
       System.out.printf(Locale.ROOT, "%nIn the cluster: %,d puts forwarded to their owner, %,d reads proxied from another node%n",
           forwarded, proxied);
     } finally {
@@ -122,10 +122,5 @@ public final class ClusterBench {
       }
     }
     throw new IllegalStateException("etcd did not start");
-  }
-
-  private static double median(List<double[]> rows, int column) {
-    double[] v = rows.stream().mapToDouble(r -> r[column]).sorted().toArray();
-    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 }

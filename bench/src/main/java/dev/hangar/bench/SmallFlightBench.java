@@ -94,7 +94,8 @@ public final class SmallFlightBench {
     }
   }
 
-  private static double median(List<double[]> rows, int column) {
+  /** The median of one column of per-round results. */
+  static double median(List<double[]> rows, int column) {
     double[] v = rows.stream().mapToDouble(r -> r[column]).sorted().toArray();
     return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }

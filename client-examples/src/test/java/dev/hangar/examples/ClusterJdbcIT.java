@@ -100,17 +100,8 @@ class ClusterJdbcIT {
   }
 
   private static void put(BufferAllocator allocator, HangarServer node, String path, TestData.Batches data) throws Exception {
-    try (FlightClient client = FlightClient.builder(allocator, node.location()).build();
-        VectorSchemaRoot root = VectorSchemaRoot.create(data.schema(), allocator)) {
-      SyncPutListener results = new SyncPutListener();
-      FlightClient.ClientStreamListener put = client.startPut(FlightDescriptor.path(path), root, results);
-      for (int i = 0; i < data.count(); i++) {
-        data.fill(root, i);
-        put.putNext();
-      }
-      put.completed();
-      put.getResult();
-      results.read().close();
+    try (FlightClient client = FlightClient.builder(allocator, node.location()).build()) {
+      TestData.put(client, allocator, path, data);
     }
   }
 }

@@ -165,18 +165,8 @@ class SecureClientsIT {
   private static void put(BufferAllocator allocator, HangarServer server, TestCertificates certs, String token, String path,
       TestData.Batches data) throws Exception {
     try (InputStream ca = Files.newInputStream(certs.caCert);
-        FlightClient client = FlightClient.builder(allocator, server.location()).useTls().trustedCertificates(ca).build();
-        VectorSchemaRoot root = VectorSchemaRoot.create(data.schema(), allocator)) {
-      SyncPutListener results = new SyncPutListener();
-      FlightClient.ClientStreamListener put = client.startPut(FlightDescriptor.path(path), root, results,
-          new CredentialCallOption(new BearerCredentialWriter(token)));
-      for (int i = 0; i < data.count(); i++) {
-        data.fill(root, i);
-        put.putNext();
-      }
-      put.completed();
-      put.getResult();
-      results.read().close();
+        FlightClient client = FlightClient.builder(allocator, server.location()).useTls().trustedCertificates(ca).build()) {
+      TestData.put(client, allocator, path, data, new CredentialCallOption(new BearerCredentialWriter(token)));
     }
   }
 }

@@ -38,17 +38,8 @@ final class SqlFixture implements AutoCloseable {
   }
 
   void put(String path, TestData.Batches data) throws Exception {
-    try (FlightClient client = FlightClient.builder(allocator, server.location()).build();
-        VectorSchemaRoot root = VectorSchemaRoot.create(data.schema(), allocator)) {
-      SyncPutListener results = new SyncPutListener();
-      FlightClient.ClientStreamListener put = client.startPut(FlightDescriptor.path(path), root, results);
-      for (int i = 0; i < data.count(); i++) {
-        data.fill(root, i);
-        put.putNext();
-      }
-      put.completed();
-      put.getResult();
-      results.read().close(); // the PutResult's metadata is ours to free
+    try (FlightClient client = FlightClient.builder(allocator, server.location()).build()) {
+      TestData.put(client, allocator, path, data);
     }
     reference.table(path, data);
   }

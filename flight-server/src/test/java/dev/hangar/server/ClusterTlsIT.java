@@ -88,17 +88,7 @@ class ClusterTlsIT {
   }
 
   private static void put(FlightClient c, String path, TestData.Batches data, BufferAllocator allocator) throws Exception {
-    try (VectorSchemaRoot root = VectorSchemaRoot.create(data.schema(), allocator)) {
-      SyncPutListener results = new SyncPutListener();
-      FlightClient.ClientStreamListener put = c.startPut(FlightDescriptor.path(path), root, results);
-      for (int i = 0; i < data.count(); i++) {
-        data.fill(root, i);
-        put.putNext();
-      }
-      put.completed();
-      put.getResult();
-      results.read().close();
-    }
+    TestData.put(c, allocator, path, data);
   }
 
   private static long rows(FlightClient c, String path) throws Exception {

@@ -142,17 +142,7 @@ class CrashIT {
   }
 
   private static void put(FlightClient flight, BufferAllocator allocator, String path, TestData.Batches data) throws Exception {
-    try (VectorSchemaRoot root = VectorSchemaRoot.create(data.schema(), allocator);
-        SyncPutListener results = new SyncPutListener()) {
-      FlightClient.ClientStreamListener put = flight.startPut(FlightDescriptor.path(path), root, results);
-      for (int i = 0; i < data.count(); i++) {
-        data.fill(root, i);
-        put.putNext();
-      }
-      put.completed();
-      put.getResult();
-      results.read().close();
-    }
+    TestData.put(flight, allocator, path, data);
   }
 
   static String digest(TestData.Batches data, BufferAllocator allocator) throws Exception {

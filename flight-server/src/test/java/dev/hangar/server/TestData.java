@@ -101,4 +101,21 @@ public final class TestData {
   public static Batches narrow(int count, int rows, long seed) {
     return new Batches(NARROW, count, rows, seed);
   }
+
+  /** Puts {@code data} at {@code path} with a real Flight client and waits for the PutResult (freed here). */
+  public static void put(org.apache.arrow.flight.FlightClient client, org.apache.arrow.memory.BufferAllocator allocator, String path,
+      Batches data, org.apache.arrow.flight.CallOption... options) throws Exception {
+    try (org.apache.arrow.vector.VectorSchemaRoot root = org.apache.arrow.vector.VectorSchemaRoot.create(data.schema(), allocator);
+        org.apache.arrow.flight.SyncPutListener results = new org.apache.arrow.flight.SyncPutListener()) {
+      org.apache.arrow.flight.FlightClient.ClientStreamListener put =
+          client.startPut(org.apache.arrow.flight.FlightDescriptor.path(path), root, results, options);
+      for (int i = 0; i < data.count(); i++) {
+        data.fill(root, i);
+        put.putNext();
+      }
+      put.completed();
+      put.getResult();
+      results.read().close();
+    }
+  }
 }
