@@ -344,26 +344,45 @@ final class HangarProducer implements FlightProducer {
    * flight with replicas, or one a node held before placement moved, is gone everywhere.
    */
   private Map<String, Object> delete(String path) {
+    if (cluster == null || dev.hangar.server.cluster.Cluster.isPeerCall()) {
+      return describe(store.delete(path), "deleted");
+    }
+    // Nodes that hold a copy without owning it (handing it over after a join) go first: once an owner
+    // has seen the delete it refuses their copy, and they would drop it before being asked. A durable
+    // flight is deleted here first, its durable object being the commit point.
+    List<dev.hangar.server.cluster.Member> owners = cluster.owners(path);
+    boolean ownedHere = owners.stream().anyMatch(cluster::isSelf);
+    boolean durable = store.classOf(path).map(dev.hangar.storage.StorageClass::isDurable).orElse(false);
+    List<dev.hangar.server.cluster.Member> order = new java.util.ArrayList<>();
+    cluster.others().stream().filter(m -> !owners.contains(m)).forEach(order::add);
+    cluster.others().stream().filter(owners::contains).forEach(order::add);
     Map<String, Object> found = null;
-    try {
-      found = describe(store.delete(path), "deleted");
-    } catch (dev.hangar.storage.FlightNotFoundException e) {
-      if (cluster == null || dev.hangar.server.cluster.Cluster.isPeerCall()) {
-        throw e;
+    if (durable || !ownedHere) {
+      found = deleteHere(path);
+    }
+    for (dev.hangar.server.cluster.Member m : order) {
+      Map<String, Object> dropped = peerJson(cluster.peers().action(m, CLUSTER_DROP, path.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      if (found == null && !dropped.isEmpty()) {
+        found = dropped;
       }
     }
-    if (cluster != null && !dev.hangar.server.cluster.Cluster.isPeerCall()) {
-      for (dev.hangar.server.cluster.Member m : cluster.others()) {
-        Map<String, Object> dropped = peerJson(cluster.peers().action(m, CLUSTER_DROP, path.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        if (found == null && !dropped.isEmpty()) {
-          found = dropped;
-        }
-      }
-      if (found == null) {
-        throw new dev.hangar.storage.FlightNotFoundException("Flight \"%s\" not found", path);
-      }
+    if (!durable && ownedHere) {
+      Map<String, Object> here = deleteHere(path);
+      found = found == null ? here : found;
+    }
+    if (found == null) {
+      throw new dev.hangar.storage.FlightNotFoundException("Flight \"%s\" not found", path);
     }
     return found;
+  }
+
+  /** This node's part of a cluster delete; null if it had no copy. */
+  private Map<String, Object> deleteHere(String path) {
+    try {
+      return describe(store.delete(path), "deleted");
+    } catch (dev.hangar.storage.FlightNotFoundException e) {
+      return null;
+    }
   }
 
   /** {@code delete-prefix} here and, in a cluster, on every other node; the count is of distinct paths. */

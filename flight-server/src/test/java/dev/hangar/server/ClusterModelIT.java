@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  *       is read back, through any node, until it is deleted or overwritten, whatever node stops;
  *   <li>{@code mem/} (one copy, no durable copy): the same, except that it is lost, for good, with
  *       the node that held it;
- *   <li>a deleted flight is never read or listed again.
+ *   <li>a deleted flight is never read or listed again;
+ *   <li>a listing, once the cluster has settled, shows every flight the model holds.
  * </ul>
  * One node is down at most at a time, and the cluster settles (every flight held by exactly its
  * owners) before the next stop: that is what {@code replicas: 2} promises. A stopped node is closed
@@ -34,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * seed is printed; {@code -Dhangar.model.seed=N} replays one run.
  */
 class ClusterModelIT {
-  static final int OPS = Integer.getInteger("hangar.model.ops", 400);
+  static final int OPS = Integer.getInteger("hangar.model.ops", 600);
   static final List<String> IDS = List.of("a", "b", "c");
 
   @TempDir Path tmp;
@@ -114,6 +115,9 @@ class ClusterModelIT {
             check(via, path, model, context);
           } else if (dice < 94) {
             tally.merge("list", 1, Integer::sum);
+            // a listing is weakly consistent, as on one node: a flight that moves between nodes while it
+            // runs (handed over after a join) may be missed, so listings are checked once settled
+            awaitSettled(nodes, model);
             Set<String> listed = new HashSet<>(via.list(""));
             for (String p : pool) {
               Expect e = model.get(p);

@@ -124,12 +124,26 @@ public final class Cluster implements AutoCloseable {
 
   /** The live owners of {@code path}, primary first: the top {@code replicas} members for its placement key. */
   public List<Member> owners(String path) {
+    return ranked(path, 1);
+  }
+
+  /**
+   * Where {@code path} may be held, in the order to ask: its owners, then the next {@code replicas}
+   * nodes in its rendezvous order. Those owned it before the last node that joined took their place,
+   * and hold it until they have handed it over, so a read during the handover still finds it.
+   */
+  public List<Member> candidates(String path) {
+    return ranked(path, 2);
+  }
+
+  /** The top {@code replicas × times} members for {@code path}'s placement key, primary first. */
+  private List<Member> ranked(String path, int times) {
     List<Member> members = members();
     StorageClassConfig sc = store.classOf(path).map(StorageClass::config).orElse(null);
     String key = sc == null ? path : sc.placementKey(path);
     int replicas = sc == null ? 1 : sc.replicas();
     Map<String, Member> byId = members.stream().collect(Collectors.toMap(Member::id, Function.identity()));
-    return Rendezvous.owners(key, new ArrayList<>(byId.keySet()), replicas).stream().map(byId::get).toList();
+    return Rendezvous.owners(key, new ArrayList<>(byId.keySet()), replicas * times).stream().map(byId::get).toList();
   }
 
   public boolean owns(String path) {
@@ -206,7 +220,7 @@ public final class Cluster implements AutoCloseable {
     if (store.holds(path) && owns(path)) {
       return java.util.Optional.empty();
     }
-    for (Member m : owners(path)) {
+    for (Member m : candidates(path)) {
       if (isSelf(m)) {
         continue;
       }

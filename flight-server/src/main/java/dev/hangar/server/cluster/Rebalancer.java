@@ -80,7 +80,7 @@ public final class Rebalancer implements AutoCloseable {
     }
     int sent = 0;
     List<FlightSummary> batch = new ArrayList<>(BATCH);
-    Iterator<FlightSummary> held = store.iterate("");
+    Iterator<FlightSummary> held = store.iterate("", false); // the catalog only: copies in this node's tiers
     while (held.hasNext() && !closed) {
       FlightSummary s = held.next();
       if (s.storageType() != null) {
@@ -116,6 +116,7 @@ public final class Rebalancer implements AutoCloseable {
     int sent = 0;
     for (FlightSummary s : flights) {
       boolean everyOwnerHolds = true;
+      boolean stale = false;
       for (Member m : owners.get(s.path())) {
         if (cluster.isSelf(m)) {
           continue;
@@ -131,14 +132,15 @@ public final class Rebalancer implements AutoCloseable {
             throttle(s.bytes());
           } catch (RuntimeException ex) {
             if (ex instanceof io.grpc.StatusRuntimeException r && r.getStatus().getCode() == io.grpc.Status.Code.ALREADY_EXISTS) {
-              continue; // it holds a newer version (or saw a delete): ours is the stale one
+              stale = true; // it holds a newer version (or saw a delete): ours must not be served again
+              continue;
             }
             everyOwnerHolds = false;
             LOG.info("Rebalancing: \"{}\" was not copied to node {} ({}); the next pass retries", s.path(), m.id(), ex.getMessage());
           }
         }
       }
-      if (everyOwnerHolds && !cluster.owns(s.path()) && store.dropLocal(s.path()).isPresent()) {
+      if ((everyOwnerHolds || stale) && !cluster.owns(s.path()) && store.dropLocal(s.path()).isPresent()) {
         cluster.metrics().droppedAfterHandover.increment();
       }
     }
@@ -171,9 +173,17 @@ public final class Rebalancer implements AutoCloseable {
     }
   }
 
+  /** Stops rebalancing, and waits for a copy in progress to give its lease back (the store closes next). */
   @Override
   public void close() {
     closed = true;
     executor.shutdownNow();
+    try {
+      if (!executor.awaitTermination(cluster.peerTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.warn("Rebalancing did not stop within {}", cluster.peerTimeout());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -23,10 +23,10 @@ import org.apache.arrow.flight.impl.Flight;
 /**
  * A client's DoGet on a cluster node. If this node owns the flight and holds it (or restores it from
  * its durable copy), it serves it as a single node does ({@link DoGetCall}). Otherwise it streams the
- * flight from its owners, in placement order, passing each FlightData message through as bytes
- * without keeping it: an owner that does not answer or does not have it is skipped before anything
- * was sent, and if none has it this node serves what it has (a copy it has not handed over yet, or
- * the durable one). The client's read grant is checked here, before any other node is asked.
+ * flight from its owners, then from the nodes that owned it before the last join ({@link
+ * Cluster#candidates}), passing each FlightData message through as bytes without keeping it: a node
+ * that does not answer or does not have it is skipped before anything was sent, and if none has it
+ * this node serves what it has (a copy it has not handed over yet, or the durable one). The client's read grant is checked here, before any other node is asked.
  */
 final class ClusterGetCall extends ServerCall.Listener<Flight.Ticket> {
   private final ServerCall<Flight.Ticket, Object> call;
@@ -73,7 +73,7 @@ final class ClusterGetCall extends ServerCall.Listener<Flight.Ticket> {
       // still hold a copy it has not handed over yet, which a newer put to the owners may have replaced:
       // it asks the owners first and serves its own copy only if none of them has the flight
       localFirst = cluster.owns(path) && (store.holds(path) || exists(path));
-      for (Member m : cluster.owners(path)) {
+      for (Member m : cluster.candidates(path)) { // the owners, then the nodes that may not have handed it over yet
         if (!cluster.isSelf(m)) {
           sources.add(m);
         }

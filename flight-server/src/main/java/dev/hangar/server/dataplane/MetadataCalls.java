@@ -57,9 +57,10 @@ public final class MetadataCalls {
           // an owner that lost its copy (or has not received it yet): its peers may hold it
         }
       }
-      for (int i = 0; found == null && i < owners.size(); i++) {
-        if (!cluster.isSelf(owners.get(i))) {
-          found = cluster.askInfo(owners.get(i), descriptor);
+      List<dev.hangar.server.cluster.Member> candidates = cluster.candidates(path); // the owners, then former owners
+      for (int i = 0; found == null && i < candidates.size(); i++) {
+        if (!cluster.isSelf(candidates.get(i))) {
+          found = cluster.askInfo(candidates.get(i), descriptor);
         }
       }
       if (found == null) {
