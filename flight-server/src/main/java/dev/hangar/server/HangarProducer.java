@@ -218,6 +218,20 @@ final class HangarProducer implements FlightProducer {
               }
               yield Map.of("held", held);
             }
+            case dev.hangar.server.cluster.Cluster.SUPERSEDE -> {
+              peerOnly(action.getType());
+              String[] lines = utf8(body, "supersede body").split("\n", 2);
+              if (lines.length != 2) {
+                throw new Errors.BadRequestException("cluster-supersede needs a path and a time");
+              }
+              java.time.Instant committedAt;
+              try {
+                committedAt = java.time.Instant.parse(lines[1]);
+              } catch (java.time.format.DateTimeParseException e) {
+                throw new Errors.BadRequestException("cluster-supersede needs a path and a time");
+              }
+              yield Map.of("dropped", cluster.superseded(lines[0], committedAt));
+            }
             case CLUSTER_DROP_PREFIX -> {
               peerOnly(action.getType());
               yield Map.of("paths", store.forgetDeletedPrefix(utf8(body, "drop-prefix body")));

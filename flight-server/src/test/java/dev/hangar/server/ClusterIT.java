@@ -261,6 +261,37 @@ class ClusterIT {
     }
   }
 
+  /**
+   * Soon after a membership change, a node may still hold a copy of a flight it no longer owns (not
+   * handed over yet). A put of that flight at its owner tells such a node to drop the older copy, so
+   * it can never serve it again, even if the owner dies before the handover.
+   */
+  @Test
+  void aPutTellsAFormerOwnerToDropItsOlderCopy() throws Exception {
+    try (EtcdCluster etcd = EtcdCluster.start(tmp, 1);
+        Hangar a = Hangar.start(config(tmp.resolve("durable"), etcd.endpoints(), "a", ""));
+        Hangar b = Hangar.start(config(tmp.resolve("durable"), etcd.endpoints(), "b", ""))) {
+      awaitMembers(List.of(a, b), 2);
+      String path = null;
+      for (int k = 0; path == null; k++) {
+        if (a.server.cluster().owners("mem/s" + k).get(0).id().equals("b")) {
+          path = "mem/s" + k;
+        }
+      }
+      // a holds an old copy it does not own, as a node that owned it before b joined would
+      java.time.Instant old = java.time.Instant.now().minusSeconds(60);
+      a.put(path, TestData.narrow(1, 5, 1), replicaOf(old));
+      assertThat(a.server.store().holds(path)).isTrue();
+      TestData.Batches newer = TestData.narrow(1, 5, 2);
+      b.put(path, newer);
+      assertThat(a.server.store().holds(path)).as("the older copy dropped when the put landed").isFalse();
+      assertThat(b.server.store().holds(path)).isTrue();
+      assertThat(a.get(path)).isEqualTo(newer.expected(a.allocator));
+      a.awaitIdle();
+      b.awaitIdle();
+    }
+  }
+
   /** The headers another node's replica copy carries (the cluster token and the version's commit time). */
   static org.apache.arrow.flight.HeaderCallOption replicaOf(java.time.Instant committedAt) {
     org.apache.arrow.flight.FlightCallHeaders h = new org.apache.arrow.flight.FlightCallHeaders();

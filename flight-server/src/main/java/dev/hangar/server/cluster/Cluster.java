@@ -38,6 +38,12 @@ public final class Cluster implements AutoCloseable {
   private final FlightStore store;
   private final FlightDataEncoder encoder;
   private final ClusterMetrics metrics = new ClusterMetrics();
+  private volatile long changedAt = System.nanoTime(); // the last membership change seen
+
+  /** The peer action: drop this node's copy of the body's path if it is older than the version named, and not owned here. */
+  public static final String SUPERSEDE = "cluster-supersede";
+  /** How long after a membership change puts tell former owners of their flights that a new version exists. */
+  static final Duration HANDOVER_WINDOW = Rebalancer.PERIOD.multipliedBy(2);
 
   /** Turns a stored message into the bytes of its FlightData (the data plane's encoding). */
   public interface FlightDataEncoder {
@@ -59,6 +65,7 @@ public final class Cluster implements AutoCloseable {
     Membership m = new Membership(config, self);
     Rebalancer r = new Rebalancer(this, store);
     m.onChange(v -> peers.retain(v.members()));
+    m.onChange(v -> changedAt = System.nanoTime());
     m.onChange(v -> r.request());
     membership = m;
     rebalancer = r;
@@ -239,6 +246,43 @@ public final class Cluster implements AutoCloseable {
       }
     }
     return java.util.Optional.empty();
+  }
+
+  /**
+   * After a put of {@code path} committed here at {@code committedAt}: while a handover may be under
+   * way (within {@link #HANDOVER_WINDOW} of a membership change), tells the nodes that owned the
+   * flight before the change to drop an older copy they have not handed over yet. Without it, if this
+   * node died before their rebalancing pass, such a node, owning the flight again, would serve the
+   * version this put replaced. A node that does not answer is skipped: its next pass, or the
+   * owners' versions, settle it.
+   */
+  public void supersede(String path, java.time.Instant committedAt) {
+    if (System.nanoTime() - changedAt > HANDOVER_WINDOW.toNanos()) {
+      return;
+    }
+    List<Member> owners = owners(path);
+    byte[] body = (path + "\n" + committedAt).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    for (Member m : candidates(path)) {
+      if (!owners.contains(m) && !isSelf(m)) {
+        try {
+          peers.action(m, SUPERSEDE, body);
+        } catch (io.grpc.StatusRuntimeException e) {
+          // gone or slow: nothing to tell
+        }
+      }
+    }
+  }
+
+  /** This node's side of {@link #supersede}: drops its copy of {@code path} if older and not owned here. */
+  public boolean superseded(String path, java.time.Instant committedAt) {
+    if (owns(path) || !store.holds(path)) {
+      return false;
+    }
+    try {
+      return store.info(path).committedAt().isBefore(committedAt) && store.dropLocal(path).isPresent();
+    } catch (dev.hangar.storage.FlightNotFoundException e) {
+      return false;
+    }
   }
 
   /**

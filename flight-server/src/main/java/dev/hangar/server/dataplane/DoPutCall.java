@@ -153,6 +153,9 @@ final class DoPutCall extends ServerCall.Listener<Object> {
       FlightSummary summary = upload.commit();
       upload = null;
       int copies = cluster == null || replica ? 0 : replicate();
+      if (cluster != null && !replica) {
+        cluster.supersede(path, summary.committedAt());
+      }
       call.sendHeaders(new Metadata());
       call.sendMessage(Flight.PutResult.newBuilder().setAppMetadata(ByteString.copyFrom(Json.putResultBytes(summary, copies))).build());
       done = true;
