@@ -33,6 +33,7 @@ final class ClusterGetCall extends ServerCall.Listener<Flight.Ticket> {
   private final FlightStore store;
   private final CallTracker calls;
   private final Cluster cluster;
+  private final boolean peer;
   private final Object lock = new Object();
   private Flight.Ticket ticket;
   private DoGetCall local;
@@ -42,7 +43,13 @@ final class ClusterGetCall extends ServerCall.Listener<Flight.Ticket> {
   private boolean done;
   private boolean started;
 
-  ClusterGetCall(ServerCall<Flight.Ticket, Object> call, FlightStore store, CallTracker calls, Cluster cluster) {
+  /**
+   * @param peer whether another node asks, for what this node has: it answers from its own copy, or,
+   *     if it owns the flight, from the durable one (restoring it); a node that neither holds nor owns
+   *     the flight says NOT_FOUND rather than read the durable copy into its tiers
+   */
+  ClusterGetCall(ServerCall<Flight.Ticket, Object> call, FlightStore store, CallTracker calls, Cluster cluster, boolean peer) {
+    this.peer = peer;
     this.call = call;
     this.store = store;
     this.calls = calls;
@@ -63,12 +70,16 @@ final class ClusterGetCall extends ServerCall.Listener<Flight.Ticket> {
     String path;
     List<Member> sources = new ArrayList<>();
     boolean localFirst;
+    boolean notHere = false;
     try {
       if (ticket == null) {
         throw new Errors.BadRequestException("DoGet needs a ticket (the UTF-8 flight path)");
       }
       path = FlightPath.fromUtf8(ticket.getTicket().toByteArray(), "ticket");
       Grants.require(Access.READ, path);
+      if (peer && !store.holds(path) && !cluster.owns(path)) {
+        notHere = true;
+      }
       // an owner answers from its own copy (or its durable one); a node that is not an owner may
       // still hold a copy it has not handed over yet, which a newer put to the owners may have replaced:
       // it asks the owners first and serves its own copy only if none of them has the flight
@@ -82,7 +93,9 @@ final class ClusterGetCall extends ServerCall.Listener<Flight.Ticket> {
       serveLocally(); // DoGetCall reports the problem as a single node does
       return;
     }
-    if (localFirst || sources.isEmpty()) {
+    if (notHere) {
+      call.close(Status.NOT_FOUND.withDescription("Flight \"" + path + "\" is not held by node " + cluster.self().id()), new Metadata());
+    } else if (peer || localFirst || sources.isEmpty()) {
       serveLocally();
     } else {
       cluster.metrics().proxiedGets.increment();

@@ -71,8 +71,8 @@ public final class DataPlane {
 
     // In a cluster a client's calls may be answered by other nodes (ClusterGetCall, ForwardedPutCall);
     // another node's calls are answered from this node's own state.
-    ServerCallHandler<Flight.Ticket, Object> ownGet = (call, headers) -> cluster != null && !dev.hangar.server.cluster.Cluster.isPeerCall()
-        ? new ClusterGetCall(call, store, calls, cluster) : new DoGetCall(call, store, calls);
+    ServerCallHandler<Flight.Ticket, Object> ownGet = (call, headers) -> cluster != null
+        ? new ClusterGetCall(call, store, calls, cluster, dev.hangar.server.cluster.Cluster.isPeerCall()) : new DoGetCall(call, store, calls);
     ServerCallHandler<Flight.Ticket, Object> get = new FirstMessageDispatch<>(ticket ->
         isCommandTicket(ticket) ? arrowGet.getServerCallHandler() : ownGet);
     ServerCallHandler<Object, Flight.PutResult> ownPut =
