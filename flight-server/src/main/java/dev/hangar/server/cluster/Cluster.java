@@ -335,7 +335,7 @@ public final class Cluster implements AutoCloseable {
       var schema = lease.summary().schema();
       call.sendMessage(encoder.encode(descriptor, schema.message(), schema.appMetadata(), null));
       Message m;
-      while ((m = cursor.next()) != null && !result.isDone()) {
+      while (!result.isDone() && (m = cursor.next()) != null) { // in this order: a message taken holds its body
         while (!call.isReady() && !result.isDone()) {
           ready.tryAcquire(100, TimeUnit.MILLISECONDS);
         }
