@@ -63,6 +63,9 @@ public final class ClusterBench {
         }
         Thread.sleep(50);
       }
+      // steady state: for a minute after a membership change puts also tell former owners to drop older copies
+      System.out.println("# waiting 61 s: the cluster just formed, and puts do extra work for a minute after a membership change");
+      Thread.sleep(61_000);
       List<String> command = new ArrayList<>(List.of(python, scripts.resolve("cluster_mixed.py").toString(),
           "--seconds", seconds, "--rounds", rounds,
           "one-node=direct=grpc://127.0.0.1:" + single.port(),
