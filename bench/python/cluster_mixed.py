@@ -6,13 +6,12 @@ endpoint's first location (the owner), as location-aware clients do. Prints one 
 'name ops_per_s p50_ms p99_ms'. Targets take turns, rotating who goes first each round."""
 import argparse
 import random
-import threading
 import time
 
 import pyarrow as pa
 import pyarrow.flight as fl
 
-from small_flights import put
+from small_flights import put, run_threads
 
 
 def table(rows, seed):
@@ -60,15 +59,7 @@ def measure(mode, urls, args, t):
         for c in owners.values():
             c.close()
 
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(args.threads)]
-    begin = time.perf_counter()
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    elapsed = time.perf_counter() - begin
-    all_lat = sorted(x for lat in latencies for x in lat)
-    return len(all_lat) / elapsed, all_lat[len(all_lat) // 2] * 1e3, all_lat[min(len(all_lat) - 1, int(len(all_lat) * 0.99))] * 1e3
+    return run_threads(run, args.threads, latencies)
 
 
 def main():

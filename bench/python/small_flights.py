@@ -58,6 +58,14 @@ def measure(url, prefix, op, threads, seconds, t):
                 put(c, path, t)
             lat.append(time.perf_counter() - start)
 
+    result = run_threads(run, threads, latencies)
+    for c in clients:
+        c.close()
+    return result
+
+
+def run_threads(run, threads, latencies):
+    """Runs run(i) on threads 0..threads-1 and returns (ops/s, p50 ms, p99 ms) from the latencies they recorded."""
     workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
     begin = time.perf_counter()
     for w in workers:
@@ -65,8 +73,6 @@ def measure(url, prefix, op, threads, seconds, t):
     for w in workers:
         w.join()
     elapsed = time.perf_counter() - begin
-    for c in clients:
-        c.close()
     all_lat = sorted(x for lat in latencies for x in lat)
     ops = len(all_lat) / elapsed
     p50 = all_lat[len(all_lat) // 2] * 1e3

@@ -2,15 +2,12 @@ package dev.hangar.bench;
 
 import dev.hangar.config.HangarConfig;
 import dev.hangar.server.HangarServer;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -72,19 +69,7 @@ public final class ClusterBench {
           "three-nodes=direct=" + String.join(",", clusterUrls),
           "three-nodes-follow=follow=" + String.join(",", clusterUrls)));
       Process client = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-      Map<String, List<double[]>> results = new LinkedHashMap<>();
-      try (BufferedReader out = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = out.readLine()) != null) {
-          System.out.println(line);
-          if (line.startsWith("#")) {
-            continue;
-          }
-          String[] f = line.trim().split(" ");
-          results.computeIfAbsent(f[0], k -> new ArrayList<>())
-              .add(new double[] {Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3])});
-        }
-      }
+      Map<String, List<double[]>> results = SmallFlightBench.results(client, 1);
       if (client.waitFor() != 0) {
         throw new IllegalStateException("cluster_mixed.py failed");
       }

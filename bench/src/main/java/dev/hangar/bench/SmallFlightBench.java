@@ -52,19 +52,7 @@ public final class SmallFlightBench {
           "pyarrow-server=grpc://127.0.0.1:" + pyPort + "=bench/",
           "bare-java=grpc://127.0.0.1:" + bareServer.getPort() + "=bench/"));
       Process client = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-      Map<String, List<double[]>> results = new LinkedHashMap<>(); // "target op threads" -> [ops, p50, p99] per round
-      try (BufferedReader out = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = out.readLine()) != null) {
-          System.out.println(line);
-          if (line.startsWith("#")) {
-            continue;
-          }
-          String[] f = line.trim().split(" ");
-          results.computeIfAbsent(f[0] + " " + f[1] + " " + f[2], k -> new ArrayList<>())
-              .add(new double[] {Double.parseDouble(f[3]), Double.parseDouble(f[4]), Double.parseDouble(f[5])});
-        }
-      }
+      Map<String, List<double[]>> results = results(client, 3); // "target op threads" -> [ops, p50, p99] per round
       if (client.waitFor() != 0) {
         throw new IllegalStateException("small_flights.py failed");
       }
@@ -92,6 +80,27 @@ public final class SmallFlightBench {
     } finally {
       pyServer.destroy();
     }
+  }
+
+  /**
+   * Reads a benchmark client's lines as it prints them (echoed here; '#' lines are comments): the first
+   * {@code keyFields} fields name a measurement, the last three are ops/s, p50 and p99 of one round.
+   */
+  static Map<String, List<double[]>> results(Process client, int keyFields) throws java.io.IOException {
+    Map<String, List<double[]>> results = new LinkedHashMap<>();
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = out.readLine()) != null) {
+        System.out.println(line);
+        if (line.startsWith("#")) {
+          continue;
+        }
+        String[] f = line.trim().split(" ");
+        results.computeIfAbsent(String.join(" ", java.util.Arrays.copyOf(f, keyFields)), k -> new ArrayList<>())
+            .add(new double[] {Double.parseDouble(f[keyFields]), Double.parseDouble(f[keyFields + 1]), Double.parseDouble(f[keyFields + 2])});
+      }
+    }
+    return results;
   }
 
   /** The median of one column of per-round results. */
