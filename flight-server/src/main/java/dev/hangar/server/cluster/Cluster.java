@@ -145,12 +145,27 @@ public final class Cluster implements AutoCloseable {
 
   /** The top {@code replicas × times} members for {@code path}'s placement key, primary first. */
   private List<Member> ranked(String path, int times) {
-    List<Member> members = members();
+    Ranking r = ranking();
     StorageClassConfig sc = store.classOf(path).map(StorageClass::config).orElse(null);
     String key = sc == null ? path : sc.placementKey(path);
     int replicas = sc == null ? 1 : sc.replicas();
-    Map<String, Member> byId = members.stream().collect(Collectors.toMap(Member::id, Function.identity()));
-    return Rendezvous.owners(key, new ArrayList<>(byId.keySet()), replicas * times).stream().map(byId::get).toList();
+    return Rendezvous.owners(key, r.nodes(), replicas * times).stream().map(r.byId()::get).toList();
+  }
+
+  /** The members of one view, ready for placement: their hashes worked out once, not per call. */
+  private record Ranking(List<Member> members, Rendezvous.Nodes nodes, Map<String, Member> byId) {}
+
+  private volatile Ranking ranking;
+
+  private Ranking ranking() {
+    List<Member> members = members();
+    Ranking r = ranking;
+    if (r == null || r.members() != members) { // a new view is a new list
+      Map<String, Member> byId = members.stream().collect(Collectors.toMap(Member::id, Function.identity()));
+      r = new Ranking(members, new Rendezvous.Nodes(new ArrayList<>(byId.keySet())), byId);
+      ranking = r;
+    }
+    return r;
   }
 
   public boolean owns(String path) {

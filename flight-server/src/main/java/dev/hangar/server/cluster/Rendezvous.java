@@ -14,15 +14,39 @@ import java.util.List;
 public final class Rendezvous {
   private Rendezvous() {}
 
+  /** Node ids with their hashes worked out once (per membership view), for many {@link #owners(String, Nodes, int)} calls. */
+  public static final class Nodes {
+    private final String[] ids;
+    private final long[] hashes;
+
+    public Nodes(List<String> ids) {
+      this.ids = ids.toArray(new String[0]);
+      this.hashes = new long[this.ids.length];
+      for (int i = 0; i < this.ids.length; i++) {
+        hashes[i] = hash(this.ids[i]);
+      }
+    }
+
+    public int size() {
+      return ids.length;
+    }
+  }
+
   /** The first {@code n} of {@code nodes} (node ids) in {@code key}'s order: its owners, primary first. */
   public static List<String> owners(String key, List<String> nodes, int n) {
+    return owners(key, new Nodes(nodes), n);
+  }
+
+  /** As {@link #owners(String, List, int)}, over node hashes worked out beforehand. */
+  public static List<String> owners(String key, Nodes nodes, int n) {
     long k = hash(key);
     int count = Math.min(n, nodes.size());
     String[] best = new String[count];
     long[] scores = new long[count];
     int filled = 0;
-    for (String node : count == 0 ? List.<String>of() : nodes) {
-      long score = mix(k ^ hash(node));
+    for (int i = 0; count > 0 && i < nodes.ids.length; i++) {
+      String node = nodes.ids[i];
+      long score = mix(k ^ nodes.hashes[i]);
       if (filled == count && compare(score, node, scores[count - 1], best[count - 1]) <= 0) {
         continue;
       }
