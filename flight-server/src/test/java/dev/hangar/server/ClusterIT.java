@@ -133,6 +133,13 @@ class ClusterIT {
       for (Hangar node : nodes) {
         assertThat(node.list("")).as("the merged listing, each flight once").isEqualTo(sorted);
         assertThat(node.list("rep/")).hasSize(12);
+        // a tenant's prefix in a class placed by tenant is listed from that tenant's owners only
+        dev.hangar.server.cluster.Cluster cl = node.server.cluster();
+        assertThat(cl.listingPeers("tenant/t1/")).isEqualTo(cl.candidates("tenant/t1/f0").stream().filter(m -> !cl.isSelf(m)).toList());
+        assertThat(cl.listingPeers("tenant/")).isEqualTo(cl.others());
+        assertThat(cl.listingPeers("tenant/t1")).as("not a whole segment: t10 too").isEqualTo(cl.others());
+        assertThat(cl.listingPeers("mem/")).isEqualTo(cl.others());
+        assertThat(node.list("tenant/t1/")).containsExactly("tenant/t1/f0", "tenant/t1/f1", "tenant/t1/f2", "tenant/t1/f3");
       }
 
       // Deletes reach every copy, and the durable one.

@@ -151,6 +151,11 @@ public final class FlightStore implements AutoCloseable {
     return placement.classOf(path);
   }
 
+  /** Every storage class, in configuration order. */
+  public List<StorageClass> classes() {
+    return placement.classes();
+  }
+
   public Map<StorageType, Tier> tiers() {
     return placement.tiers();
   }

@@ -168,6 +168,23 @@ public final class Cluster implements AutoCloseable {
     return r;
   }
 
+  /**
+   * The other nodes a listing of {@code prefix} asks. All of them, unless every flight under the
+   * prefix is placed by one key: the prefix lies in one class placed by {@code placement.segments}
+   * and covers that many whole segments (a tenant's prefix, say). Then only that key's owners and
+   * former owners ({@link #candidates}) can hold any of them, whatever the cluster's size.
+   */
+  public List<Member> listingPeers(String prefix) {
+    StorageClass c = store.classOf(prefix).orElse(null);
+    int segments = c == null ? 0 : c.config().placementSegments();
+    boolean oneClass = c != null && store.classes().stream()
+        .noneMatch(other -> other != c && other.prefix().startsWith(prefix) && other.prefix().length() > prefix.length());
+    if (segments == 0 || !oneClass || prefix.chars().filter(ch -> ch == '/').count() < segments) {
+      return others();
+    }
+    return candidates(prefix + "x").stream().filter(m -> !isSelf(m)).toList(); // any path under it has the prefix's key
+  }
+
   public boolean owns(String path) {
     return owners(path).stream().anyMatch(this::isSelf);
   }

@@ -38,12 +38,13 @@ public final class ClusterListing {
   }
 
   /**
-   * {@code local} merged with every other member's listing of {@code criteria}; peers' entries the
-   * caller ({@code principal}) may not read are dropped here, since peers list as the cluster.
+   * {@code local} merged with the listings of {@code criteria} of the other members that may hold
+   * flights under it ({@link Cluster#listingPeers}); peers' entries the caller ({@code principal})
+   * may not read are dropped here, since peers list as the cluster.
    */
   public static Listing merged(Cluster cluster, Flight.Criteria criteria, Iterator<Flight.FlightInfo> local, Principal principal) {
     List<PeerStream> peers = new ArrayList<>();
-    for (Member m : cluster.others()) {
+    for (Member m : cluster.listingPeers(criteria.getExpression().toStringUtf8())) {
       peers.add(new PeerStream(cluster, m, criteria));
     }
     List<Iterator<Flight.FlightInfo>> sources = new ArrayList<>();
