@@ -420,6 +420,17 @@ public final class HangarCli {
           e.getValue().path("durability").asText(), String.format("%,d", e.getValue().path("flights").asLong()),
           Tables.size(e.getValue().path("bytes").asLong()), String.format("%,d", e.getValue().path("puts").asLong()))));
       Tables.print(out(), List.of("class", "durability", "flights", "size", "puts"), classes);
+      JsonNode cluster = s.path("cluster");
+      if (!cluster.isMissingNode()) {
+        out().println();
+        out().printf("cluster %s, this node %s, etcd %s, %,d forwarded puts, %,d proxied reads, %,d rebalancing copies%n",
+            cluster.path("name").asText(), cluster.path("self").asText(),
+            cluster.path("etcdReachable").asBoolean() ? "reachable" : "NOT reachable (serving on the last members seen)",
+            cluster.path("forwardedPuts").asLong(), cluster.path("proxiedGets").asLong(), cluster.path("rebalanceCopies").asLong());
+        List<List<String>> members = new ArrayList<>();
+        cluster.path("members").forEach(m -> members.add(List.of(m.path("id").asText(), m.path("flight").asText(), m.path("http").asText())));
+        Tables.print(out(), List.of("member", "flight", "http"), members);
+      }
     }
   }
 

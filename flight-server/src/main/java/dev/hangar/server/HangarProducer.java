@@ -249,6 +249,9 @@ final class HangarProducer implements FlightProducer {
                 auth.put("sessions", authenticator.sessionCount());
                 m.put("auth", auth);
               }
+              if (cluster != null) {
+                m.put("cluster", cluster.describe());
+              }
               yield m;
             }
             case QUERY_TO_FLIGHT -> queryToFlight(body);

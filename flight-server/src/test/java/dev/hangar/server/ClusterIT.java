@@ -128,6 +128,17 @@ class ClusterIT {
       }
       assertThat(nodes.stream().mapToDouble(n -> metric(n.server.metrics().scrape(), "hangar_cluster_sent_bytes_total")).sum())
           .as("replica copies sent").isPositive();
+      JsonNode stats = b.action("stats", "").get("cluster");
+      assertThat(stats.get("self").asText()).isEqualTo("b");
+      assertThat(stats.get("etcdReachable").asBoolean()).isTrue();
+      assertThat(stats.get("members")).extracting(m -> m.get("id").asText()).containsExactly("a", "b", "c");
+      assertThat(stats.get("forwardedPuts").asLong()).isEqualTo(b.server.cluster().metrics().forwardedPuts.sum());
+      java.io.ByteArrayOutputStream cliOut = new java.io.ByteArrayOutputStream();
+      int code = dev.hangar.cli.HangarCli.run(new String[] {"stats", "--url=grpc://127.0.0.1:" + b.server.port()},
+          new java.io.PrintStream(cliOut, true, StandardCharsets.UTF_8), new java.io.PrintStream(new java.io.ByteArrayOutputStream()));
+      assertThat(code).isZero();
+      assertThat(cliOut.toString(StandardCharsets.UTF_8)).contains("cluster hangar, this node b, etcd reachable",
+          "member", a.server.location().getUri().toString(), c.server.location().getUri().toString());
       List<String> sorted = new ArrayList<>(paths);
       sorted.sort(null);
       for (Hangar node : nodes) {

@@ -118,6 +118,29 @@ public final class Cluster implements AutoCloseable {
     return m.id().equals(self().id());
   }
 
+  /** The cluster as {@code stats} reports it: members, etcd, and what this node passed on to others. */
+  public Map<String, Object> describe() {
+    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("name", config.name());
+    m.put("self", self().id());
+    List<Map<String, String>> members = new ArrayList<>();
+    for (Member member : members()) {
+      members.add(Map.of("id", member.id(), "flight", member.flight(), "http", member.http()));
+    }
+    m.put("members", members);
+    Membership ms = membership;
+    m.put("etcdReachable", ms != null && ms.view().etcdReachable());
+    m.put("membershipChanges", ms == null ? 0 : ms.view().changes());
+    m.put("forwardedPuts", metrics.forwardedPuts.sum());
+    m.put("proxiedGets", metrics.proxiedGets.sum());
+    m.put("replicaCopies", metrics.replicaCopies.sum());
+    m.put("replicaFailures", metrics.replicaFailures.sum());
+    m.put("rebalanceCopies", metrics.rebalancedFlights.sum());
+    m.put("rebalanceDrops", metrics.droppedAfterHandover.sum());
+    m.put("sentBytes", metrics.bytesSent.sum());
+    return m;
+  }
+
   /** The live members now, in id order. */
   public List<Member> members() {
     Membership m = membership;
