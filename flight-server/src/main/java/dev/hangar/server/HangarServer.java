@@ -270,16 +270,18 @@ public final class HangarServer implements AutoCloseable {
     try {
       io.netty.handler.ssl.SslContextBuilder b = io.grpc.netty.GrpcSslContexts.forClient();
       if (cc.peerCa().isPresent()) {
-        b.trustManager(cc.peerCa().get().toFile());
+        b.trustManager(dev.hangar.server.security.PemFiles.certificates("cluster.peerCa", cc.peerCa().get())
+            .toArray(new java.security.cert.X509Certificate[0]));
       }
       if (mutual) {
         b.keyManager(own.keyManager());
       }
       return b.build();
-    } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
-      throw new ConfigException("(cannot serve it)", List.of("cluster.peerCa: cannot use " + cc.peerCa().map(Object::toString)
-          .orElse("the JVM's trust store") + (mutual ? " with server.tls's certificate" : "") + " to call other nodes: "
-          + e.getMessage()));
+    } catch (dev.hangar.server.security.PemFiles.TlsFileException e) {
+      throw new ConfigException("(cannot serve it)", List.of(e.getMessage()));
+    } catch (javax.net.ssl.SSLException e) {
+      throw new ConfigException("(cannot serve it)", List.of("cluster.peerCa: this JVM's TLS cannot call other nodes with "
+          + cc.peerCa().map(p -> "the CA in " + p).orElse("its default trust store") + (mutual ? " and server.tls's certificate" : "")));
     }
   }
 

@@ -430,6 +430,21 @@ class ClusterIT {
 
         c.destroyForcibly(); // SIGKILL: no goodbye, the lease runs out
         c.waitFor();
+        // until its lease runs out, a put for a flight c owns is refused, saying so, and leaves nothing behind
+        String onDeadC = null;
+        for (int k = 0; onDeadC == null; k++) {
+          if (a.server.cluster().owners("mem/late" + k).get(0).id().equals("c")) {
+            onDeadC = "mem/late" + k;
+          }
+        }
+        assertThat(a.server.cluster().members()).as("c still a member: its 2 s lease has not run out").hasSize(3);
+        String late = onDeadC;
+        FlightRuntimeException refused = org.junit.jupiter.api.Assertions.assertThrows(FlightRuntimeException.class,
+            () -> a.put(late, data));
+        assertThat(refused.status().code()).isEqualTo(FlightStatusCode.UNAVAILABLE);
+        assertThat(refused.getMessage()).contains("Cannot store flight \"" + late + "\": its owner, node c, cannot be reached; retry");
+        assertThat(a.server.store().holds(late)).isFalse();
+        a.awaitIdle();
         awaitMembers(survivors, 2);
         for (Hangar node : survivors) {
           for (String path : paths) {

@@ -80,6 +80,33 @@ class ClusterTlsIT {
     }
   }
 
+  /** A peerCa that is missing or not a certificate stops the start, naming the setting and the file; nothing is left running. */
+  @Test
+  void aPeerCaThatCannotBeReadStopsTheStartWithItsName() throws Exception {
+    TestCertificates certs = new TestCertificates(Files.createDirectories(tmp.resolve("certs")));
+    Path notPem = Files.writeString(tmp.resolve("ca.txt"), "not a certificate");
+    for (Path ca : List.of(tmp.resolve("missing.pem"), notPem)) {
+      HangarConfig config = HangarConfig.parse("""
+          server: {host: 127.0.0.1, port: 0, tls: {cert: "%s", key: "%s"}}
+          storage: {memory: {capacity: 16MiB}}
+          storageClasses: [{prefix: "", tiers: [{storage: memory}]}]
+          cluster: {nodeId: a, etcd: ["http://127.0.0.1:9"], token: %s, peerCa: "%s"}
+          """.formatted(certs.serverCert, certs.serverKey, ClusterIT.TOKEN, ca), "cluster tls test", Map.of());
+      int threads = Thread.activeCount();
+      dev.hangar.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(dev.hangar.config.ConfigException.class,
+          () -> HangarServer.start(config));
+      assertThat(e.errors()).containsExactly(ca.equals(notPem)
+          ? "cluster.peerCa " + ca + " is not a PEM certificate file (expected BEGIN CERTIFICATE blocks)"
+          : "cluster.peerCa " + ca + " does not exist");
+      assertThat(String.join(" ", e.errors())).doesNotContain("Exception");
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (Thread.activeCount() > threads && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(Thread.activeCount()).as("no thread left behind").isLessThanOrEqualTo(threads);
+    }
+  }
+
   private static FlightClient tlsClient(BufferAllocator allocator, HangarServer s, TestCertificates certs, Path[] client) throws Exception {
     try (InputStream ca = Files.newInputStream(certs.caCert); InputStream cert = Files.newInputStream(client[0]);
         InputStream key = Files.newInputStream(client[1])) {

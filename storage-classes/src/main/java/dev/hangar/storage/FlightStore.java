@@ -217,7 +217,9 @@ public final class FlightStore implements AutoCloseable {
     FlightPath.validate(path);
     Optional<StorageClass> sc = classOf(path);
     Instant now = clock.instant();
-    commits.deleted(path, now); // whatever follows: a late replica copy must not bring it back
+    if (sharedDurables) { // in a cluster, the only place replica copies come from: a late one must not bring it back
+      commits.deleted(path, now);
+    }
     if (sc.isEmpty() || !sc.get().isDurable()) {
       CatalogEntry e = catalog.remove(path);
       if (!(e instanceof FlightVersion v) || v.isExpired(now)) {

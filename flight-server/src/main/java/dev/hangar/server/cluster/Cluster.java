@@ -288,7 +288,7 @@ public final class Cluster implements AutoCloseable {
       }
       PeerFlight flight;
       try {
-        flight = PeerFlight.open(peers, m, path, null);
+        flight = PeerFlight.open(peers, m, path);
       } catch (io.grpc.StatusRuntimeException e) {
         continue; // it does not have it, or does not answer: the next owner
       }

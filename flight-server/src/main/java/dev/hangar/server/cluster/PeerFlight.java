@@ -26,33 +26,24 @@ final class PeerFlight implements StoredFlight {
   private final Member source;
   private final String path;
   private final FlightSchema schema;
-  private final long rows;
-  private final long bodyBytes;
   private Stream first; // the stream opened to read the schema, handed to the first cursor
 
-  private PeerFlight(Peers peers, Member source, String path, Stream first, long rows, long bodyBytes) {
+  private PeerFlight(Peers peers, Member source, String path, Stream first) {
     this.peers = peers;
     this.source = source;
     this.path = path;
     this.first = first;
     this.schema = first.schema;
-    this.rows = rows;
-    this.bodyBytes = bodyBytes;
   }
 
   /**
-   * Opens {@code path} at {@code source} and reads its schema.
+   * Opens {@code path} at {@code source} and reads its schema (rows and sizes are not known here: a
+   * reader streams the messages).
    *
    * @throws StatusRuntimeException as the peer answered (NOT_FOUND if it does not have the flight)
    */
-  static PeerFlight open(Peers peers, Member source, String path, Flight.FlightInfo info) {
-    Stream s = Stream.start(peers, source, path);
-    return new PeerFlight(peers, source, path, s, info == null ? -1 : info.getTotalRecords(), info == null ? 0 : info.getTotalBytes());
-  }
-
-  /** The node this flight is read from. */
-  Member source() {
-    return source;
+  static PeerFlight open(Peers peers, Member source, String path) {
+    return new PeerFlight(peers, source, path, Stream.start(peers, source, path));
   }
 
   @Override
@@ -67,7 +58,7 @@ final class PeerFlight implements StoredFlight {
 
   @Override
   public long rows() {
-    return rows;
+    return -1;
   }
 
   @Override
@@ -82,7 +73,7 @@ final class PeerFlight implements StoredFlight {
 
   @Override
   public long bodyBytes() {
-    return bodyBytes;
+    return 0;
   }
 
   @Override
