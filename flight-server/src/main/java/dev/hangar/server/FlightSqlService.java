@@ -500,39 +500,34 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
     if (here) {
       Pattern name = command.hasTableNameFilterPattern() ? like(command.getTableNameFilterPattern()) : null;
       java.util.Iterator<FlightSummary> local = store.list("").stream().filter(s -> Grants.mayRead(s.path())).iterator();
-      if (cluster == null) {
-        while (local.hasNext()) {
-          FlightSummary s = local.next();
-          if (name == null || name.matcher(s.path()).matches()) {
+      java.util.Iterator<org.apache.arrow.flight.impl.Flight.FlightInfo> infos = new java.util.Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return local.hasNext();
+        }
+
+        @Override
+        public org.apache.arrow.flight.impl.Flight.FlightInfo next() {
+          return dev.hangar.server.dataplane.MetadataCalls.info(local.next());
+        }
+      };
+      // in a cluster, every member's flights, each once (the merged listing ListFlights answers with)
+      dev.hangar.server.cluster.ClusterListing.Listing merged = cluster == null ? null : dev.hangar.server.cluster.ClusterListing
+          .merged(cluster, org.apache.arrow.flight.impl.Flight.Criteria.getDefaultInstance(), infos, dev.hangar.server.security.Authenticator.current());
+      try {
+        java.util.Iterator<org.apache.arrow.flight.impl.Flight.FlightInfo> all = merged == null ? infos : merged;
+        while (all.hasNext()) {
+          org.apache.arrow.flight.impl.Flight.FlightInfo info = all.next();
+          String path = dev.hangar.server.cluster.ClusterListing.pathOf(info);
+          if (name == null || name.matcher(path).matches()) {
             rows.add(command.getIncludeSchema()
-                ? new Object[] {CATALOG, SCHEMA, s.path(), TABLE_TYPE, s.isComplete() ? s.schema().ipcMessage() : new byte[0]}
-                : new Object[] {CATALOG, SCHEMA, s.path(), TABLE_TYPE});
+                ? new Object[] {CATALOG, SCHEMA, path, TABLE_TYPE, info.getSchema().toByteArray()}
+                : new Object[] {CATALOG, SCHEMA, path, TABLE_TYPE});
           }
         }
-      } else {
-        // every member's flights, each once (the merged listing ListFlights answers with)
-        java.util.Iterator<org.apache.arrow.flight.impl.Flight.FlightInfo> infos = new java.util.Iterator<>() {
-          @Override
-          public boolean hasNext() {
-            return local.hasNext();
-          }
-
-          @Override
-          public org.apache.arrow.flight.impl.Flight.FlightInfo next() {
-            return dev.hangar.server.dataplane.MetadataCalls.info(local.next());
-          }
-        };
-        try (dev.hangar.server.cluster.ClusterListing.Listing all = dev.hangar.server.cluster.ClusterListing.merged(cluster,
-            org.apache.arrow.flight.impl.Flight.Criteria.getDefaultInstance(), infos, dev.hangar.server.security.Authenticator.current())) {
-          while (all.hasNext()) {
-            org.apache.arrow.flight.impl.Flight.FlightInfo info = all.next();
-            String path = dev.hangar.server.cluster.ClusterListing.pathOf(info);
-            if (name == null || name.matcher(path).matches()) {
-              rows.add(command.getIncludeSchema()
-                  ? new Object[] {CATALOG, SCHEMA, path, TABLE_TYPE, info.getSchema().toByteArray()}
-                  : new Object[] {CATALOG, SCHEMA, path, TABLE_TYPE});
-            }
-          }
+      } finally {
+        if (merged != null) {
+          merged.close();
         }
       }
     }

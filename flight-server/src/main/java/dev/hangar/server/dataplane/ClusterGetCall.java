@@ -26,7 +26,8 @@ import org.apache.arrow.flight.impl.Flight;
  * flight from its owners, then from the nodes that owned it before the last join ({@link
  * Cluster#candidates}), passing each FlightData message through as bytes without keeping it: a node
  * that does not answer or does not have it is skipped before anything was sent, and if none has it
- * this node serves what it has (a copy it has not handed over yet, or the durable one). The client's read grant is checked here, before any other node is asked.
+ * this node serves what it has (a copy it has not handed over yet, or the durable one). The client's
+ * read grant is checked here, before any other node is asked.
  */
 final class ClusterGetCall extends ServerCall.Listener<Flight.Ticket> {
   private final ServerCall<Flight.Ticket, Object> call;
@@ -77,16 +78,18 @@ final class ClusterGetCall extends ServerCall.Listener<Flight.Ticket> {
       }
       path = FlightPath.fromUtf8(ticket.getTicket().toByteArray(), "ticket");
       Grants.require(Access.READ, path);
-      if (peer && !store.holds(path) && !cluster.owns(path)) {
-        notHere = true;
-      }
-      // an owner answers from its own copy (or its durable one); a node that is not an owner may
-      // still hold a copy it has not handed over yet, which a newer put to the owners may have replaced:
-      // it asks the owners first and serves its own copy only if none of them has the flight
-      localFirst = cluster.owns(path) && (store.holds(path) || exists(path));
-      for (Member m : cluster.candidates(path)) { // the owners, then the nodes that may not have handed it over yet
-        if (!cluster.isSelf(m)) {
-          sources.add(m);
+      if (peer) { // another node asks for this node's own copy: no proxying from here
+        notHere = !store.holds(path) && !cluster.owns(path);
+        localFirst = true;
+      } else {
+        // an owner answers from its own copy (or its durable one); a node that is not an owner may
+        // still hold a copy it has not handed over yet, which a newer put to the owners may have replaced:
+        // it asks the owners first and serves its own copy only if none of them has the flight
+        localFirst = cluster.owns(path) && (store.holds(path) || exists(path));
+        for (Member m : cluster.candidates(path)) { // the owners, then the nodes that may not have handed it over yet
+          if (!cluster.isSelf(m)) {
+            sources.add(m);
+          }
         }
       }
     } catch (Throwable t) {
@@ -95,7 +98,7 @@ final class ClusterGetCall extends ServerCall.Listener<Flight.Ticket> {
     }
     if (notHere) {
       call.close(Status.NOT_FOUND.withDescription("Flight \"" + path + "\" is not held by node " + cluster.self().id()), new Metadata());
-    } else if (peer || localFirst || sources.isEmpty()) {
+    } else if (localFirst || sources.isEmpty()) {
       serveLocally();
     } else {
       cluster.metrics().proxiedGets.increment();
