@@ -189,7 +189,8 @@ public final class HangarServer implements AutoCloseable {
       dev.hangar.server.ops.History history = new dev.hangar.server.ops.History(store);
       sweeper.scheduleWithFixedDelay(history::sample, HISTORY_SAMPLE.toSeconds(), HISTORY_SAMPLE.toSeconds(), TimeUnit.SECONDS);
       dev.hangar.server.ops.StatusPage page = new dev.hangar.server.ops.StatusPage(config, store, history, health, errors);
-      this.grpcExecutor = Executors.newCachedThreadPool(daemonThreads("hangar-grpc"));
+      dev.hangar.server.dataplane.CallThreads threads = new dev.hangar.server.dataplane.CallThreads(config.cluster().isEmpty());
+      this.grpcExecutor = threads.pool();
       if (config.cluster().isPresent()) {
         dev.hangar.config.ClusterConfig cc = config.cluster().get();
         store.shareDurableStores(); // other nodes write to them too
@@ -211,7 +212,7 @@ public final class HangarServer implements AutoCloseable {
       // Arrow's Flight service with the data plane in place of its path calls (see DataPlane); gRPC keeps
       // the last service registered under a name, and Flight's middleware still wraps every call.
       io.grpc.ServerServiceDefinition service = io.grpc.ServerInterceptors.intercept(
-          new dev.hangar.server.dataplane.DataPlane(store, calls, flightAllocator, rejections, cluster).wrap(org.apache.arrow.flight.FlightGrpcUtils
+          new dev.hangar.server.dataplane.DataPlane(store, calls, flightAllocator, rejections, cluster, threads).wrap(org.apache.arrow.flight.FlightGrpcUtils
               .createFlightService(flightAllocator, producer, org.apache.arrow.flight.auth.ServerAuthHandler.NO_OP, grpcExecutor)
               .bindService()),
           new org.apache.arrow.flight.grpc.ServerBackpressureThresholdInterceptor(BACKPRESSURE_THRESHOLD),
@@ -228,6 +229,8 @@ public final class HangarServer implements AutoCloseable {
               .backpressureThreshold(BACKPRESSURE_THRESHOLD)
               .transportHint("grpc.builderConsumer",
                   (java.util.function.Consumer<io.grpc.netty.NettyServerBuilder>) b -> {
+                    b.directExecutor(); // what runs a call is chosen per call, by CallThreads
+                    b.callExecutor(threads);
                     b.addService(service);
                     b.addService(health.grpcService()); // grpc.health.v1.Health, outside Flight's auth: probes carry none
                     b.maxInboundMessageSize((int) config.server().maxMessageSize());

@@ -42,6 +42,45 @@ class OutageIT {
     }
   }
 
+  /**
+   * A DoGet that waits for a durable store (a restore from a store that stopped answering) waits on
+   * a pooled thread: DoGets of flights in memory, on the same connection and so the same Netty event
+   * loop, are answered meanwhile.
+   */
+  @Test
+  void aReadWaitingForTheStoreHoldsUpNoOtherRead() throws Exception {
+    try (S3Server s3 = S3Server.childProcess(tmp.resolve("s3data"))) {
+      s3.createBucket("stalled");
+      String yaml = DurabilityIT.config(s3, "stalled", tmp.resolve("durable"));
+      TestData.Batches durable = TestData.wide(2, 1000, 1);
+      TestData.Batches hot = TestData.wide(1, 100, 2);
+      try (Hangar h = Hangar.start(yaml)) {
+        h.put("s3/strong/cold", durable);
+      }
+      java.util.concurrent.ExecutorService readers = java.util.concurrent.Executors.newFixedThreadPool(2);
+      try (Hangar h = Hangar.start(yaml)) { // restarted: the strong flight is only in the store now
+        h.put("hot", hot);
+        assertThat(h.list("s3/")).containsExactly("s3/strong/cold"); // indexed before the store stops
+        s3.pause();
+        java.util.concurrent.Future<?> restore;
+        try {
+          restore = readers.submit(() -> h.get("s3/strong/cold"));
+          Thread.sleep(300); // the restore is waiting for the store
+          for (int i = 0; i < 20; i++) {
+            java.util.concurrent.Future<?> read = readers.submit(() -> h.get("hot"));
+            assertThat(read.get(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(hot.expected(h.allocator));
+          }
+          assertThat(restore).as("the restore still waits for the store").isNotDone();
+        } finally {
+          s3.resume();
+        }
+        assertThat(restore.get(60, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(durable.expected(h.allocator));
+      } finally {
+        readers.shutdownNow();
+      }
+    }
+  }
+
   private static void move(Path from, Path to) {
     try {
       Files.move(from, to);

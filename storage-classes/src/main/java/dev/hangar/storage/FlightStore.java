@@ -370,6 +370,19 @@ public final class FlightStore implements AutoCloseable {
   }
 
   /**
+   * Whether {@link #open} of {@code path} would find its current version in memory or in a mapped
+   * file, so that opening and reading it waits on no disk read and no durable store (a hint: the
+   * flight may move before it is opened).
+   */
+  public boolean isResident(String path) {
+    if (catalog.get(path) instanceof FlightVersion v && !v.isExpired(clock.instant())) {
+      StorageType type = v.copy().storageType();
+      return type == StorageType.MEMORY || type == StorageType.DISK_MAPPED;
+    }
+    return false;
+  }
+
+  /**
    * A lease for one reader on a copy of {@code path} that this node does not hold (another node's,
    * streamed): it is not in the catalog, holds no tier bytes and counts no hit; closing the lease
    * frees {@code copy}.

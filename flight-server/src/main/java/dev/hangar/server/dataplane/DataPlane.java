@@ -28,13 +28,15 @@ public final class DataPlane {
   private final MetadataCalls metadata;
   private final dev.hangar.server.ops.PutRejections rejections;
   private final dev.hangar.server.cluster.Cluster cluster; // null: a node on its own
+  private final CallThreads threads;
 
   /**
    * @param working where a put keeps a body it must read before storing it (a compressed one, checked
    *     buffer by buffer); released before the call ends
    */
   public DataPlane(FlightStore store, CallTracker calls, BufferAllocator working, dev.hangar.server.ops.PutRejections rejections,
-      dev.hangar.server.cluster.Cluster cluster) {
+      dev.hangar.server.cluster.Cluster cluster, CallThreads threads) {
+    this.threads = threads;
     this.rejections = rejections;
     this.cluster = cluster;
     this.store = store;
@@ -73,8 +75,9 @@ public final class DataPlane {
     // another node's calls are answered from this node's own state.
     ServerCallHandler<Flight.Ticket, Object> ownGet = (call, headers) -> cluster != null
         ? new ClusterGetCall(call, store, calls, cluster, dev.hangar.server.cluster.Cluster.isPeerCall()) : new DoGetCall(call, store, calls);
+    // A DoGet starts on its event loop (CallThreads); one that may wait moves to the pool.
     ServerCallHandler<Flight.Ticket, Object> get = new FirstMessageDispatch<>(ticket ->
-        isCommandTicket(ticket) ? arrowGet.getServerCallHandler() : ownGet);
+        isCommandTicket(ticket) ? threads.onPool(arrowGet.getServerCallHandler()) : isResident(ticket) ? ownGet : threads.onPool(ownGet));
     ServerCallHandler<Object, Flight.PutResult> ownPut =
         (call, headers) -> new DoPutCall(call, headers, store, calls, working, rejections, cluster);
     ServerCallHandler<Object, Flight.PutResult> forwardPut = (call, headers) -> new ForwardedPutCall(call, headers, cluster);
@@ -119,6 +122,15 @@ public final class DataPlane {
       return !cluster.owns(DoPutCall.pathOf(first.descriptor));
     } catch (RuntimeException e) {
       return false; // DoPutCall reports it
+    }
+  }
+
+  /** Whether a ticket names a flight held in memory or a mapped file (or is bad, which DoGetCall answers at once). */
+  private boolean isResident(Flight.Ticket ticket) {
+    try {
+      return store.isResident(dev.hangar.storage.FlightPath.fromUtf8(ticket.getTicket().toByteArray(), "ticket"));
+    } catch (RuntimeException e) {
+      return true;
     }
   }
 

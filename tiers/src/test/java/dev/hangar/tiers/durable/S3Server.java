@@ -118,6 +118,33 @@ public final class S3Server implements AutoCloseable {
     }
   }
 
+  /** Stops the child process where it is (SIGSTOP): it keeps its connections and answers nothing until {@link #resume}. */
+  public synchronized void pause() {
+    signal("STOP");
+  }
+
+  /** Lets a {@link #pause}d child process run again (SIGCONT). */
+  public synchronized void resume() {
+    signal("CONT");
+  }
+
+  private void signal(String name) {
+    if (process == null) {
+      throw new IllegalStateException("no child process");
+    }
+    try {
+      int exit = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor();
+      if (exit != 0) {
+        throw new IllegalStateException("kill -" + name + " failed: " + exit);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Kills the child process (SIGKILL) and waits until it is gone. */
   public synchronized void kill() {
     if (process != null) {
