@@ -23,11 +23,18 @@ public final class Secrets {
 
   private Secrets() {}
 
-  /** A new bearer token: 32 random bytes, base64url without padding (43 characters). */
+  /**
+   * A new bearer token: 32 random bytes, base64url without padding (43 characters). It never starts
+   * with {@code -}, which command lines would take for an option ({@code --token -x…}).
+   */
   public static String newToken() {
     byte[] b = new byte[32];
-    RANDOM.nextBytes(b);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    String token;
+    do {
+      RANDOM.nextBytes(b);
+      token = Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    } while (token.charAt(0) == '-');
+    return token;
   }
 
   /** The stored form of a token: {@code sha256:<64 hex>}. */
