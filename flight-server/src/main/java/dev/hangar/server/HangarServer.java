@@ -58,6 +58,8 @@ public final class HangarServer implements AutoCloseable {
 
   /** Bytes queued to a slow client before Arrow's handlers (Flight SQL results) wait: Flight's default. */
   private static final int BACKPRESSURE_THRESHOLD = 10 << 20;
+  private static final int WRITE_HIGH_WATER_MARK = 4 << 20;
+  private static final int WRITE_LOW_WATER_MARK = 1 << 20;
 
   /** Direct memory the server needs beyond the memory tier: messages in flight, DoGet roots. */
   public static final long WORKING_MEMORY = 256L << 20;
@@ -229,6 +231,12 @@ public final class HangarServer implements AutoCloseable {
               .backpressureThreshold(BACKPRESSURE_THRESHOLD)
               .transportHint("grpc.builderConsumer",
                   (java.util.function.Consumer<io.grpc.netty.NettyServerBuilder>) b -> {
+                    // Netty's HTTP/2 flow controller writes no more than the channel takes before it turns
+                    // unwritable: with the default 64 KiB mark, a large DoGet went out as 64 KiB frames, one
+                    // writev each (BENCHMARKS.md, "the HTTP/2 write size"). Bodies are written by reference,
+                    // and a call may queue BACKPRESSURE_THRESHOLD anyway, so a higher mark costs no memory.
+                    b.withChildOption(io.netty.channel.ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new io.netty.channel.WriteBufferWaterMark(WRITE_LOW_WATER_MARK, WRITE_HIGH_WATER_MARK));
                     b.directExecutor(); // what runs a call is chosen per call, by CallThreads
                     b.callExecutor(threads);
                     b.addService(service);
@@ -240,6 +248,7 @@ public final class HangarServer implements AutoCloseable {
                   })
               .build();
       server.start();
+      built.add(0, server); // stopped if what follows fails
       if (config.server().http().isPresent()) {
         this.http = new dev.hangar.server.ops.OpsHttpServer(config.server().http().get(), tls == null ? null : tls.jdkServerContext(),
             metrics, health, authenticator, page);

@@ -5,6 +5,7 @@ import dev.hangar.tiers.ipc.BufferBody;
 import io.grpc.Drainable;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import java.io.ByteArrayOutputStream;
@@ -83,8 +84,7 @@ final class OutgoingFrame extends InputStream implements Drainable {
     ByteBuf composite;
     try {
       prefix = encode(b, false);
-      ByteBuf data = Unpooled.wrappedBuffer(b.buffer().nioBuffer(0, (int) b.length()));
-      composite = new BodyHoldingComposite(b, Unpooled.wrappedBuffer(prefix), data);
+      composite = zeroCopy(prefix, b);
     } catch (RuntimeException | Error e) {
       b.close();
       throw e;
@@ -95,6 +95,18 @@ final class OutgoingFrame extends InputStream implements Drainable {
       composite.release();
     }
     return prefix.length + (int) b.length();
+  }
+
+  /**
+   * {@code prefix} then {@code body}'s bytes, the body by reference; releasing the result closes
+   * {@code body}. All of it is direct memory: Netty copies a whole frame into a direct buffer before
+   * writing it to the socket if any part of it is on the heap ({@code
+   * AbstractNioByteChannel.filterOutboundMessage}), which was a copy of every large body served.
+   */
+  static ByteBuf zeroCopy(byte[] prefix, BufferBody body) {
+    ByteBuf head = PooledByteBufAllocator.DEFAULT.directBuffer(prefix.length).writeBytes(prefix);
+    ByteBuf data = Unpooled.wrappedBuffer(body.buffer().nioBuffer(0, (int) body.length()));
+    return new BodyHoldingComposite(body, head, data);
   }
 
   private void release() {
