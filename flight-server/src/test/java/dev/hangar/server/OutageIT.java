@@ -81,6 +81,44 @@ class OutageIT {
     }
   }
 
+  /**
+   * A put that waits for a durable store (a strong put to a store that stopped answering) waits on a
+   * pooled thread: small puts and reads of memory flights on the same connection, which run on its
+   * event loop, are answered meanwhile.
+   */
+  @Test
+  void aPutWaitingForTheStoreHoldsUpNoOtherCall() throws Exception {
+    try (S3Server s3 = S3Server.childProcess(tmp.resolve("s3data"))) {
+      s3.createBucket("stalled");
+      String yaml = DurabilityIT.config(s3, "stalled", tmp.resolve("durable"));
+      TestData.Batches durable = TestData.wide(2, 1000, 1);
+      TestData.Batches hot = TestData.wide(1, 100, 2);
+      java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(2);
+      try (Hangar h = Hangar.start(yaml)) {
+        h.put("hot", hot);
+        h.put("s3/strong/warm", durable); // the store's connection is up
+        s3.pause();
+        java.util.concurrent.Future<?> strong;
+        try {
+          strong = callers.submit(() -> h.put("s3/strong/stalled", durable));
+          Thread.sleep(300); // the put is waiting for the store
+          for (int i = 0; i < 10; i++) {
+            String path = "small-" + i;
+            callers.submit(() -> h.put(path, hot)).get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(callers.submit(() -> h.get(path)).get(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(hot.expected(h.allocator));
+          }
+          assertThat(strong).as("the strong put still waits for the store").isNotDone();
+        } finally {
+          s3.resume();
+        }
+        strong.get(60, java.util.concurrent.TimeUnit.SECONDS); // stored once the store answers again
+        assertThat(h.get("s3/strong/stalled")).isEqualTo(durable.expected(h.allocator));
+      } finally {
+        callers.shutdownNow();
+      }
+    }
+  }
+
   private static void move(Path from, Path to) {
     try {
       Files.move(from, to);

@@ -370,6 +370,22 @@ public final class FlightStore implements AutoCloseable {
   }
 
   /**
+   * Whether a put to {@code path} of less than {@code margin} bytes, without an idempotency key,
+   * would wait on no disk and no durable store: its class keeps no durable copy, is under no limit
+   * policy (whose eviction may spill), and writes to memory first, and the memory tier has {@code
+   * margin} bytes free, so that it needs no eviction (which may spill other flights to disk). A
+   * hint: other puts may take the room meanwhile.
+   */
+  public boolean putsWithoutWaiting(String path, long margin) {
+    Optional<StorageClass> sc = classOf(path);
+    if (sc.isEmpty() || sc.get().isDurable() || quotas.governs(sc.get()) || sc.get().tier(0).storage() != StorageType.MEMORY) {
+      return false;
+    }
+    Tier memory = placement.tiers().get(StorageType.MEMORY);
+    return memory != null && memory.capacity().free() >= margin;
+  }
+
+  /**
    * Whether {@link #open} of {@code path} would find its current version in memory or in a mapped
    * file, so that opening and reading it waits on no disk read and no durable store (a hint: the
    * flight may move before it is opened).

@@ -22,6 +22,11 @@ import org.apache.arrow.memory.BufferAllocator;
  * message, and everything else (actions, handshake) is Arrow's untouched.
  */
 public final class DataPlane {
+  /** A put runs on its event loop until its messages reach this many bytes, then on the pool. */
+  static final long INLINE_PUT_BYTES = 1 << 20;
+  /** ... and starts there only if the memory tier has this much free (room for a few at once without an eviction). */
+  static final long INLINE_PUT_MARGIN = 4 * INLINE_PUT_BYTES;
+
   private final FlightStore store;
   private final BufferAllocator working;
   private final CallTracker calls;
@@ -82,8 +87,15 @@ public final class DataPlane {
         (call, headers) -> new DoPutCall(call, headers, store, calls, working, rejections, cluster);
     ServerCallHandler<Object, Flight.PutResult> forwardPut = (call, headers) -> new ForwardedPutCall(call, headers, cluster);
     ServerCallHandler<Object, Flight.PutResult> commandPut = new ConvertingHandler(arrowPut.getServerCallHandler(), putMarshaller);
+    // A DoPut starts on its event loop too (CallThreads); only a small put into memory stays there.
+    // Frames moved to the pool take their bodies out of gRPC's buffers first (FlightDataFrame.detached).
+    java.util.function.UnaryOperator<Object> detach = m -> ((FlightDataFrame) m).detached();
+    ServerCallHandler<Object, Flight.PutResult> inlinePut = threads.inlineUpTo(ownPut, INLINE_PUT_BYTES, DataPlane::sizeOf, detach);
+    ServerCallHandler<Object, Flight.PutResult> pooledPut = threads.onPool(ownPut, detach);
     ServerCallHandler<Object, Flight.PutResult> put = new FirstMessageDispatch<>(first ->
-        isCommandUpload((FlightDataFrame) first) ? commandPut : forwards((FlightDataFrame) first) ? forwardPut : ownPut);
+        isCommandUpload((FlightDataFrame) first) ? threads.onPool(commandPut, detach)
+            : forwards((FlightDataFrame) first) ? threads.onPool(forwardPut, detach)
+            : (call, headers) -> (putsWithoutWaiting((FlightDataFrame) first, headers) ? inlinePut : pooledPut).startCall(call, headers));
     ServerCallHandler<Flight.FlightDescriptor, Flight.FlightInfo> ownInfo = ServerCalls.asyncUnaryCall(metadata::getFlightInfo);
     ServerCallHandler<Flight.FlightDescriptor, Flight.FlightInfo> info = new FirstMessageDispatch<>(d ->
         d.getType() == Flight.FlightDescriptor.DescriptorType.CMD ? arrowInfo.getServerCallHandler() : ownInfo);
@@ -123,6 +135,28 @@ public final class DataPlane {
     } catch (RuntimeException e) {
       return false; // DoPutCall reports it
     }
+  }
+
+  /**
+   * Whether a put may start on the event loop: into memory, with room to spare, and nothing to wait
+   * for (see {@link FlightStore#putsWithoutWaiting}); it moves to the pool once it has sent
+   * {@link #INLINE_PUT_BYTES}. A put whose first message is bad is answered at once, where it is.
+   */
+  private boolean putsWithoutWaiting(FlightDataFrame first, io.grpc.Metadata headers) {
+    if (headers.containsKey(DoPutCall.IDEMPOTENCY_KEY)) {
+      return false; // a retry may wait for the put it repeats
+    }
+    try {
+      return store.putsWithoutWaiting(DoPutCall.pathOf(first.descriptor), INLINE_PUT_MARGIN);
+    } catch (RuntimeException e) {
+      return true;
+    }
+  }
+
+  /** What a request message brings towards {@link #INLINE_PUT_BYTES}. */
+  private static long sizeOf(Object message) {
+    FlightDataFrame frame = (FlightDataFrame) message;
+    return frame.bodyLength + (frame.header == null ? 0 : frame.header.length);
   }
 
   /** Whether a ticket names a flight held in memory or a mapped file (or is bad, which DoGetCall answers at once). */

@@ -43,6 +43,18 @@ final class FlightDataFrame implements AutoCloseable {
     return malformed;
   }
 
+  /**
+   * This frame with its body taken over from gRPC, which releases its receive buffers once {@code
+   * onMessage} returns: for a call that handles the frame later, on another thread. Zero-copy where
+   * gRPC allows it ({@link io.grpc.Detachable}); closing the frame then releases the buffers.
+   */
+  FlightDataFrame detached() {
+    if (!(body instanceof StreamBody s)) {
+      return this;
+    }
+    return new FlightDataFrame(descriptor, header, appMetadata, bodyLength, s.detach(), malformed);
+  }
+
   static FlightDataFrame parse(InputStream in) {
     byte[] descriptor = null;
     byte[] header = null;
@@ -206,10 +218,28 @@ final class FlightDataFrame implements AutoCloseable {
     private static final int CHUNK = 256 << 10;
     private final InputStream in;
     private final long length;
+    private final boolean owned; // detached from gRPC: closed here
 
     StreamBody(InputStream in, long length) {
+      this(in, length, false);
+    }
+
+    private StreamBody(InputStream in, long length, boolean owned) {
       this.in = in;
       this.length = length;
+      this.owned = owned;
+    }
+
+    /** This body, owning its bytes from now on (a copy if gRPC's stream cannot hand them over). */
+    Body detach() {
+      if (in instanceof io.grpc.Detachable d) {
+        return new StreamBody(d.detach(), length, true);
+      }
+      try {
+        return new dev.hangar.tiers.ipc.HeapBody(in.readNBytes((int) length));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
     }
 
     @Override
@@ -272,6 +302,14 @@ final class FlightDataFrame implements AutoCloseable {
     }
 
     @Override
-    public void close() {} // gRPC closes the stream after onMessage
+    public void close() {
+      if (owned) {
+        try {
+          in.close();
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      } // else gRPC closes the stream after onMessage
+    }
   }
 }
