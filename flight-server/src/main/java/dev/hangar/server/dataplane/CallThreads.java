@@ -138,40 +138,28 @@ public final class CallThreads implements ServerCallExecutorSupplier, AutoClosea
       moved.onMessage(message);
     }
 
+    private ServerCall.Listener<ReqT> current() {
+      return moved == null ? delegate : moved;
+    }
+
     @Override
     public void onHalfClose() {
-      if (moved == null) {
-        delegate.onHalfClose();
-      } else {
-        moved.onHalfClose();
-      }
+      current().onHalfClose();
     }
 
     @Override
     public void onCancel() {
-      if (moved == null) {
-        delegate.onCancel();
-      } else {
-        moved.onCancel();
-      }
+      current().onCancel();
     }
 
     @Override
     public void onComplete() {
-      if (moved == null) {
-        delegate.onComplete();
-      } else {
-        moved.onComplete();
-      }
+      current().onComplete();
     }
 
     @Override
     public void onReady() {
-      if (moved == null) {
-        delegate.onReady();
-      } else {
-        moved.onReady();
-      }
+      current().onReady();
     }
   }
 
