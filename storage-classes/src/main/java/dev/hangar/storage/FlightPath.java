@@ -35,34 +35,17 @@ public final class FlightPath {
       throw new InvalidFlightPathException(
           "Invalid flight path \"%s…\": it is %d bytes of UTF-8, more than the limit of %d", shorten(path), bytes, MAX_BYTES);
     }
-    String[] segments = path.split("/", -1);
-    for (int i = 0; i < segments.length; i++) {
-      String s = segments[i];
-      int n = i + 1;
-      if (s.isEmpty()) {
-        throw new InvalidFlightPathException(
-            "Invalid flight path \"%s\": segment %d is empty (no leading, trailing or double slashes)", printable(path), n);
+    int n = 0;
+    for (int start = 0; ; ) { // one pass, no allocation: this runs on every call with a path
+      int end = path.indexOf('/', start);
+      if (end < 0) {
+        end = path.length();
       }
-      if (s.equals(".") || s.equals("..")) {
-        throw new InvalidFlightPathException("Invalid flight path \"%s\": segment %d is \"%s\", which is not allowed", printable(path), n, s);
+      checkSegment(path, start, end, ++n);
+      if (end == path.length()) {
+        break;
       }
-      int segmentBytes = utf8Length(s);
-      if (segmentBytes > MAX_SEGMENT_BYTES) {
-        throw new InvalidFlightPathException(
-            "Invalid flight path \"%s…\": segment %d is %d bytes of UTF-8, more than the limit of %d",
-            shorten(path), n, segmentBytes, MAX_SEGMENT_BYTES);
-      }
-      for (int j = 0; j < s.length(); j++) {
-        char c = s.charAt(j);
-        if (Character.isISOControl(c)) {
-          throw new InvalidFlightPathException(
-              "Invalid flight path \"%s\": segment %d contains control character U+%04X", printable(path), n, (int) c);
-        }
-        if (c == '\\') {
-          throw new InvalidFlightPathException(
-              "Invalid flight path \"%s\": segment %d contains a backslash (segments are separated by /)", printable(path), n);
-        }
-      }
+      start = end + 1;
     }
     return path;
   }
@@ -73,8 +56,41 @@ public final class FlightPath {
         "Invalid %s: it is not UTF-8 text (expected a flight path such as cache/tenant1/report)", what)));
   }
 
+  /** Segment {@code n} of {@code path}, the characters from {@code start} to {@code end}. */
+  private static void checkSegment(String path, int start, int end, int n) {
+    int length = end - start;
+    if (length == 0) {
+      throw new InvalidFlightPathException(
+          "Invalid flight path \"%s\": segment %d is empty (no leading, trailing or double slashes)", printable(path), n);
+    }
+    if (path.charAt(start) == '.' && (length == 1 || (length == 2 && path.charAt(start + 1) == '.'))) {
+      throw new InvalidFlightPathException("Invalid flight path \"%s\": segment %d is \"%s\", which is not allowed", printable(path), n,
+          path.substring(start, end));
+    }
+    int segmentBytes = utf8Length(path, start, end);
+    if (segmentBytes > MAX_SEGMENT_BYTES) {
+      throw new InvalidFlightPathException(
+          "Invalid flight path \"%s…\": segment %d is %d bytes of UTF-8, more than the limit of %d",
+          shorten(path), n, segmentBytes, MAX_SEGMENT_BYTES);
+    }
+    for (int j = start; j < end; j++) {
+      char c = path.charAt(j);
+      if (Character.isISOControl(c)) {
+        throw new InvalidFlightPathException(
+            "Invalid flight path \"%s\": segment %d contains control character U+%04X", printable(path), n, (int) c);
+      }
+      if (c == '\\') {
+        throw new InvalidFlightPathException(
+            "Invalid flight path \"%s\": segment %d contains a backslash (segments are separated by /)", printable(path), n);
+      }
+    }
+  }
+
   /** Strict UTF-8: empty if {@code bytes} is not valid UTF-8 (never a replacement character). */
   public static Optional<String> decodeUtf8(byte[] bytes) {
+    if (bytes != null && isAscii(bytes)) {
+      return Optional.of(new String(bytes, StandardCharsets.US_ASCII)); // nearly every path: no decoder to make
+    }
     try {
       return Optional.of(StandardCharsets.UTF_8
           .newDecoder()
@@ -87,16 +103,30 @@ public final class FlightPath {
     }
   }
 
+  private static boolean isAscii(byte[] bytes) {
+    for (byte b : bytes) {
+      if (b < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The UTF-8 length of {@code s}, counted without encoding it (this runs on every call with a path). */
   private static int utf8Length(String s) {
+    return utf8Length(s, 0, s.length());
+  }
+
+  /** The UTF-8 length of the characters of {@code s} from {@code from} to {@code to}. */
+  private static int utf8Length(String s, int from, int to) {
     int bytes = 0;
-    for (int i = 0; i < s.length(); i++) {
+    for (int i = from; i < to; i++) {
       char c = s.charAt(i);
       if (c < 0x80) {
         bytes += 1;
       } else if (c < 0x800) {
         bytes += 2;
-      } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+      } else if (Character.isHighSurrogate(c) && i + 1 < to && Character.isLowSurrogate(s.charAt(i + 1))) {
         bytes += 4;
         i++;
       } else if (Character.isSurrogate(c)) {

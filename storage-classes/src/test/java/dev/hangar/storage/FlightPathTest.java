@@ -53,6 +53,9 @@ class FlightPathTest {
   @Test
   void ticketsMustBeUtf8() {
     assertThat(FlightPath.fromUtf8("a/b".getBytes(StandardCharsets.UTF_8), "ticket")).isEqualTo("a/b");
+    assertThat(FlightPath.fromUtf8("ünïcode/日本/😀".getBytes(StandardCharsets.UTF_8), "ticket")).isEqualTo("ünïcode/日本/😀");
+    assertThatThrownBy(() -> FlightPath.fromUtf8("a/b\tc".getBytes(StandardCharsets.US_ASCII), "ticket"))
+        .hasMessage("Invalid flight path \"a/b\\u0009c\": segment 2 contains control character U+0009");
     assertThatThrownBy(() -> FlightPath.fromUtf8(new byte[] {(byte) 0xff, 0x00, 0x41}, "ticket"))
         .isInstanceOf(InvalidFlightPathException.class)
         .hasMessage("Invalid ticket: it is not UTF-8 text (expected a flight path such as cache/tenant1/report)");
