@@ -26,11 +26,10 @@ import org.slf4j.LoggerFactory;
  * Flight SQL ticket or command, a durable put, a call authenticated with a password (hashed on
  * purpose slowly), and every DoGet and DoPut in a cluster (they may ask other nodes).
  */
-public final class CallThreads implements ServerCallExecutorSupplier, AutoCloseable {
+public final class CallThreads implements ServerCallExecutorSupplier {
   private static final Logger LOG = LoggerFactory.getLogger(CallThreads.class);
   private static final String DO_GET = FlightServiceGrpc.getDoGetMethod().getFullMethodName();
   private static final String DO_PUT = FlightServiceGrpc.getDoPutMethod().getFullMethodName();
-  private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
   private final ExecutorService pool;
   private final boolean inline;
@@ -46,7 +45,7 @@ public final class CallThreads implements ServerCallExecutorSupplier, AutoClosea
     });
   }
 
-  /** The pool that runs calls that may wait (and Arrow's own handlers). */
+  /** The pool that runs calls that may wait (and Arrow's own handlers); its owner shuts it down. */
   public ExecutorService pool() {
     return pool;
   }
@@ -54,14 +53,10 @@ public final class CallThreads implements ServerCallExecutorSupplier, AutoClosea
   @Override
   public <ReqT, RespT> Executor getExecutor(ServerCall<ReqT, RespT> call, Metadata headers) {
     String method = call.getMethodDescriptor().getFullMethodName();
-    if (inline && (DO_GET.equals(method) || DO_PUT.equals(method)) && !isPassword(headers.get(AUTHORIZATION))) {
+    if (inline && (DO_GET.equals(method) || DO_PUT.equals(method)) && !dev.hangar.server.security.Authenticator.checksPassword(headers)) {
       return MoreExecutors.directExecutor(); // the event loop; DataPlane moves it to the pool if the flight needs it
     }
     return pool;
-  }
-
-  private static boolean isPassword(String authorization) {
-    return authorization != null && authorization.regionMatches(true, 0, "Basic ", 0, 6);
   }
 
   /**
@@ -161,11 +156,6 @@ public final class CallThreads implements ServerCallExecutorSupplier, AutoClosea
     public void onReady() {
       current().onReady();
     }
-  }
-
-  @Override
-  public void close() {
-    pool.shutdownNow();
   }
 
   private static final class PoolThread extends Thread {

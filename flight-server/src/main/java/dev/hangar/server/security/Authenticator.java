@@ -283,6 +283,12 @@ public final class Authenticator implements ServerInterceptor {
     final java.util.concurrent.atomic.LongAdder refused = new java.util.concurrent.atomic.LongAdder();
   }
 
+  /** Whether authenticating a call with {@code headers} checks a password (Basic), which is slow on purpose. */
+  public static boolean checksPassword(Metadata headers) {
+    String header = headers.get(AUTHORIZATION);
+    return header != null && header.regionMatches(true, 0, "Basic ", 0, 6);
+  }
+
   private Outcome fromHeader(String header, boolean issueSession) {
     if (header.length() > MAX_HEADER) {
       return Outcome.failed("malformed", "Malformed authorization header (longer than " + MAX_HEADER + " characters); " + schemes, "header too long");
