@@ -133,7 +133,7 @@ final class DoPutCall extends ServerCall.Listener<Object> {
       copy.close();
       throw e;
     }
-    upload.append(new Message(header, frame.appMetadata, new BufferBody(copy, frame.bodyLength)));
+    upload.append(new Message(header, frame.appMetadata, BufferBody.allocated(copy, frame.bodyLength)));
   }
 
   @Override

@@ -9,11 +9,34 @@ import org.apache.arrow.memory.ArrowBuf;
 public final class BufferBody implements Body {
   private final ArrowBuf buf;
   private final long length;
+  private final boolean wholeAllocation;
 
   /** Takes over one reference to {@code buf}, whose first {@code length} bytes are the body. */
   public BufferBody(ArrowBuf buf, long length) {
+    this(buf, length, false);
+  }
+
+  private BufferBody(ArrowBuf buf, long length, boolean wholeAllocation) {
     this.buf = buf;
     this.length = length;
+    this.wholeAllocation = wholeAllocation;
+  }
+
+  /**
+   * Takes over {@code buf}, just allocated for this body ({@code allocator.buffer(length)}), so that a
+   * tier under the same root can take its accounting over instead of copying it
+   * ({@link Message#bodyFor}).
+   */
+  public static BufferBody allocated(ArrowBuf buf, long length) {
+    if (buf.capacity() < length) { // capacity is the allocation's size class: at least length
+      throw new IllegalArgumentException("a buffer of " + buf.capacity() + " bytes cannot hold a body of " + length);
+    }
+    return new BufferBody(buf, length, true);
+  }
+
+  /** Whether the buffer is a whole allocation made for this body alone. */
+  boolean wholeAllocation() {
+    return wholeAllocation;
   }
 
   /** The buffer; valid until {@link #close()}. */

@@ -33,6 +33,33 @@ public record Message(MessageHeader header, byte[] appMetadata, Body body) imple
     }
   }
 
+  /**
+   * A copy of the body accounted to {@code allocator}, which the caller owns (the message keeps and
+   * later releases its own reference). A body that is one whole allocation under the same root moves
+   * over without copying: only its accounting changes hands. Anything else (a slice of a larger
+   * buffer, bytes still in gRPC's buffers) is copied.
+   */
+  public ArrowBuf bodyFor(org.apache.arrow.memory.BufferAllocator allocator) {
+    if (body instanceof BufferBody b && b.wholeAllocation() && sameRoot(b.buffer(), allocator)) {
+      ArrowBuf moved = b.buffer().getReferenceManager().transferOwnership(b.buffer(), allocator).getTransferredBuffer();
+      moved.writerIndex(b.length());
+      return moved;
+    }
+    ArrowBuf copy = allocator.buffer(body.length());
+    try {
+      body.copyTo(copy, 0);
+    } catch (RuntimeException | Error e) {
+      copy.close();
+      throw e;
+    }
+    copy.writerIndex(body.length());
+    return copy;
+  }
+
+  private static boolean sameRoot(ArrowBuf buf, org.apache.arrow.memory.BufferAllocator allocator) {
+    return buf.getReferenceManager().getAllocator().getRoot() == allocator.getRoot();
+  }
+
   /** The bytes this message takes in the IPC stream format: prefix, padded header, body. */
   public long ipcBytes() {
     return 8 + Messages.paddedMetadataLength(header.bytes().length) + Messages.pad8(header.bodyLength());

@@ -69,8 +69,7 @@ final class MemoryFlightWriter implements FlightWriter {
           small = message.body().toBytes();
           heap += bodySize;
         } else if (length > 0) {
-          body = allocator.buffer(length);
-          message.body().copyTo(body, 0);
+          body = message.bodyFor(allocator);
         }
       } catch (RuntimeException | Error e) {
         if (body != null) {
