@@ -72,7 +72,7 @@ public final class HangarServer implements AutoCloseable {
   private static final Duration DURABLE_SWEEP = Duration.ofMinutes(10);
 
   private final HangarConfig config;
-  private final BufferAllocator root;
+  private final dev.hangar.tiers.Allocators.Root root;
   private final BufferAllocator flightAllocator;
   private final BufferAllocator durableAllocator;
   private final FlightStore store;
@@ -97,10 +97,12 @@ public final class HangarServer implements AutoCloseable {
     this.config = config;
     // The root is not limited: mapped files are accounted under it too (buffers can only move
     // between allocators of one root). Direct memory is bounded by the children's limits instead.
-    this.root = dev.hangar.tiers.Allocators.root();
+    // Freed large bodies are kept for the next ones while bodies in use and kept stay within the
+    // memory tier's capacity (FreeBlocks): fresh pages cost a fault each.
+    long memoryCapacity = config.storage().get(StorageType.MEMORY).map(StorageTypeConfig::capacity).orElse(0L);
+    this.root = dev.hangar.tiers.Allocators.root(memoryCapacity);
     List<AutoCloseable> built = new ArrayList<>();
     try {
-      long memoryCapacity = config.storage().get(StorageType.MEMORY).map(StorageTypeConfig::capacity).orElse(0L);
       this.flightAllocator = root.newChildAllocator("flight", 0, directMemoryLimit - memoryCapacity);
       built.add(flightAllocator);
       Map<StorageType, Tier> tiers = new EnumMap<>(StorageType.class);
@@ -185,7 +187,7 @@ public final class HangarServer implements AutoCloseable {
       Map<String, java.util.function.Supplier<Long>> allocators = new java.util.TreeMap<>(Map.of(
           "memory_tier", this::memoryAllocatedBytes, "working", this::workingAllocatedBytes,
           "durable", durableAllocator::getAllocatedMemory, "sql", sqlAllocator::getAllocatedMemory));
-      this.metrics = new dev.hangar.server.ops.NodeMetrics(store, allocators, sqlEngine, authenticator, rejections, caches);
+      this.metrics = new dev.hangar.server.ops.NodeMetrics(store, allocators, this::keptFreeBytes, sqlEngine, authenticator, rejections, caches);
       built.add(0, metrics);
       dev.hangar.server.ops.RecentErrors errors = new dev.hangar.server.ops.RecentErrors();
       dev.hangar.server.ops.History history = new dev.hangar.server.ops.History(store);
@@ -412,6 +414,11 @@ public final class HangarServer implements AutoCloseable {
     return memory == null ? 0 : ((MemoryTier) memory).heldBytes();
   }
 
+  /** Bytes of freed large bodies kept for the next ones (not in any allocator; see {@link dev.hangar.tiers.Allocators}). */
+  public long keptFreeBytes() {
+    return root.keptBytes();
+  }
+
   /** Bytes held outside the tiers: messages being received or sent. Zero when no call is running. */
   public long workingAllocatedBytes() {
     return flightAllocator.getAllocatedMemory();
@@ -473,6 +480,10 @@ public final class HangarServer implements AutoCloseable {
       int moved = store.maintain();
       if (moved > 0) {
         LOG.debug("Moved {} flights between tiers (moveAfter / promoteAfter)", moved);
+      }
+      long trimmed = root.trimIdle();
+      if (trimmed > 0) {
+        LOG.debug("Gave {} bytes of idle freed bodies back to the system", trimmed);
       }
     } catch (RuntimeException e) {
       LOG.error("Background sweep (TTL, moveAfter, promoteAfter) failed", e);

@@ -97,6 +97,7 @@ class OperationsIT {
       assertThat(value(scrape, "hangar_durable_uploads_open")).isZero();
       assertThat(value(scrape, "hangar_arrow_allocated_bytes", "allocator", "memory_tier")).isEqualTo(h.server.memoryAllocatedBytes());
       assertThat(value(scrape, "hangar_arrow_allocated_bytes", "allocator", "working")).isZero();
+      assertThat(value(scrape, "hangar_arrow_kept_free_bytes")).isEqualTo(h.server.keptFreeBytes());
       // RPC latency by method and status: three good puts and two refused, four reads
       assertThat(value(scrape, "grpc_server_processing_duration_seconds_count", "method", "DoPut", "statusCode", "OK")).isEqualTo(3);
       assertThat(value(scrape, "grpc_server_processing_duration_seconds_count", "method", "DoPut", "statusCode", "RESOURCE_EXHAUSTED"))

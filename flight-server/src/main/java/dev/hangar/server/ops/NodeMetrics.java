@@ -50,10 +50,11 @@ public final class NodeMetrics implements AutoCloseable {
 
   /**
    * @param allocators Arrow allocators by name, read at each scrape
+   * @param keptFree bytes of freed large bodies kept for reuse (not in any allocator)
    * @param sql the SQL engine, or null when SQL is off
    * @param caches the Caffeine caches to report, by name (built with {@code recordStats()})
    */
-  public NodeMetrics(FlightStore store, Map<String, Supplier<Long>> allocators, SqlEngine sql, Authenticator auth,
+  public NodeMetrics(FlightStore store, Map<String, Supplier<Long>> allocators, Supplier<Long> keptFree, SqlEngine sql, Authenticator auth,
       PutRejections rejections, Map<String, com.github.benmanes.caffeine.cache.Cache<?, ?>> caches) {
     this.store = store;
     this.stats = store.stats();
@@ -78,6 +79,8 @@ public final class NodeMetrics implements AutoCloseable {
     new NettyAllocatorMetrics(io.netty.buffer.PooledByteBufAllocator.DEFAULT).bindTo(registry);
     allocators.forEach((name, bytes) -> Gauge.builder("hangar.arrow.allocated", bytes, b -> b.get()).strongReference(true).baseUnit("bytes")
         .description("Arrow memory allocated").tag("allocator", name).register(registry));
+    Gauge.builder("hangar.arrow.kept.free", keptFree, b -> b.get()).strongReference(true).baseUnit("bytes")
+        .description("freed large bodies kept for the next ones, given back to the system after 30 s idle").register(registry);
     caches.forEach((name, cache) -> CaffeineCacheMetrics.monitor(registry, cache, name));
 
     for (StoreStats.TypeStats t : stats.storageTypes()) {

@@ -1,0 +1,113 @@
+package dev.hangar.tiers;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.arrow.memory.util.MemoryUtil;
+
+/**
+ * Large blocks of native memory that bodies gave back, kept for the next body of the same size class.
+ *
+ * <p>A block fresh from the C heap costs the kernel a page fault and a zeroed page for every 4 KiB on
+ * first touch, which on this kind of VM is slower than the copy that fills it (BENCHMARKS.md,
+ * "Warm pages for large bodies"). So a freed block is kept, newest first, while the blocks in use and
+ * the blocks kept stay within {@code keepUpTo} bytes (the memory tier's capacity: what the operator set
+ * aside for bodies), and given back to the system once it has been idle for {@code idleNanos}, at the
+ * next {@link #trim} (the server's sweeper calls it every second). Thread-safe; the lock is held for
+ * list operations only, never around malloc or free.
+ */
+final class FreeBlocks {
+  private final long keepUpTo;
+  private final long idleNanos;
+  /** size class -> kept blocks, newest first: {address, freed-at nanoTime}. */
+  private final Map<Long, ArrayDeque<long[]>> bySize = new HashMap<>();
+  private long inUse;
+  private long kept;
+  private boolean closed;
+
+  FreeBlocks(long keepUpTo, long idleNanos) {
+    this.keepUpTo = keepUpTo;
+    this.idleNanos = idleNanos;
+  }
+
+  /** A block of {@code size} bytes (a size class): a kept one if there is one, else a new one. */
+  long allocate(long size) {
+    synchronized (this) {
+      inUse += size;
+      ArrayDeque<long[]> blocks = bySize.get(size);
+      long[] block = blocks == null ? null : blocks.pollFirst();
+      if (block != null) {
+        kept -= size;
+        return block[0];
+      }
+    }
+    try {
+      return MemoryUtil.allocateMemory(size);
+    } catch (RuntimeException | Error e) {
+      synchronized (this) {
+        inUse -= size;
+      }
+      throw e;
+    }
+  }
+
+  /** Takes back a block from {@link #allocate}: kept if it fits under the bound, else freed. */
+  void free(long address, long size) {
+    synchronized (this) {
+      inUse -= size;
+      if (!closed && inUse + kept + size <= keepUpTo) {
+        bySize.computeIfAbsent(size, s -> new ArrayDeque<>()).addFirst(new long[] {address, System.nanoTime()});
+        kept += size;
+        return;
+      }
+    }
+    MemoryUtil.freeMemory(address);
+  }
+
+  /** Gives back to the system every kept block idle since {@code idleNanos} before {@code now}; returns the bytes freed. */
+  long trim(long now) {
+    return release(now - idleNanos);
+  }
+
+  /** Bytes of kept blocks. */
+  synchronized long kept() {
+    return kept;
+  }
+
+  /** Bytes of blocks in use. */
+  synchronized long inUse() {
+    return inUse;
+  }
+
+  /** Frees every kept block; blocks freed after this are given back at once. */
+  void close() {
+    synchronized (this) {
+      closed = true;
+    }
+    release(Long.MAX_VALUE);
+  }
+
+  /** Frees kept blocks freed at or before {@code before} (nanoTime; MAX_VALUE: all). */
+  private long release(long before) {
+    java.util.List<long[]> out = new java.util.ArrayList<>();
+    long bytes = 0;
+    synchronized (this) {
+      for (var it = bySize.entrySet().iterator(); it.hasNext(); ) {
+        Map.Entry<Long, ArrayDeque<long[]>> e = it.next();
+        ArrayDeque<long[]> blocks = e.getValue();
+        while (!blocks.isEmpty() && (before == Long.MAX_VALUE || blocks.peekLast()[1] - before <= 0)) {
+          out.add(blocks.pollLast());
+          bytes += e.getKey();
+        }
+        if (blocks.isEmpty()) {
+          it.remove();
+        }
+      }
+      kept -= bytes;
+    }
+    for (long[] block : out) {
+      MemoryUtil.freeMemory(block[0]);
+    }
+    return bytes;
+  }
+}
