@@ -32,12 +32,18 @@ import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 /**
  * DoPut and DoGet of a ~1 GiB flight from each Hangar storage type, against a bare in-memory Java
  * Flight producer and the simplest pyarrow Flight server started in the same run, each with a Java
- * and a pyarrow client. Targets take turns in every round; medians of the measured rounds.
+ * and a pyarrow client. Targets take turns in every round; medians of the measured rounds. After each
+ * round, disk_mapped and memory are also read back to back in pairs, and the median of the pairs'
+ * ratios is printed: on a noisy machine that compares the two more fairly than two medians taken
+ * tens of seconds apart.
  *
  * <p>Usage: {@code bench/run-tiers.sh [--gib 1.0] [--runs 5] [--warmup 2]}
  */
 public final class TierThroughputBench {
   private record Target(String name, String url, String path) {}
+
+  /** Back-to-back disk_mapped/memory DoGet pairs per round. */
+  private static final int PAIRS = 4;
 
   public static void main(String[] args) throws Exception {
     double gib = Double.parseDouble(FlightThroughputBench.option(args, "--gib", "1.0"));
@@ -91,6 +97,10 @@ public final class TierThroughputBench {
       }
       // results[target][client][op][round]: client 0 = java, 1 = pyarrow; op 0 = put, 1 = get
       double[][][][] gbps = new double[targets.size()][2][2][runs];
+      // disk_mapped against memory, DoGet only, in back-to-back pairs: [client][round * PAIRS + pair]
+      Target memory = targets.get(2);
+      Target mapped = targets.get(3);
+      double[][] pairedGets = new double[2][runs * PAIRS];
       for (int round = -warmup; round < runs; round++) {
         for (int k = 0; k < targets.size(); k++) {
           int ti = Math.floorMod(round + k, targets.size());
@@ -113,6 +123,28 @@ public final class TierThroughputBench {
             gbps[ti][1][1][round] = body / pyGet / 1e9;
             System.out.printf(Locale.ROOT, "  round %d %-15s java put %.2f get %.2f | pyarrow put %.2f get %.2f GB/s | page faults in this JVM during the java put: %d%n",
                 round + 1, t.name(), gbps[ti][0][0][round], gbps[ti][0][1][round], gbps[ti][1][0][round], gbps[ti][1][1][round], putFaults);
+          }
+        }
+        if (round >= 0) {
+          // Both flights are stored now. The same read of each, one right after the other, so that
+          // the machine's drift falls on both alike; which goes first alternates.
+          FlightClient c = javaClients.get(hangarUrl);
+          for (int p = 0; p < PAIRS; p++) {
+            boolean mappedFirst = p % 2 == 1;
+            double[] java = new double[2];
+            double[] py = new double[2];
+            long[] rows = new long[2];
+            for (int k = 0; k < 2; k++) {
+              Target t = (k == 0) == mappedFirst ? mapped : memory;
+              int slot = t == mapped ? 1 : 0;
+              long t0 = System.nanoTime();
+              rows[slot] = get(c, t.path());
+              java[slot] = (System.nanoTime() - t0) / 1e9;
+              py[slot] = python(pyIn, pyOut, "get", t);
+            }
+            check(rows[1], rows[0], mapped.name()); // both hold what the pyarrow client put last
+            pairedGets[0][round * PAIRS + p] = java[0] / java[1]; // mapped throughput / memory throughput
+            pairedGets[1][round * PAIRS + p] = py[0] / py[1];
           }
         }
       }
@@ -139,6 +171,10 @@ public final class TierThroughputBench {
       ratio("mapped / memory", med[3], med[2]);
       ratio("disk / memory", med[4], med[2]);
       ratio("pyarrow / bare java", med[1], med[0]);
+      System.out.printf(Locale.ROOT, "%nmapped / memory DoGet, median of %d back-to-back pairs: java %.2f, pyarrow %.2f (range java %.2f-%.2f, pyarrow %.2f-%.2f)%n",
+          runs * PAIRS, FlightThroughputBench.median(pairedGets[0]), FlightThroughputBench.median(pairedGets[1]),
+          java.util.Arrays.stream(pairedGets[0]).min().orElse(0), java.util.Arrays.stream(pairedGets[0]).max().orElse(0),
+          java.util.Arrays.stream(pairedGets[1]).min().orElse(0), java.util.Arrays.stream(pairedGets[1]).max().orElse(0));
     } finally {
       pyClient.destroy();
       pyServer.destroy();

@@ -21,8 +21,11 @@ public final class Allocators {
 
   private Allocators() {}
 
-  /** How long a freed large block is kept for reuse before it is given back to the system. */
-  public static final java.time.Duration KEEP_IDLE = java.time.Duration.ofSeconds(30);
+  /**
+   * How long a freed large block is kept for reuse before it is given back to the system: as long as
+   * the launcher lets an idle heap wait before G1 gives it back (G1PeriodicGCInterval).
+   */
+  public static final java.time.Duration KEEP_IDLE = java.time.Duration.ofMinutes(5);
 
   /** A root allocator with Hangar's policy that keeps no freed blocks. */
   public static Root root() {

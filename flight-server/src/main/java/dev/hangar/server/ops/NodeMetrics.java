@@ -80,7 +80,7 @@ public final class NodeMetrics implements AutoCloseable {
     allocators.forEach((name, bytes) -> Gauge.builder("hangar.arrow.allocated", bytes, b -> b.get()).strongReference(true).baseUnit("bytes")
         .description("Arrow memory allocated").tag("allocator", name).register(registry));
     Gauge.builder("hangar.arrow.kept.free", keptFree, b -> b.get()).strongReference(true).baseUnit("bytes")
-        .description("freed large bodies kept for the next ones, given back to the system after 30 s idle").register(registry);
+        .description("freed large bodies kept for the next ones, given back to the system after 5 minutes idle").register(registry);
     caches.forEach((name, cache) -> CaffeineCacheMetrics.monitor(registry, cache, name));
 
     for (StoreStats.TypeStats t : stats.storageTypes()) {
