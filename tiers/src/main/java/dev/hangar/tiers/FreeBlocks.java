@@ -1,7 +1,9 @@
 package dev.hangar.tiers;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.arrow.memory.util.MemoryUtil;
 
@@ -12,7 +14,8 @@ import org.apache.arrow.memory.util.MemoryUtil;
  * first touch, which on this kind of VM is slower than the copy that fills it (BENCHMARKS.md,
  * "Warm pages for large bodies"). So a freed block is kept, newest first, while the blocks in use and
  * the blocks kept stay within {@code keepUpTo} bytes (the memory tier's capacity: what the operator set
- * aside for bodies), and given back to the system once it has been idle for {@code idleNanos}, at the
+ * aside for bodies; a new block that would break that bound first gives back the oldest kept ones),
+ * and given back to the system once it has been idle for {@code idleNanos}, at the
  * next {@link #trim} (the server's sweeper calls it every second). Thread-safe; the lock is held for
  * list operations only, never around malloc or free.
  */
@@ -30,8 +33,13 @@ final class FreeBlocks {
     this.idleNanos = idleNanos;
   }
 
-  /** A block of {@code size} bytes (a size class): a kept one if there is one, else a new one. */
+  /**
+   * A block of {@code size} bytes (a size class): a kept one if there is one, else a new one. A new
+   * one that would take blocks in use and kept over the bound first gives back the oldest kept blocks
+   * of other sizes.
+   */
   long allocate(long size) {
+    List<long[]> out;
     synchronized (this) {
       inUse += size;
       ArrayDeque<long[]> blocks = bySize.get(size);
@@ -40,7 +48,9 @@ final class FreeBlocks {
         kept -= size;
         return block[0];
       }
+      out = overBound();
     }
+    freeAll(out);
     try {
       return MemoryUtil.allocateMemory(size);
     } catch (RuntimeException | Error e) {
@@ -87,9 +97,34 @@ final class FreeBlocks {
     release(Long.MAX_VALUE);
   }
 
+  /** Takes out the oldest kept blocks until blocks in use and kept are within the bound (or none is kept). */
+  private List<long[]> overBound() {
+    List<long[]> out = new ArrayList<>();
+    while (kept > 0 && inUse + kept > keepUpTo) {
+      Map.Entry<Long, ArrayDeque<long[]>> oldest = null;
+      for (Map.Entry<Long, ArrayDeque<long[]>> e : bySize.entrySet()) {
+        if (oldest == null || e.getValue().peekLast()[1] - oldest.getValue().peekLast()[1] < 0) {
+          oldest = e;
+        }
+      }
+      out.add(oldest.getValue().pollLast());
+      kept -= oldest.getKey();
+      if (oldest.getValue().isEmpty()) {
+        bySize.remove(oldest.getKey());
+      }
+    }
+    return out;
+  }
+
+  private static void freeAll(List<long[]> blocks) {
+    for (long[] block : blocks) {
+      MemoryUtil.freeMemory(block[0]);
+    }
+  }
+
   /** Frees kept blocks freed at or before {@code before} (nanoTime; MAX_VALUE: all). */
   private long release(long before) {
-    java.util.List<long[]> out = new java.util.ArrayList<>();
+    List<long[]> out = new ArrayList<>();
     long bytes = 0;
     synchronized (this) {
       for (var it = bySize.entrySet().iterator(); it.hasNext(); ) {
@@ -105,9 +140,7 @@ final class FreeBlocks {
       }
       kept -= bytes;
     }
-    for (long[] block : out) {
-      MemoryUtil.freeMemory(block[0]);
-    }
+    freeAll(out);
     return bytes;
   }
 }

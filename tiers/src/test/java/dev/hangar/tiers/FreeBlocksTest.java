@@ -34,6 +34,9 @@ final class FreeBlocksTest {
     }
     assertThat(free.kept()).isEqualTo(2 * MIB); // the first one freed did not fit beside the two in use
     assertThat(free.inUse()).isZero();
+    long big = free.allocate(2 * MIB); // no kept block of its class: it gives back what would break the bound
+    assertThat(free.inUse() + free.kept()).isEqualTo(2 * MIB);
+    free.free(big, 2 * MIB);
     free.close();
     assertThat(free.kept()).isZero();
   }
