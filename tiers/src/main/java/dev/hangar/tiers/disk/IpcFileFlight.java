@@ -181,7 +181,7 @@ final class IpcFileFlight implements StoredFlight {
             }
             done += n;
           }
-          return new Message(h, app, new BufferBody(body, h.bodyLength()));
+          return new Message(h, app, BufferBody.allocated(body, h.bodyLength()));
         } catch (IOException | RuntimeException e) {
           body.close();
           throw e instanceof IOException io ? new UncheckedIOException("Cannot read flight file " + file + ": " + io.getMessage(), io)

@@ -126,7 +126,7 @@ public final class DurableFileReader implements AutoCloseable {
       if (padding > 0) {
         readFully(ByteBuffer.allocate((int) padding));
       }
-      return new Message(h, app, new BufferBody(body, h.bodyLength()));
+      return new Message(h, app, BufferBody.allocated(body, h.bodyLength()));
     } catch (IOException | RuntimeException e) {
       body.close();
       throw e;
