@@ -26,15 +26,12 @@ public record Message(MessageHeader header, byte[] appMetadata, Body body) imple
       return b.buffer();
     }
     try (Body b = body) {
-      ArrowBuf copy = allocator.buffer(b.length());
-      b.copyTo(copy, 0);
-      copy.writerIndex(b.length());
-      return copy;
+      return copyOfBody(allocator);
     }
   }
 
   /**
-   * A copy of the body accounted to {@code allocator}, which the caller owns (the message keeps and
+   * The body in a buffer accounted to {@code allocator}, which the caller owns (the message keeps and
    * later releases its own reference). A body that is one whole allocation under the same root moves
    * over without copying: only its accounting changes hands. Anything else (a slice of a larger
    * buffer, bytes still in gRPC's buffers) is copied.
@@ -45,6 +42,10 @@ public record Message(MessageHeader header, byte[] appMetadata, Body body) imple
       moved.writerIndex(b.length());
       return moved;
     }
+    return copyOfBody(allocator);
+  }
+
+  private ArrowBuf copyOfBody(org.apache.arrow.memory.BufferAllocator allocator) {
     ArrowBuf copy = allocator.buffer(body.length());
     try {
       body.copyTo(copy, 0);
