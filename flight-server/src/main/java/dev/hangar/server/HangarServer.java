@@ -127,7 +127,9 @@ public final class HangarServer implements AutoCloseable {
         LOG.info("Limit policies: {} durable flight(s) counted in {} ms", counted, (System.nanoTime() - t0) / 1_000_000);
       }
       this.streams = Executors.newCachedThreadPool(daemonThreads("hangar-doget"));
+      built.add(0, streams::shutdownNow);
       this.sweeper = Executors.newSingleThreadScheduledExecutor(daemonThreads("hangar-sweeper"));
+      built.add(0, sweeper::shutdownNow); // a start that fails below leaves no thread behind
       sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
       if (!stores.isEmpty()) {
         // The catalog learns the durable flights in the background: the node serves at once, and a
@@ -195,6 +197,7 @@ public final class HangarServer implements AutoCloseable {
       dev.hangar.server.ops.StatusPage page = new dev.hangar.server.ops.StatusPage(config, store, history, health, errors);
       dev.hangar.server.dataplane.CallThreads threads = new dev.hangar.server.dataplane.CallThreads(config.cluster().isEmpty());
       this.grpcExecutor = threads.pool();
+      built.add(0, grpcExecutor::shutdownNow);
       if (config.cluster().isPresent()) {
         dev.hangar.config.ClusterConfig cc = config.cluster().get();
         store.shareDurableStores(); // other nodes write to them too
