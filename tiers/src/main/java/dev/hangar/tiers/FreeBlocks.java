@@ -46,6 +46,9 @@ final class FreeBlocks {
       long[] block = blocks == null ? null : blocks.pollFirst();
       if (block != null) {
         kept -= size;
+        if (blocks.isEmpty()) {
+          bySize.remove(size); // the map holds no empty lists
+        }
         return block[0];
       }
       out = overBound();

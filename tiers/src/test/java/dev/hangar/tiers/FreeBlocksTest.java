@@ -2,6 +2,8 @@ package dev.hangar.tiers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.junit.jupiter.api.Test;
@@ -38,6 +40,58 @@ final class FreeBlocksTest {
     assertThat(free.inUse() + free.kept()).isEqualTo(2 * MIB);
     free.free(big, 2 * MIB);
     free.close();
+    assertThat(free.kept()).isZero();
+  }
+
+  @Test
+  void aSizeWhoseLastKeptBlockWasTakenDoesNotStopTheBound() {
+    FreeBlocks free = new FreeBlocks(3 * MIB, Long.MAX_VALUE);
+    free.free(free.allocate(MIB), MIB);
+    long a = free.allocate(MIB); // takes the only kept 1 MiB block
+    free.free(free.allocate(2 * MIB), 2 * MIB); // 1 MiB in use, 2 MiB kept
+    long b = free.allocate(MIB / 2); // over the bound: the 2 MiB block goes back
+    assertThat(free.kept()).isZero();
+    assertThat(free.inUse()).isEqualTo(MIB + MIB / 2);
+    free.free(a, MIB);
+    free.free(b, MIB / 2);
+    free.close();
+  }
+
+  /**
+   * Random allocations, frees and trims against a model: no address is handed out twice while in
+   * use, the in-use and kept counts match the model, and whenever anything is kept, blocks in use
+   * plus kept stay within the bound.
+   */
+  @Test
+  void randomOperationsKeepTheInvariants() {
+    long seed = Long.getLong("hangar.freeblocks.seed", System.nanoTime());
+    java.util.Random random = new java.util.Random(seed);
+    long bound = MIB;
+    FreeBlocks free = new FreeBlocks(bound, 1_000_000L);
+    Map<Long, Long> live = new HashMap<>(); // address -> size
+    long[] sizes = {64 << 10, 128 << 10, 192 << 10, 320 << 10};
+    try {
+      for (int i = 0; i < 20_000; i++) {
+        int op = random.nextInt(10);
+        if (op < 5 || live.isEmpty()) {
+          long size = sizes[random.nextInt(sizes.length)];
+          long address = free.allocate(size);
+          assertThat(live.put(address, size)).as("seed %d, op %d: address handed out twice", seed, i).isNull();
+        } else if (op < 9) {
+          Long address = live.keySet().iterator().next();
+          free.free(address, live.remove(address));
+        } else {
+          free.trim(System.nanoTime() + random.nextInt(2_000_000));
+        }
+        long inUse = live.values().stream().mapToLong(Long::longValue).sum();
+        assertThat(free.inUse()).as("seed %d, op %d", seed, i).isEqualTo(inUse);
+        assertThat(free.kept() == 0 || inUse + free.kept() <= bound).as("seed %d, op %d: %d in use, %d kept", seed, i, inUse, free.kept())
+            .isTrue();
+      }
+    } finally {
+      live.forEach(free::free);
+      free.close();
+    }
     assertThat(free.kept()).isZero();
   }
 
