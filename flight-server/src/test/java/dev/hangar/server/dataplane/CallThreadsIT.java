@@ -15,10 +15,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -32,21 +29,7 @@ import org.junit.jupiter.api.Test;
  * UNKNOWN instead of leaving it open, and leaves the pool able to serve the next call.
  */
 class CallThreadsIT {
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream in) {
-      try {
-        return in.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
+  private static final MethodDescriptor.Marshaller<byte[]> BYTES = dev.hangar.server.cluster.Peers.BYTES;
   private static final MethodDescriptor<byte[], byte[]> BOOM = method("Boom");
   private static final MethodDescriptor<byte[], byte[]> THREAD = method("Thread");
 
