@@ -27,11 +27,6 @@ public final class Allocators {
    */
   public static final java.time.Duration KEEP_IDLE = java.time.Duration.ofMinutes(5);
 
-  /** A root allocator with Hangar's policy that keeps no freed blocks. */
-  public static Root root() {
-    return root(0);
-  }
-
   /**
    * A root allocator with Hangar's policy (unlimited: children carry the limits) that keeps freed
    * large blocks for reuse while blocks in use and kept stay within {@code keepUpTo} bytes.
