@@ -503,7 +503,7 @@ public final class HangarServer implements AutoCloseable {
     }
     health.stopping(); // /ready and the gRPC health service say so before the port stops taking calls
     if (cluster != null) {
-      cluster.close(); // leaves the cluster first: the other nodes place and route without this one
+      cluster.leave(); // leaves the cluster first: the other nodes place and route without this one
     }
     server.shutdown(); // no new calls
     try {
@@ -514,6 +514,11 @@ public final class HangarServer implements AutoCloseable {
       server.awaitTermination(200, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (cluster != null) {
+      // only now: a put that was running sent its replicas through these channels before it
+      // answered (closed earlier, an acknowledged flight could be left on this leaving node alone)
+      cluster.close();
     }
     streams.shutdownNow();
     sweeper.shutdownNow();

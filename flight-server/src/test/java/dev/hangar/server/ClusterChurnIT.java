@@ -5,6 +5,7 @@ import static dev.hangar.server.ClusterIT.awaitMembers;
 import static dev.hangar.server.ClusterIT.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.hangar.server.cluster.Member;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +19,13 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.arrow.flight.FlightClient;
+import org.apache.arrow.flight.FlightDescriptor;
 import org.apache.arrow.flight.FlightRuntimeException;
+import org.apache.arrow.flight.PutResult;
+import org.apache.arrow.flight.SyncPutListener;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.vector.VectorSchemaRoot;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -122,6 +129,69 @@ class ClusterChurnIT {
       }
       for (Hangar node : stable) {
         node.awaitIdle();
+      }
+    }
+  }
+
+  /**
+   * A node closes gracefully while a put of a two-replica flight, stored on it as primary, is
+   * sending its replica. The node leaves the cluster at once, but the put finishes first: its
+   * replica lands on the other owner before it answers, so the acknowledged flight outlives the
+   * node that took it. (Closing the channels to the peers before the running calls ended cut the
+   * replica off, and the flight was lost with the node, answered with copies 1.)
+   */
+  @Test
+  void aNodeThatClosesWhileAPutSendsItsReplicaLetsTheReplicaLand() throws Exception {
+    Path durable = tmp.resolve("durable");
+    try (EtcdCluster etcd = EtcdCluster.start(tmp, 1);
+        Hangar a = Hangar.start(config(durable, etcd.endpoints(), "a", ""))) {
+      Hangar c = Hangar.start(config(durable, etcd.endpoints(), "c", ""));
+      Thread closing = new Thread(c.server::close, "closing-c"); // graceful: leave, then wait for running calls
+      try {
+        awaitMembers(List.of(a, c), 2);
+        String path = null;
+        for (int k = 0; path == null; k++) {
+          if (c.server.cluster().owners("rep/leaving/f" + k).get(0).id().equals("c")) {
+            path = "rep/leaving/f" + k; // c is the primary: the put is stored on c, then sent to a
+          }
+        }
+        TestData.Batches data = TestData.narrow(2, 250_000, 9); // ~30 MB: a replica that takes a while to send
+        JsonNode answer;
+        try (VectorSchemaRoot root = VectorSchemaRoot.create(data.schema(), c.allocator);
+            SyncPutListener results = new SyncPutListener()) {
+          FlightClient.ClientStreamListener put = c.client.startPut(FlightDescriptor.path(path), root, results);
+          for (int i = 0; i < data.count(); i++) {
+            data.fill(root, i);
+            put.putNext();
+          }
+          put.completed();
+          long deadline = System.nanoTime() + 30_000_000_000L;
+          while (a.server.runningCalls() == 0) { // the replica is on its way to a
+            assertThat(System.nanoTime()).as("waiting for c to send the replica").isLessThan(deadline);
+            Thread.onSpinWait();
+          }
+          closing.start();
+          put.getResult();
+          try (PutResult result = results.read()) {
+            ArrowBuf meta = result.getApplicationMetadata();
+            byte[] bytes = new byte[(int) meta.readableBytes()];
+            meta.getBytes(0, bytes);
+            answer = Hangar.JSON.readTree(bytes);
+          }
+        }
+        closing.join(30_000);
+        assertThat(closing.isAlive()).as("c still closing").isFalse();
+        awaitMembers(List.of(a), 1);
+        assertThat(answer.get("copies").asInt()).as("nodes holding the flight when the put answered").isEqualTo(2);
+        assertThat(a.server.store().holds(path)).as("a holds the flight after c is gone").isTrue();
+        assertThat(a.action("describe", path).get("rows").asLong()).isEqualTo(answer.get("rows").asLong());
+      } finally {
+        if (!closing.isAlive()) {
+          c.server.close();
+        }
+        closing.join();
+        c.client.close();
+        c.allocator.close();
       }
     }
   }

@@ -34,6 +34,7 @@ public final class Cluster implements AutoCloseable {
   private final ClusterConfig config;
   private volatile Membership membership; // null until the node is listening and joins
   private volatile Rebalancer rebalancer;
+  private final java.util.concurrent.atomic.AtomicBoolean left = new java.util.concurrent.atomic.AtomicBoolean();
   private final Peers peers;
   private final FlightStore store;
   private final FlightDataEncoder encoder;
@@ -426,16 +427,30 @@ public final class Cluster implements AutoCloseable {
     return peers.timeout();
   }
 
-  @Override
-  public void close() {
+  /**
+   * Leaves the cluster: stops rebalancing and revokes this node's lease, so that the others place
+   * and route without it from now on. The channels to the peers stay open, because calls already
+   * running here (a put sending its replica, a proxied read) must still finish: close them with
+   * {@link #close()} once those calls have ended.
+   */
+  public void leave() {
+    if (!left.compareAndSet(false, true)) {
+      return;
+    }
     Rebalancer r = rebalancer;
     if (r != null) {
       r.close();
     }
     Membership m = membership;
     if (m != null) {
-      m.close(); // leaves at once: the others place without this node from now on
+      m.close();
     }
+  }
+
+  /** Leaves the cluster if it has not yet, then closes the channels to the peers. */
+  @Override
+  public void close() {
+    leave();
     peers.close();
   }
 }

@@ -64,6 +64,7 @@ public final class Peers implements AutoCloseable {
 
   private final String token;
   private final Duration timeout;
+  private volatile boolean closed;
   private final int maxMessageSize;
   private final io.netty.handler.ssl.SslContext tls;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
@@ -148,6 +149,9 @@ public final class Peers implements AutoCloseable {
   }
 
   private ManagedChannel channel(Member member) {
+    if (closed) { // a call cancelled at shutdown must not open a channel nobody closes
+      throw io.grpc.Status.UNAVAILABLE.withDescription("this node is shutting down").asRuntimeException();
+    }
     return channels.computeIfAbsent(member.flight(), location -> {
       URI uri = URI.create(location);
       NettyChannelBuilder b = NettyChannelBuilder.forAddress(uri.getHost(), uri.getPort())
@@ -180,6 +184,7 @@ public final class Peers implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     channels.values().forEach(ManagedChannel::shutdownNow);
     for (ManagedChannel c : channels.values()) {
       try {
