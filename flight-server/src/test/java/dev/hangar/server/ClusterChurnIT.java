@@ -22,9 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.arrow.flight.FlightClient;
 import org.apache.arrow.flight.FlightDescriptor;
 import org.apache.arrow.flight.FlightRuntimeException;
-import org.apache.arrow.flight.PutResult;
 import org.apache.arrow.flight.SyncPutListener;
-import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -172,12 +170,7 @@ class ClusterChurnIT {
           }
           closing.start();
           put.getResult();
-          try (PutResult result = results.read()) {
-            ArrowBuf meta = result.getApplicationMetadata();
-            byte[] bytes = new byte[(int) meta.readableBytes()];
-            meta.getBytes(0, bytes);
-            answer = Hangar.JSON.readTree(bytes);
-          }
+          answer = Hangar.putResult(results);
         }
         closing.join(30_000);
         assertThat(closing.isAlive()).as("c still closing").isFalse();

@@ -99,12 +99,17 @@ final class Hangar implements AutoCloseable {
       }
       listener.completed();
       listener.getResult();
-      try (PutResult result = results.read()) {
-        ArrowBuf meta = result.getApplicationMetadata();
-        byte[] bytes = new byte[(int) meta.readableBytes()];
-        meta.getBytes(0, bytes);
-        return JSON.readTree(bytes);
-      }
+      return putResult(results);
+    }
+  }
+
+  /** The JSON of the PutResult that {@code results} received. */
+  static JsonNode putResult(SyncPutListener results) throws Exception {
+    try (PutResult result = results.read()) {
+      ArrowBuf meta = result.getApplicationMetadata();
+      byte[] bytes = new byte[(int) meta.readableBytes()];
+      meta.getBytes(0, bytes);
+      return JSON.readTree(bytes);
     }
   }
 
