@@ -103,6 +103,9 @@ class OperationsIT {
       assertThat(value(scrape, "grpc_server_processing_duration_seconds_count", "method", "DoPut", "statusCode", "RESOURCE_EXHAUSTED"))
           .isEqualTo(1);
       assertThat(value(scrape, "grpc_server_processing_duration_seconds_count", "method", "DoGet", "statusCode", "NOT_FOUND")).isEqualTo(1);
+      // its buckets start at 50 µs, below a small call's time, not at Micrometer's default 1 ms
+      assertThat(value(scrape, "grpc_server_processing_duration_seconds_bucket", "method", "DoPut", "statusCode", "OK", "le", "5.0E-5"))
+          .isBetween(0.0, 3.0);
       assertThat(value(scrape, "cache_gets_total", "cache", "sql_parse", "result", "miss")).isEqualTo(2);
       assertThat(value(scrape, "jvm_memory_used_bytes", "area", "heap", "id", "G1 Eden Space")).isPositive();
       assertThat(scrape).contains("# HELP hangar_storage_used_bytes bytes held in this storage type");

@@ -58,14 +58,16 @@ public final class NodeMetrics implements AutoCloseable {
       PutRejections rejections, Map<String, com.github.benmanes.caffeine.cache.Cache<?, ?>> caches) {
     this.store = store;
     this.stats = store.stats();
-    // RPC latency as a histogram (le buckets), so that dashboards can take quantiles across nodes
+    // RPC latency as a histogram (le buckets), so that dashboards can take quantiles across nodes. The buckets start at
+    // 50 µs, not Micrometer's default 1 ms: a small DoGet takes about 100 µs here, and a floor of 1 ms would put
+    // nearly every call in the first bucket.
     registry.config().meterFilter(new io.micrometer.core.instrument.config.MeterFilter() {
       @Override
       public io.micrometer.core.instrument.distribution.DistributionStatisticConfig configure(io.micrometer.core.instrument.Meter.Id id,
           io.micrometer.core.instrument.distribution.DistributionStatisticConfig config) {
         if (id.getName().equals("grpc.server.processing.duration")) {
           return io.micrometer.core.instrument.distribution.DistributionStatisticConfig.builder().percentilesHistogram(true)
-              .build().merge(config);
+              .minimumExpectedValue((double) java.util.concurrent.TimeUnit.MICROSECONDS.toNanos(50)).build().merge(config);
         }
         return config;
       }
