@@ -1,0 +1,68 @@
+"""Where the 8-thread DoGet tail goes: the client's latency against the server's own.
+
+Reads the 1 KiB flight of small_flights.py with --threads pyarrow client threads from a running node, and for each
+round scrapes the node's /metrics before and after, so that the client's p50/p99 stand beside the server's own
+(grpc_server_processing_duration_seconds, from the call's start to its end on the server). With --renice PID the
+rounds alternate between the node at its normal priority and at nice -15 (needs root): a node that the clients cannot
+preempt shows what is left of the tail when the server takes no part in it.
+
+Prints one line per round: 'nice N client ops/s p50 p99 | server p50 p99 p99.9' (server figures are bucket bounds)."""
+import argparse
+import os
+import re
+import subprocess
+import urllib.request
+
+import small_flights as sf
+
+
+def buckets(http):
+    """The DoGet OK latency histogram from the node's /metrics: {upper bound in seconds: count}."""
+    text = urllib.request.urlopen(f"http://{http}/metrics").read().decode()
+    found = {}
+    for line in text.splitlines():
+        if line.startswith("grpc_server_processing_duration_seconds_bucket") and 'method="DoGet"' in line \
+                and 'statusCode="OK"' in line:
+            found[float(re.search(r'le="([^"]+)"', line).group(1))] = float(line.rsplit(" ", 1)[1])
+    return found
+
+
+def quantile(before, after, p):
+    total = after[float("inf")] - before.get(float("inf"), 0)
+    for le in sorted(after):
+        if after[le] - before.get(le, 0) >= p * total:
+            return le * 1e3
+
+
+def renice(pid, n):
+    for task in os.listdir(f"/proc/{pid}/task"):
+        subprocess.run(["renice", "-n", str(n), "-p", task], check=True, stdout=subprocess.DEVNULL)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", default="grpc+tcp://127.0.0.1:8815")
+    ap.add_argument("--http", default="127.0.0.1:8816")
+    ap.add_argument("--threads", type=int, default=8)
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--renice", type=int, help="the node's pid: alternate its priority between 0 and -15")
+    args = ap.parse_args()
+    t = sf.table()
+    sf.measure(args.url, "", "get", args.threads, 10.0, t)  # warm up: JIT, connections
+    for _ in range(args.rounds):
+        for nice in ((0, -15) if args.renice else (0,)):
+            if args.renice:
+                renice(args.renice, nice)
+            before = buckets(args.http)
+            ops, p50, p99 = sf.measure(args.url, "", "get", args.threads, args.seconds, t)
+            after = buckets(args.http)
+            print(f"nice {nice:3d} client {ops:7.0f} ops/s p50 {p50:.3f} p99 {p99:.3f} ms | server p50 <= "
+                  f"{quantile(before, after, 0.5):.3f} p99 <= {quantile(before, after, 0.99):.3f} "
+                  f"p99.9 <= {quantile(before, after, 0.999):.3f} ms", flush=True)
+    if args.renice:
+        renice(args.renice, 0)
+
+
+if __name__ == "__main__":
+    main()
