@@ -23,8 +23,8 @@ HANGAR_NO_BUILD=1 "$root/hangar" serve --config "$work/hangar.yaml" > "$work/nod
 node=$!
 trap 'kill $node 2>/dev/null; wait $node 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 60); do curl -sf http://127.0.0.1:18816/ready > /dev/null && break; sleep 1; done
-pid="$(pgrep -P "$node" java || echo "$node")"   # the launcher may run the JVM as a child
+curl -sf http://127.0.0.1:18816/ready > /dev/null || { echo "the node did not become ready:" >&2; cat "$work/node.log" >&2; exit 1; }
 renice=()
-[ "$(id -u)" = 0 ] && renice=(--renice "$pid")
+[ "$(id -u)" = 0 ] && renice=(--renice "$node")   # the launcher execs the JVM, so $! is the node's pid
 cd "$root/bench/python"
 "$root/.venv/bin/python" get_latency.py --url grpc+tcp://127.0.0.1:18815 --http 127.0.0.1:18816 "${renice[@]}" "$@"
