@@ -11,7 +11,7 @@ import java.util.Optional;
  *
  * @param name the cluster's name; every key the nodes write in etcd lives under {@code /hangar/<name>/}
  * @param nodeId this node's id, unique in the cluster and stable across restarts (placement hashes it)
- * @param etcd the etcd endpoints, e.g. {@code http://10.0.0.5:2379}
+ * @param etcd the etcd endpoints, e.g. {@code http://10.0.0.5:2379}, or {@code https://} ones for etcd over TLS
  * @param advertise the Flight location other nodes and clients reach this node at, e.g.
  *     {@code grpc://10.0.0.7:8815}; empty: the scheme, host and bound port of {@code server}
  * @param token the secret nodes present to each other ({@code x-hangar-cluster-token}); calls that
@@ -25,9 +25,13 @@ import java.util.Optional;
  * @param peerCa the CA (PEM) that signed the other nodes' server certificates, when they serve
  *     {@code grpc+tls}; empty: the JVM's default trust store. Under mutual TLS a node presents its own
  *     {@code server.tls} certificate to the others, so it must be one their {@code clientCa} trusts.
+ * @param etcdTls how a node reaches etcd over TLS (only with {@code https://} endpoints); empty: the JVM's
+ *     trust store and no client certificate
+ * @param etcdLogin the etcd user and password, when etcd's authentication is enabled; empty: none
  */
 public record ClusterConfig(String name, String nodeId, List<String> etcd, Optional<String> advertise, String token,
-    Duration leaseTtl, Duration peerTimeout, long rebalanceRate, Optional<Path> peerCa) {
+    Duration leaseTtl, Duration peerTimeout, long rebalanceRate, Optional<Path> peerCa, Optional<EtcdTls> etcdTls,
+    Optional<EtcdLogin> etcdLogin) {
   public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(10);
   public static final Duration DEFAULT_PEER_TIMEOUT = Duration.ofSeconds(30);
   public static final long DEFAULT_REBALANCE_RATE = 64L << 20;
@@ -44,6 +48,54 @@ public record ClusterConfig(String name, String nodeId, List<String> etcd, Optio
     Checks.check(peerTimeout.toMillis() > 0, "cluster.peerTimeout must be positive");
     Checks.check(rebalanceRate > 0, "cluster.rebalanceRate must be positive");
     Checks.check(peerCa != null, "cluster.peerCa must not be null (use Optional.empty())");
+    Checks.check(etcdTls != null, "cluster.etcdTls must not be null (use Optional.empty())");
+    Checks.check(etcdLogin != null, "cluster.etcdUser must not be null (use Optional.empty())");
     etcd = List.copyOf(etcd);
+    boolean https = etcd.get(0).startsWith("https://");
+    for (String e : etcd) {
+      Checks.check(e.startsWith("https://") == https, "cluster.etcd mixes http:// and https:// endpoints");
+    }
+    Checks.check(https || etcdTls.isEmpty(), "cluster.etcdTls needs https:// etcd endpoints");
+  }
+
+  /** Whether the nodes reach etcd over TLS ({@code https://} endpoints). */
+  public boolean etcdOverTls() {
+    return etcd.get(0).startsWith("https://");
+  }
+
+  /** The section without its secrets (the token and the etcd password), for logs. */
+  @Override
+  public String toString() {
+    return "ClusterConfig[name=" + name + ", nodeId=" + nodeId + ", etcd=" + etcd + ", advertise=" + advertise + ", token=***, leaseTtl="
+        + leaseTtl + ", peerTimeout=" + peerTimeout + ", rebalanceRate=" + rebalanceRate + ", peerCa=" + peerCa + ", etcdTls=" + etcdTls
+        + ", etcdLogin=" + etcdLogin + "]";
+  }
+
+  /**
+   * TLS to etcd ({@code cluster.etcdTls}).
+   *
+   * @param ca the CA (PEM) that signed etcd's server certificates; empty: the JVM's trust store
+   * @param cert the certificate chain (PEM) the node presents to etcd, for etcd's
+   *     {@code --client-cert-auth}; given with {@code key} or not at all
+   * @param key its private key (PEM, PKCS#8 or PKCS#1)
+   */
+  public record EtcdTls(Optional<Path> ca, Optional<Path> cert, Optional<Path> key) {
+    public EtcdTls {
+      Checks.check(ca != null && cert != null && key != null, "cluster.etcdTls paths must not be null (use Optional.empty())");
+      Checks.check(cert.isPresent() == key.isPresent(), "cluster.etcdTls needs cert and key together");
+    }
+  }
+
+  /** An etcd user ({@code cluster.etcdUser}, {@code cluster.etcdPassword}); the password never shows in {@link #toString}. */
+  public record EtcdLogin(String user, String password) {
+    public EtcdLogin {
+      Checks.check(user != null && !user.isEmpty(), "cluster.etcdUser must not be empty");
+      Checks.check(password != null, "cluster.etcdPassword must not be null");
+    }
+
+    @Override
+    public String toString() {
+      return "EtcdLogin[user=" + user + ", password=***]";
+    }
   }
 }

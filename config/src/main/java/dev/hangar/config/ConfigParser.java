@@ -40,7 +40,9 @@ final class ConfigParser {
   private static final Set<String> TOP_KEYS =
       keys("server", "storage", "durableStores", "storageClasses", "limitPolicies", "sql", "auth", "cluster");
   private static final Set<String> CLUSTER_KEYS =
-      keys("name", "nodeId", "etcd", "advertise", "token", "leaseTtl", "peerTimeout", "rebalanceRate", "peerCa");
+      keys("name", "nodeId", "etcd", "advertise", "token", "leaseTtl", "peerTimeout", "rebalanceRate", "peerCa", "etcdTls",
+          "etcdUser", "etcdPassword");
+  private static final Set<String> ETCD_TLS_KEYS = keys("ca", "cert", "key");
   private static final Set<String> PLACEMENT_KEYS = keys("segments");
   private static final Set<String> SQL_KEYS =
       keys("enabled", "threads", "memoryLimit", "queryTimeout", "maxConcurrentQueries", "maxQueuedQueries", "queueTimeout",
@@ -216,7 +218,7 @@ final class ConfigParser {
     for (int i = 0; i < items.size(); i++) {
       String url = requiredString("cluster.etcd[" + i + "]", items.get(i));
       if (url != null && !url.matches("https?://[^/\\s]+(:\\d+)?/?")) {
-        error("cluster.etcd[" + i + "]", quote(url) + " is not an etcd endpoint (use http://host:port)");
+        error("cluster.etcd[" + i + "]", quote(url) + " is not an etcd endpoint (use http://host:port, or https://host:port for TLS)");
       } else if (url != null) {
         etcd.add(url);
       }
@@ -240,10 +242,48 @@ final class ConfigParser {
       error("cluster.rebalanceRate", "must be positive (bytes per second, e.g. 64MiB)");
     }
     Optional<Path> peerCa = m.get("peerCa") == null ? Optional.empty() : requiredPath("cluster.peerCa", m.get("peerCa"));
+    long https = etcd.stream().filter(u -> u.startsWith("https://")).count();
+    if (https != 0 && https != etcd.size()) {
+      error("cluster.etcd", "mixes http:// and https:// endpoints; the nodes reach every etcd member the same way (use https:// for all, for TLS)");
+    }
+    Optional<ClusterConfig.EtcdTls> etcdTls = m.get("etcdTls") == null ? Optional.empty() : etcdTls(m.get("etcdTls"));
+    if (etcdTls.isPresent() && https == 0 && !etcd.isEmpty()) {
+      error("cluster.etcdTls", "is given, but the etcd endpoints are http://; TLS to etcd needs https:// endpoints");
+    }
+    Optional<String> etcdUser = optionalString("cluster.etcdUser", m.get("etcdUser"));
+    Optional<String> etcdPassword = optionalString("cluster.etcdPassword", m.get("etcdPassword"));
+    if (etcdUser.isPresent() != etcdPassword.isPresent()) {
+      error(etcdUser.isPresent() ? "cluster.etcdPassword" : "cluster.etcdUser", "is required with "
+          + (etcdUser.isPresent() ? "cluster.etcdUser" : "cluster.etcdPassword") + " (etcd's user and password go together;"
+          + " keep the password out of the file with ${NAME})");
+    } else if (etcdUser.isPresent() && etcdUser.get().isEmpty()) {
+      error("cluster.etcdUser", "must not be empty");
+    }
     if (errors.size() != before || nodeId == null || token == null) {
       return null;
     }
-    return new ClusterConfig(name, nodeId, etcd, advertise, token, ttl, peerTimeout, rate, peerCa);
+    Optional<ClusterConfig.EtcdLogin> etcdLogin = etcdUser.map(u -> new ClusterConfig.EtcdLogin(u, etcdPassword.get()));
+    return new ClusterConfig(name, nodeId, etcd, advertise, token, ttl, peerTimeout, rate, peerCa, etcdTls, etcdLogin);
+  }
+
+  private Optional<ClusterConfig.EtcdTls> etcdTls(Object value) {
+    Map<String, Object> m = mapping("cluster.etcdTls", "cluster.etcdTls", value, ETCD_TLS_KEYS);
+    if (m == null) {
+      return Optional.empty();
+    }
+    Optional<Path> ca = m.get("ca") == null ? Optional.empty() : requiredPath("cluster.etcdTls.ca", m.get("ca"));
+    Optional<Path> cert = m.get("cert") == null ? Optional.empty() : requiredPath("cluster.etcdTls.cert", m.get("cert"));
+    Optional<Path> key = m.get("key") == null ? Optional.empty() : requiredPath("cluster.etcdTls.key", m.get("key"));
+    boolean withCert = m.get("cert") != null;
+    if (withCert != (m.get("key") != null)) {
+      error(withCert ? "cluster.etcdTls.key" : "cluster.etcdTls.cert", "is required with "
+          + (withCert ? "cluster.etcdTls.cert" : "cluster.etcdTls.key") + " (the client certificate etcd checks and its key go together)");
+      return Optional.empty();
+    }
+    if (cert.isPresent() != key.isPresent()) {
+      return Optional.empty(); // one of them was blank: already reported
+    }
+    return Optional.of(new ClusterConfig.EtcdTls(ca, cert, key));
   }
 
   private AuthConfig auth(Object value) {

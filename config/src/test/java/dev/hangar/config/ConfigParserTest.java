@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -427,6 +428,53 @@ class ConfigParserTest {
   }
 
   @Test
+  void etcdOverTlsAndWithAUser() {
+    ClusterConfig c = parse(MINIMAL + """
+        cluster:
+          nodeId: n
+          token: 0123456789abcdef
+          etcd: [https://etcd-1:2379, "https://etcd-2:2379"]
+          etcdTls: {ca: /etc/hangar/etcd-ca.pem, cert: /etc/hangar/etcd.pem, key: /etc/hangar/etcd-key.pem}
+          etcdUser: hangar
+          etcdPassword: ${S3_SECRET}
+        """).cluster().orElseThrow();
+    assertThat(c.etcdOverTls()).isTrue();
+    assertThat(c.etcdTls()).contains(new ClusterConfig.EtcdTls(Optional.of(java.nio.file.Path.of("/etc/hangar/etcd-ca.pem")),
+        Optional.of(java.nio.file.Path.of("/etc/hangar/etcd.pem")), Optional.of(java.nio.file.Path.of("/etc/hangar/etcd-key.pem"))));
+    assertThat(c.etcdLogin()).contains(new ClusterConfig.EtcdLogin("hangar", "secret"));
+    assertThat(c.toString()).contains("hangar").doesNotContain("secret").doesNotContain("0123456789abcdef");
+    // https:// alone: TLS with the JVM's trust store and no client certificate
+    ClusterConfig plain = parse(MINIMAL + "cluster: {nodeId: n, etcd: [https://etcd:2379], token: 0123456789abcdef}").cluster().orElseThrow();
+    assertThat(plain.etcdOverTls()).isTrue();
+    assertThat(plain.etcdTls()).isEmpty();
+    assertThat(plain.etcdLogin()).isEmpty();
+    assertThat(parse(MINIMAL + "cluster: {nodeId: n, etcd: [http://etcd:2379], token: 0123456789abcdef}").cluster().orElseThrow()
+        .etcdOverTls()).isFalse();
+  }
+
+  @Test
+  void etcdTlsMistakesAreNamed() {
+    String cluster = MINIMAL + "cluster: {nodeId: n, token: 0123456789abcdef, ";
+    assertThat(errors(cluster + "etcd: [http://a:2379, https://b:2379]}")).containsExactly("cluster.etcd: mixes http:// and https://"
+        + " endpoints; the nodes reach every etcd member the same way (use https:// for all, for TLS)");
+    assertThat(errors(cluster + "etcd: [http://a:2379], etcdTls: {ca: /ca.pem}}")).containsExactly(
+        "cluster.etcdTls: is given, but the etcd endpoints are http://; TLS to etcd needs https:// endpoints");
+    assertThat(errors(cluster + "etcd: [https://a:2379], etcdTls: {cert: /c.pem}}")).containsExactly(
+        "cluster.etcdTls.key: is required with cluster.etcdTls.cert (the client certificate etcd checks and its key go together)");
+    assertThat(errors(cluster + "etcd: [https://a:2379], etcdTls: {key: /k.pem, crt: /c.pem}}")).containsExactlyInAnyOrder(
+        "cluster.etcdTls.crt: is not a known key (did you mean cert? valid here: ca, cert, key)",
+        "cluster.etcdTls.cert: is required with cluster.etcdTls.key (the client certificate etcd checks and its key go together)");
+    assertThat(errors(cluster + "etcd: [https://a:2379], etcdTls: {ca: \"\"}}")).containsExactly("cluster.etcdTls.ca: must not be empty");
+    assertThat(errors(cluster + "etcd: [https://a:2379], etcdTls: /ca.pem}")).containsExactly(
+        "cluster.etcdTls: must be a mapping (key: value), got string \"/ca.pem\"");
+    assertThat(errors(cluster + "etcd: [https://a:2379], etcdUser: hangar}")).containsExactly("cluster.etcdPassword: is required with"
+        + " cluster.etcdUser (etcd's user and password go together; keep the password out of the file with ${NAME})");
+    assertThat(errors(cluster + "etcd: [https://a:2379], etcdPassword: pw}")).containsExactly("cluster.etcdUser: is required with"
+        + " cluster.etcdPassword (etcd's user and password go together; keep the password out of the file with ${NAME})");
+    assertThat(errors(cluster + "etcd: [https://a:2379], etcdUser: \"\", etcdPassword: pw}")).containsExactly("cluster.etcdUser: must not be empty");
+  }
+
+  @Test
   void clusterMistakesAreNamed() {
     assertThat(errors("""
         storage: {memory: {capacity: 64MiB}}
@@ -438,9 +486,10 @@ class ConfigParserTest {
         "storageClasses[0].placement.segments: 1 is fewer segments than the prefix \"cache/t/\" has, so every flight of the class"
             + " would share one set of owners (use more segments)",
         "storageClasses[1].placement.segments: is required (the number of leading path segments flights are placed by, e.g. 2)",
-        "cluster.colour: is not a known key (valid here: advertise, etcd, leaseTtl, name, nodeId, peerCa, peerTimeout, rebalanceRate, token)",
+        "cluster.colour: is not a known key (valid here: advertise, etcd, etcdPassword, etcdTls, etcdUser, leaseTtl, name, nodeId, peerCa,"
+            + " peerTimeout, rebalanceRate, token)",
         "cluster.nodeId: \"bad id\" is not a valid node id (letters, digits, '.', '_', '-'; at most 63)",
-        "cluster.etcd[0]: \"ftp://x\" is not an etcd endpoint (use http://host:port)",
+        "cluster.etcd[0]: \"ftp://x\" is not an etcd endpoint (use http://host:port, or https://host:port for TLS)",
         "cluster.advertise: \"10.0.0.1:8815\" is not a Flight location (use grpc://host:port or grpc+tls://host:port)",
         "cluster.token: has 5 characters; use at least 16 (e.g. the output of: openssl rand -hex 32)",
         "cluster.leaseTtl: must be at least 1s (etcd leases count whole seconds)");

@@ -425,7 +425,8 @@ public final class HangarCli {
         out().println();
         out().printf("cluster %s, this node %s, etcd %s, %,d forwarded puts, %,d proxied reads, %,d rebalancing copies%n",
             cluster.path("name").asText(), cluster.path("self").asText(),
-            cluster.path("etcdReachable").asBoolean() ? "reachable" : "NOT reachable (serving on the last members seen)",
+            cluster.path("etcdReachable").asBoolean() ? "reachable" : "NOT reachable (" + cluster.path("etcdProblem").asText("no answer")
+                + "; serving on the last members seen)",
             cluster.path("forwardedPuts").asLong(), cluster.path("proxiedGets").asLong(), cluster.path("rebalanceCopies").asLong());
         List<List<String>> members = new ArrayList<>();
         cluster.path("members").forEach(m -> members.add(List.of(m.path("id").asText(), m.path("flight").asText(), m.path("http").asText())));

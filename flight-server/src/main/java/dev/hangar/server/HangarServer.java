@@ -202,7 +202,7 @@ public final class HangarServer implements AutoCloseable {
         dev.hangar.config.ClusterConfig cc = config.cluster().get();
         store.shareDurableStores(); // other nodes write to them too
         authenticator.clusterToken(cc.token());
-        this.cluster = new dev.hangar.server.cluster.Cluster(cc,
+        this.cluster = new dev.hangar.server.cluster.Cluster(cc, dev.hangar.server.cluster.EtcdAccess.of(cc),
             new dev.hangar.server.cluster.Peers(cc.token(), cc.peerTimeout(), (int) config.server().maxMessageSize(), peerTls(config, tls)), store,
             dev.hangar.server.dataplane.DataPlane::flightData);
         built.add(0, cluster);

@@ -34,6 +34,7 @@ public final class EtcdCluster implements AutoCloseable {
   private final int[] clientPorts;
   private final int[] peerPorts;
   private final Process[] processes;
+  private List<String> tls = List.of(); // the members' client TLS flags; empty: plain http
 
   private EtcdCluster(Path dir, int members) throws IOException {
     assertThat(Path.of(BINARY)).as("etcd (apt-get install etcd-server; .ci/run does it)").isExecutable();
@@ -59,6 +60,22 @@ public final class EtcdCluster implements AutoCloseable {
     return c;
   }
 
+  /**
+   * Starts one etcd member that serves its clients TLS with {@code cert} and {@code key}, and, when
+   * {@code clientCa} is given, asks each client for a certificate signed by it ({@code --client-cert-auth}).
+   */
+  public static EtcdCluster startTls(Path dir, Path cert, Path key, Path clientCa) throws Exception {
+    EtcdCluster c = new EtcdCluster(dir, 1);
+    List<String> flags = new ArrayList<>(List.of("--cert-file", cert.toString(), "--key-file", key.toString()));
+    if (clientCa != null) {
+      flags.addAll(List.of("--client-cert-auth", "--trusted-ca-file", clientCa.toString()));
+    }
+    c.tls = List.copyOf(flags);
+    c.startMember(0);
+    c.awaitPort(c.clientPorts[0]);
+    return c;
+  }
+
   private static int[] clientPorts(EtcdCluster c) {
     return c.clientPorts;
   }
@@ -70,11 +87,13 @@ public final class EtcdCluster implements AutoCloseable {
       initial.add("m" + j + "=http://127.0.0.1:" + peerPorts[j]);
     }
     Path data = dir.resolve("etcd-m" + i);
+    String scheme = tls.isEmpty() ? "http" : "https";
     List<String> command = new ArrayList<>(List.of(BINARY, "--name", "m" + i, "--data-dir", data.toString(),
-        "--listen-client-urls", "http://127.0.0.1:" + clientPorts[i], "--advertise-client-urls", "http://127.0.0.1:" + clientPorts[i],
+        "--listen-client-urls", scheme + "://127.0.0.1:" + clientPorts[i], "--advertise-client-urls", scheme + "://127.0.0.1:" + clientPorts[i],
         "--listen-peer-urls", "http://127.0.0.1:" + peerPorts[i], "--initial-advertise-peer-urls", "http://127.0.0.1:" + peerPorts[i],
         "--initial-cluster", initial.toString(), "--initial-cluster-state", Files.exists(data) ? "existing" : "new",
         "--initial-cluster-token", "hangar-test", "--heartbeat-interval", "100", "--election-timeout", "1000"));
+    command.addAll(tls);
     processes[i] = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve("etcd-m" + i + ".log").toFile()).start();
   }
@@ -89,7 +108,7 @@ public final class EtcdCluster implements AutoCloseable {
   public List<String> endpoints() {
     List<String> out = new ArrayList<>();
     for (int p : clientPorts) {
-      out.add("http://127.0.0.1:" + p);
+      out.add((tls.isEmpty() ? "http" : "https") + "://127.0.0.1:" + p);
     }
     return out;
   }

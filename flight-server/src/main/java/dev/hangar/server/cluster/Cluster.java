@@ -32,6 +32,7 @@ import org.apache.arrow.flight.impl.Flight;
  */
 public final class Cluster implements AutoCloseable {
   private final ClusterConfig config;
+  private final EtcdAccess etcd;
   private volatile Membership membership; // null until the node is listening and joins
   private volatile Rebalancer rebalancer;
   private final java.util.concurrent.atomic.AtomicBoolean left = new java.util.concurrent.atomic.AtomicBoolean();
@@ -51,8 +52,9 @@ public final class Cluster implements AutoCloseable {
     byte[] encode(byte[] descriptor, byte[] header, byte[] appMetadata, dev.hangar.tiers.ipc.Body body);
   }
 
-  public Cluster(ClusterConfig config, Peers peers, FlightStore store, FlightDataEncoder encoder) {
+  public Cluster(ClusterConfig config, EtcdAccess etcd, Peers peers, FlightStore store, FlightDataEncoder encoder) {
     this.config = config;
+    this.etcd = etcd;
     this.peers = peers;
     this.store = store;
     this.encoder = encoder;
@@ -63,7 +65,7 @@ public final class Cluster implements AutoCloseable {
    * waiting up to {@code wait} for etcd; a node whose etcd does not answer starts alone and joins later.
    */
   public void join(Member self, Duration wait) {
-    Membership m = new Membership(config, self);
+    Membership m = new Membership(config, etcd, self);
     Rebalancer r = new Rebalancer(this, store);
     m.onChange(v -> peers.retain(v.members()));
     m.onChange(v -> changedAt = System.nanoTime());
@@ -89,6 +91,7 @@ public final class Cluster implements AutoCloseable {
       return null;
     }
     return "cluster " + config.name() + ": etcd does not answer" + v.unreachableSince().map(t -> " since " + t).orElse("")
+        + m.problem().map(p -> " (" + p + ")").orElse("")
         + "; serving with the last " + v.members().size() + " member(s) known (" + v.members().stream().map(Member::id)
         .collect(Collectors.joining(", ")) + "); nodes that join or leave meanwhile are not seen";
   }
@@ -131,6 +134,9 @@ public final class Cluster implements AutoCloseable {
     m.put("members", members);
     Membership ms = membership;
     m.put("etcdReachable", ms != null && ms.view().etcdReachable());
+    if (ms != null) {
+      ms.problem().ifPresent(p -> m.put("etcdProblem", p));
+    }
     m.put("membershipChanges", ms == null ? 0 : ms.view().changes());
     m.put("forwardedPuts", metrics.forwardedPuts.sum());
     m.put("proxiedGets", metrics.proxiedGets.sum());

@@ -9,7 +9,6 @@ import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,6 +44,7 @@ public final class Membership implements AutoCloseable {
   public record View(List<Member> members, boolean etcdReachable, Optional<Instant> unreachableSince, long changes) {}
 
   private final ClusterConfig config;
+  private final EtcdAccess access;
   private final Member self;
   private final Client etcd;
   private final ByteSequence prefix;
@@ -56,14 +56,15 @@ public final class Membership implements AutoCloseable {
   private long lease; // 0: none held
   private volatile View view;
   private volatile boolean closed;
+  private volatile String problem = "not asked yet"; // why etcd did not answer the last time it did not
 
-  public Membership(ClusterConfig config, Member self) {
+  public Membership(ClusterConfig config, EtcdAccess access, Member self) {
     this.config = config;
+    this.access = access;
     this.self = self;
     this.prefix = bytes("/hangar/" + config.name() + "/members/");
     this.key = bytes("/hangar/" + config.name() + "/members/" + config.nodeId());
-    this.etcd = Client.builder().endpoints(config.etcd().stream().map(URI::create).toArray(URI[]::new))
-        .connectTimeout(Duration.ofSeconds(2)).retryMaxDuration(Duration.ofSeconds(2)).build();
+    this.etcd = access.connect();
     this.view = new View(List.of(self), false, Optional.of(Instant.now()), 0);
     this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "hangar-membership");
@@ -82,7 +83,7 @@ public final class Membership implements AutoCloseable {
       sleep(200);
     }
     if (!view.etcdReachable()) {
-      LOG.warn("Cluster {}: etcd ({}) does not answer; serving alone until it does", config.name(), String.join(", ", config.etcd()));
+      LOG.warn("Cluster {}: etcd ({}) does not answer: {}; serving alone until it does", config.name(), access.endpoints(), problem);
     }
     long period = Math.max(200, config.leaseTtl().toMillis() / 3);
     heartbeat.scheduleWithFixedDelay(this::beat, period, period, TimeUnit.MILLISECONDS);
@@ -94,6 +95,11 @@ public final class Membership implements AutoCloseable {
 
   public View view() {
     return view;
+  }
+
+  /** Why etcd does not answer (e.g. a TLS handshake that failed, a login it refused); empty while it answers. */
+  public Optional<String> problem() {
+    return view.etcdReachable() ? Optional.empty() : Optional.of(problem);
   }
 
   /** Called with every new view (on the membership thread); keep it short. */
@@ -181,11 +187,17 @@ public final class Membership implements AutoCloseable {
     if (closed) {
       return;
     }
+    String why = access.explain(e);
+    LOG.debug("Cluster {}: a call to etcd failed", config.name(), e);
+    String before = problem;
+    problem = why;
     View v = view;
     if (v.etcdReachable()) {
-      LOG.warn("Cluster {}: etcd does not answer ({}); serving with the last {} member(s) known, no membership changes"
-          + " are seen until it does", config.name(), e.getClass().getSimpleName(), v.members().size());
+      LOG.warn("Cluster {}: etcd does not answer: {}; serving with the last {} member(s) known, no membership changes"
+          + " are seen until it does", config.name(), why, v.members().size());
       publish(v.members(), false);
+    } else if (!why.equals(before) && !before.equals("not asked yet")) {
+      LOG.warn("Cluster {}: etcd still does not answer, now: {}", config.name(), why);
     }
   }
 

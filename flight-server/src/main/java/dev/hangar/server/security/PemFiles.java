@@ -27,7 +27,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads the PEM files of {@code server.tls} with messages that say what to do. Keys may be PKCS#8
+ * Reads the PEM files of {@code server.tls} (and of {@code cluster.etcdTls}) with messages that say what to do. Keys may be PKCS#8
  * ({@code BEGIN PRIVATE KEY}: RSA, EC or Ed25519) or PKCS#1 ({@code BEGIN RSA PRIVATE KEY}, what
  * {@code openssl genrsa} wrote before 3.0), which is wrapped into PKCS#8 here; other forms are
  * refused with the openssl command that converts them.
@@ -65,28 +65,33 @@ public final class PemFiles {
     }
   }
 
-  /** The private key in {@code file}. */
+  /** The private key in {@code file}, {@code server.tls.key}. */
   public static PrivateKey privateKey(Path file) throws TlsFileException {
-    String text = new String(read("server.tls.key", file), StandardCharsets.US_ASCII);
+    return privateKey("server.tls.key", file);
+  }
+
+  /** The private key in {@code file}, the setting {@code what}. */
+  public static PrivateKey privateKey(String what, Path file) throws TlsFileException {
+    String text = new String(read(what, file), StandardCharsets.US_ASCII);
     Matcher m = BLOCK.matcher(text);
     if (!m.find()) {
-      throw new TlsFileException("server.tls.key " + file + " is not a PEM private key (expected BEGIN PRIVATE KEY)");
+      throw new TlsFileException(what + " " + file + " is not a PEM private key (expected BEGIN PRIVATE KEY)");
     }
     String type = m.group(1);
     byte[] der;
     try {
       der = Base64.getMimeDecoder().decode(m.group(2).trim());
     } catch (IllegalArgumentException e) {
-      throw new TlsFileException("server.tls.key " + file + ": the " + type + " block is not valid base64");
+      throw new TlsFileException(what + " " + file + ": the " + type + " block is not valid base64");
     }
     byte[] pkcs8 = switch (type) {
       case "PRIVATE KEY" -> der;
       case "RSA PRIVATE KEY" -> wrapPkcs1(der);
-      case "EC PRIVATE KEY" -> throw new TlsFileException("server.tls.key " + file + " is a SEC1 EC key; convert it to PKCS#8 with:"
+      case "EC PRIVATE KEY" -> throw new TlsFileException(what + " " + file + " is a SEC1 EC key; convert it to PKCS#8 with:"
           + " openssl pkcs8 -topk8 -nocrypt -in " + file + " -out key-pkcs8.pem");
-      case "ENCRYPTED PRIVATE KEY" -> throw new TlsFileException("server.tls.key " + file + " is encrypted; Hangar reads unencrypted keys"
+      case "ENCRYPTED PRIVATE KEY" -> throw new TlsFileException(what + " " + file + " is encrypted; Hangar reads unencrypted keys"
           + " (protect the file with permissions): openssl pkcs8 -in " + file + " -out key-pkcs8.pem");
-      default -> throw new TlsFileException("server.tls.key " + file + " holds a " + type + " block, not a private key");
+      default -> throw new TlsFileException(what + " " + file + " holds a " + type + " block, not a private key");
     };
     for (String algorithm : List.of("RSA", "EC", "Ed25519", "Ed448")) {
       try {
@@ -95,7 +100,7 @@ public final class PemFiles {
         // try the next algorithm
       }
     }
-    throw new TlsFileException("server.tls.key " + file + " is not an RSA, EC or Ed25519 private key this JDK can read");
+    throw new TlsFileException(what + " " + file + " is not an RSA, EC or Ed25519 private key this JDK can read");
   }
 
   /**
@@ -103,7 +108,13 @@ public final class PemFiles {
    * public key verifies), and that every certificate is valid now.
    */
   public static void checkPair(Path certFile, List<X509Certificate> chain, Path keyFile, PrivateKey key, Instant now) throws TlsFileException {
-    checkValid("server.tls.cert", certFile, chain, now);
+    checkPair("server.tls", certFile, chain, keyFile, key, now);
+  }
+
+  /** As {@link #checkPair(Path, List, Path, PrivateKey, Instant)} for the {@code cert} and {@code key} of the setting {@code section}. */
+  public static void checkPair(String section, Path certFile, List<X509Certificate> chain, Path keyFile, PrivateKey key, Instant now)
+      throws TlsFileException {
+    checkValid(section + ".cert", certFile, chain, now);
     X509Certificate leaf = chain.get(0);
     String algorithm = switch (key.getAlgorithm()) {
       case "RSA" -> "SHA256withRSA";
@@ -125,7 +136,7 @@ public final class PemFiles {
     } catch (GeneralSecurityException e) {
       // a key of another type than the certificate's: no match
     }
-    throw new TlsFileException("server.tls.key " + keyFile + " does not match the certificate in " + certFile
+    throw new TlsFileException(section + ".key " + keyFile + " does not match the certificate in " + certFile
         + " (" + leaf.getSubjectX500Principal().getName() + ")");
   }
 

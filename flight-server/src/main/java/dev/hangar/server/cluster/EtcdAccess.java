@@ -1,0 +1,245 @@
+package dev.hangar.server.cluster;
+
+import dev.hangar.config.ClusterConfig;
+import dev.hangar.config.ConfigException;
+import dev.hangar.server.security.PemFiles;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * How this node reaches etcd: its endpoints, over TLS when they are {@code https://} (trusting
+ * {@code cluster.etcdTls.ca}, else the JVM's trust store, and presenting {@code cluster.etcdTls.cert}
+ * when given, for etcd's {@code --client-cert-auth}), and as {@code cluster.etcdUser} when etcd's
+ * authentication is on. The files are read once, at start ({@link #of}), so a missing or mismatched
+ * one stops the start with its setting's name; a running node keeps what it read.
+ */
+public final class EtcdAccess {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EtcdAccess.class);
+  /** How long a diagnosis of an etcd that does not answer stays good before the endpoints are probed again. */
+  private static final long PROBE_EVERY_NANOS = 10_000_000_000L;
+  private static final int PROBE_TIMEOUT_MILLIS = 1000;
+
+  private final ClusterConfig config;
+  private final SslContext tls; // null: plain http
+  private final List<X509Certificate> ca; // empty: the JVM's trust store
+  private final List<X509Certificate> chain; // empty: no client certificate
+  private final PrivateKey key;
+  private String probed; // the last probe's finding
+  private long probedAt;
+
+  private EtcdAccess(ClusterConfig config, SslContext tls, List<X509Certificate> ca, List<X509Certificate> chain, PrivateKey key) {
+    this.config = config;
+    this.tls = tls;
+    this.ca = ca;
+    this.chain = chain;
+    this.key = key;
+  }
+
+  /** Reads {@code cluster.etcdTls}'s files; a file that cannot be used is a {@link ConfigException} naming it. */
+  public static EtcdAccess of(ClusterConfig config) {
+    if (config.etcdLogin().isPresent() && !config.etcdOverTls()) {
+      LOG.warn("Cluster {}: cluster.etcdPassword goes to etcd over plain http; use https:// endpoints unless the network is trusted",
+          config.name());
+    }
+    if (!config.etcdOverTls()) {
+      return new EtcdAccess(config, null, List.of(), List.of(), null);
+    }
+    ClusterConfig.EtcdTls files = config.etcdTls().orElse(new ClusterConfig.EtcdTls(Optional.empty(), Optional.empty(), Optional.empty()));
+    try {
+      SslContextBuilder b = io.grpc.netty.GrpcSslContexts.forClient();
+      List<X509Certificate> ca = List.of();
+      if (files.ca().isPresent()) {
+        ca = PemFiles.certificates("cluster.etcdTls.ca", files.ca().get());
+        PemFiles.checkValid("cluster.etcdTls.ca", files.ca().get(), ca, Instant.now());
+        b.trustManager(ca.toArray(new X509Certificate[0]));
+      }
+      List<X509Certificate> chain = List.of();
+      PrivateKey key = null;
+      if (files.cert().isPresent()) {
+        chain = PemFiles.certificates("cluster.etcdTls.cert", files.cert().get());
+        key = PemFiles.privateKey("cluster.etcdTls.key", files.key().get());
+        PemFiles.checkPair("cluster.etcdTls", files.cert().get(), chain, files.key().get(), key, Instant.now());
+        b.keyManager(key, chain.toArray(new X509Certificate[0]));
+      }
+      return new EtcdAccess(config, b.build(), ca, chain, key);
+    } catch (PemFiles.TlsFileException e) {
+      throw new ConfigException("(cannot reach etcd with it)", List.of(e.getMessage()));
+    } catch (SSLException | RuntimeException e) {
+      throw new ConfigException("(cannot reach etcd with it)", List.of("cluster.etcdTls: this JVM's TLS cannot use "
+          + files.ca().map(p -> "the CA in " + p).orElse("its default trust store") + files.cert().map(p -> " and the certificate in " + p).orElse("")));
+    }
+  }
+
+  /** A new etcd client; calls fail rather than wait when etcd does not answer within about two seconds. */
+  Client connect() {
+    ClientBuilder b = Client.builder().endpoints(config.etcd().stream().map(URI::create).toArray(URI[]::new))
+        .connectTimeout(Duration.ofSeconds(2)).retryMaxDuration(Duration.ofSeconds(2));
+    if (tls != null) {
+      b.sslContext(tls);
+    }
+    config.etcdLogin().ifPresent(login -> b.user(ByteSequence.from(login.user(), StandardCharsets.UTF_8))
+        .password(ByteSequence.from(login.password(), StandardCharsets.UTF_8)));
+    return b.build();
+  }
+
+  /** The etcd endpoints, for messages. */
+  String endpoints() {
+    return String.join(", ", config.etcd());
+  }
+
+  /**
+   * Why a call to etcd failed, in the operator's terms: a login etcd refused, a permission its roles
+   * do not give, or, when the call only timed out (the etcd client retries a connection that fails),
+   * what a probe of the first endpoint finds: nothing listening, a TLS handshake that fails and
+   * which setting to look at, TLS where {@code http://} was configured.
+   */
+  String explain(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof StatusRuntimeException s) {
+        String d = s.getStatus().getDescription() == null ? "" : s.getStatus().getDescription().toLowerCase(Locale.ROOT);
+        if (d.contains("authentication failed")) {
+          return "etcd refused the login of cluster.etcdUser " + config.etcdLogin().map(l -> "\"" + l.user() + "\"").orElse("")
+              + " (wrong user or password)";
+        }
+        if (d.contains("user name is empty") || d.contains("invalid auth token")) {
+          return "etcd has authentication enabled; give the node cluster.etcdUser and cluster.etcdPassword";
+        }
+        if (s.getStatus().getCode() == Status.Code.PERMISSION_DENIED || d.contains("permission denied")) {
+          return "etcd denied this node's user access to /hangar/" + config.name() + "/ (grant its role readwrite on that prefix)";
+        }
+        if (d.contains("authentication is not enabled")) {
+          return "etcd's authentication is not enabled, but cluster.etcdUser is set (enable it in etcd, or drop etcdUser)";
+        }
+      }
+    }
+    synchronized (this) {
+      if (probed == null || System.nanoTime() - probedAt > PROBE_EVERY_NANOS) {
+        probed = probe(URI.create(config.etcd().get(0)));
+        probedAt = System.nanoTime();
+      }
+      return probed;
+    }
+  }
+
+  /** What a TCP connection and a TLS handshake to {@code endpoint} find. */
+  private String probe(URI endpoint) {
+    String where = endpoint.getHost() + ":" + endpoint.getPort();
+    try (Socket plain = new Socket()) {
+      plain.connect(new InetSocketAddress(endpoint.getHost(), endpoint.getPort()), PROBE_TIMEOUT_MILLIS);
+    } catch (IOException e) {
+      return "nothing answers at " + where + " (" + (e instanceof java.net.ConnectException ? "connection refused" : "no connection") + ")";
+    }
+    boolean https = tls != null;
+    String speaksTls = "etcd serves TLS at " + where + "; use https:// endpoints (and cluster.etcdTls.ca when its CA is private)";
+    try (SSLSocket s = (SSLSocket) handshakeContext(https).getSocketFactory().createSocket()) {
+      s.connect(new InetSocketAddress(endpoint.getHost(), endpoint.getPort()), PROBE_TIMEOUT_MILLIS);
+      s.setSoTimeout(PROBE_TIMEOUT_MILLIS);
+      SSLParameters p = s.getSSLParameters();
+      p.setApplicationProtocols(new String[] {"h2"});
+      if (https) {
+        p.setEndpointIdentificationAlgorithm("HTTPS");
+      }
+      s.setSSLParameters(p);
+      s.startHandshake();
+      try {
+        s.getInputStream().read(); // TLS 1.3: a server that refuses the client's certificate says so after the handshake
+      } catch (java.net.SocketTimeoutException quiet) {
+        // the server accepted the handshake and waits for the client
+      }
+      return https ? "TLS to " + where + " works, but etcd does not answer there" : speaksTls;
+    } catch (SSLException e) {
+      if (!https) { // an alert (e.g. for the client certificate it wants) is TLS too
+        return String.valueOf(e.getMessage()).contains("fatal alert") ? speaksTls : "etcd at " + where + " accepts connections but does not answer";
+      }
+      return "the TLS handshake with etcd at " + where + " failed: " + handshakeHint(e);
+    } catch (IOException | GeneralSecurityException e) {
+      return https ? "the TLS handshake with etcd at " + where + " failed: " + handshakeHint(e) : "etcd at " + where + " does not answer";
+    }
+  }
+
+  /** For an https endpoint, what the etcd client trusts and presents; for an http one, anything, to learn whether TLS is spoken there. */
+  private SSLContext handshakeContext(boolean https) throws GeneralSecurityException, IOException {
+    SSLContext c = SSLContext.getInstance("TLS");
+    javax.net.ssl.TrustManager[] trust = null; // the JVM's
+    if (!https) {
+      trust = new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) {} // a probe: nothing is sent
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+          return new X509Certificate[0];
+        }
+      }};
+    } else if (!ca.isEmpty()) {
+      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+      store.load(null, null);
+      for (int i = 0; i < ca.size(); i++) {
+        store.setCertificateEntry("ca" + i, ca.get(i));
+      }
+      TrustManagerFactory f = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      f.init(store);
+      trust = f.getTrustManagers();
+    }
+    javax.net.ssl.KeyManager[] keys = null;
+    if (https && key != null) {
+      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+      store.load(null, null);
+      store.setKeyEntry("client", key, new char[0], chain.toArray(new X509Certificate[0]));
+      KeyManagerFactory f = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      f.init(store, new char[0]);
+      keys = f.getKeyManagers();
+    }
+    c.init(keys, trust, null);
+    return c;
+  }
+
+  private String handshakeHint(Exception e) {
+    String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
+    if (m.contains("certificate_required") || m.contains("bad_certificate") || m.contains("unknown_ca")) {
+      return "etcd wants a client certificate it trusts: cluster.etcdTls.cert and key";
+    }
+    if (m.contains("pkix") || m.contains("certification path")) {
+      return "etcd's certificate is not signed by " + config.etcdTls().flatMap(ClusterConfig.EtcdTls::ca)
+          .map(p -> "the CA in cluster.etcdTls.ca (" + p + ")").orElse("a CA the JVM trusts; set cluster.etcdTls.ca");
+    }
+    if (m.contains("subject alternative") || m.contains("no name matching")) {
+      return "etcd's certificate does not name the host of the endpoint";
+    }
+    if (m.contains("unrecognized ssl message") || m.contains("plaintext") || m.contains("remote host terminated")) {
+      return "etcd does not serve TLS there; use http:// endpoints";
+    }
+    if (m.contains("expired") || m.contains("validity")) {
+      return "etcd's certificate has expired or is not valid yet";
+    }
+    return "check cluster.etcdTls against etcd's --cert-file, --trusted-ca-file and --client-cert-auth";
+  }
+}
