@@ -243,4 +243,52 @@ class ClusterChurnIT {
       }
     }
   }
+
+  /**
+   * etcd loses its quorum, then every member: the nodes keep serving puts and reads on the members
+   * they last saw, and /ready says etcd does not answer and why (a member that accepts connections
+   * but no quorum; then nothing listening). When etcd comes back they register again and /ready clears.
+   */
+  @Test
+  void losingEtcdKeepsServingAndSaysWhyUntilItReturns() throws Exception {
+    Path durable = tmp.resolve("durable");
+    try (EtcdCluster etcd = EtcdCluster.start(tmp, 3);
+        Hangar a = Hangar.start(config(durable, etcd.endpoints(), "a", ""));
+        Hangar b = Hangar.start(config(durable, etcd.endpoints(), "b", ""))) {
+      List<Hangar> nodes = List.of(a, b);
+      awaitMembers(nodes, 2);
+      TestData.Batches data = TestData.narrow(1, 30, 5);
+      List<String> expected = data.expected(a.allocator);
+      etcd.kill(1);
+      etcd.kill(2);
+      await("etcd unreachable and the quorum named", () -> nodes.stream().allMatch(n ->
+          String.valueOf(n.server.cluster().healthNote()).contains("etcd does not answer")
+              && String.valueOf(n.server.cluster().healthNote()).contains("1 of 3 endpoints accept connections; has etcd lost its quorum?")));
+      for (int k = 0; k < 6; k++) {
+        nodes.get(k % 2).put("rep/quorum/f" + k, data);
+      }
+      for (Hangar node : nodes) {
+        assertThat(node.server.cluster().members()).hasSize(2);
+        for (int k = 0; k < 6; k++) {
+          assertThat(node.get("rep/quorum/f" + k)).isEqualTo(expected);
+        }
+      }
+      etcd.kill(0);
+      await("nothing listening named", () -> nodes.stream().allMatch(n ->
+          String.valueOf(n.server.cluster().healthNote()).contains("nothing answers at any etcd endpoint (" + String.join(", ", etcd.endpoints()) + ")")));
+      JsonNode stats = a.action("stats", "").path("cluster");
+      assertThat(stats.path("etcdReachable").asBoolean()).isFalse();
+      assertThat(stats.path("etcdProblem").asText()).startsWith("nothing answers at any etcd endpoint");
+      for (int i = 0; i < 3; i++) {
+        etcd.startMember(i);
+      }
+      await("etcd reachable again", () -> nodes.stream().allMatch(n -> n.server.cluster().healthNote() == null));
+      awaitMembers(nodes, 2);
+      assertThat(a.action("stats", "").path("cluster").has("etcdProblem")).isFalse();
+      for (Hangar node : nodes) {
+        assertThat(node.get("rep/quorum/f0")).isEqualTo(expected);
+        node.awaitIdle();
+      }
+    }
+  }
 }

@@ -51,6 +51,7 @@ public final class EtcdAccess {
   private final PrivateKey key;
   private String probed; // the last probe's finding
   private long probedAt;
+  private boolean probing;
 
   private EtcdAccess(ClusterConfig config, SslContext tls, List<X509Certificate> ca, List<X509Certificate> chain, PrivateKey key) {
     this.config = config;
@@ -113,12 +114,50 @@ public final class EtcdAccess {
   }
 
   /**
-   * Why a call to etcd failed, in the operator's terms: a login etcd refused, a permission its roles
-   * do not give, or, when the call only timed out (the etcd client retries a connection that fails),
-   * what a probe of the first endpoint finds: nothing listening, a TLS handshake that fails and
-   * which setting to look at, TLS where {@code http://} was configured.
+   * Why a call to etcd failed, in the operator's terms: a login etcd refused or a permission its roles
+   * do not give, from etcd's answer; when the call only timed out (the etcd client retries a
+   * connection that fails), what the last probe of the endpoints found (see {@link #probe()}). A
+   * probe older than ten seconds is repeated on a thread of its own, so that a heartbeat never waits
+   * for one; until the first ends, "looking into why".
    */
   String explain(Throwable failure) {
+    String answer = fromAnswer(failure);
+    if (answer != null) {
+      return answer;
+    }
+    synchronized (this) {
+      if ((probed == null || System.nanoTime() - probedAt > PROBE_EVERY_NANOS) && !probing) {
+        probing = true;
+        Thread t = new Thread(() -> {
+          String found = probe();
+          synchronized (this) {
+            probed = found;
+            probedAt = System.nanoTime();
+            probing = false;
+          }
+        }, "hangar-etcd-probe");
+        t.setDaemon(true);
+        t.start();
+      }
+      return probed != null ? probed : "looking into why";
+    }
+  }
+
+  /** As {@link #explain}, probing on this thread when needed: for a node that has not reached etcd at all yet. */
+  String diagnose(Throwable failure) {
+    String answer = fromAnswer(failure);
+    if (answer != null) {
+      return answer;
+    }
+    String found = probe();
+    synchronized (this) {
+      probed = found;
+      probedAt = System.nanoTime();
+    }
+    return found;
+  }
+
+  private String fromAnswer(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof StatusRuntimeException s) {
         String d = s.getStatus().getDescription() == null ? "" : s.getStatus().getDescription().toLowerCase(Locale.ROOT);
@@ -137,25 +176,47 @@ public final class EtcdAccess {
         }
       }
     }
-    synchronized (this) {
-      if (probed == null || System.nanoTime() - probedAt > PROBE_EVERY_NANOS) {
-        probed = probe(URI.create(config.etcd().get(0)));
-        probedAt = System.nanoTime();
+    return null;
+  }
+
+  /** What a probe of one endpoint found. */
+  private enum Found { NOTHING, SET_UP_WRONG, SILENT }
+
+  private record Finding(Found kind, String text) {}
+
+  /**
+   * Probes every endpoint (a TCP connect, then a TLS handshake) and says what is wrong: a setting
+   * wrong at any endpoint (they are all reached alike), else nothing listening anywhere, else etcd
+   * listening but not answering (a lost quorum, an overloaded etcd).
+   */
+  private String probe() {
+    List<Finding> found = config.etcd().stream().map(e -> probe(URI.create(e))).toList();
+    for (Finding f : found) {
+      if (f.kind() == Found.SET_UP_WRONG) {
+        return f.text();
       }
-      return probed;
     }
+    List<String> silent = found.stream().filter(f -> f.kind() == Found.SILENT).map(Finding::text).toList();
+    if (silent.isEmpty()) {
+      return found.size() == 1 ? found.get(0).text() : "nothing answers at any etcd endpoint (" + endpoints() + ")";
+    }
+    return silent.get(0) + (found.size() > 1 ? " (" + silent.size() + " of " + found.size() + " endpoints accept connections;"
+        + " has etcd lost its quorum?)" : "");
   }
 
   /** What a TCP connection and a TLS handshake to {@code endpoint} find. */
-  private String probe(URI endpoint) {
+  private Finding probe(URI endpoint) {
     String where = endpoint.getHost() + ":" + endpoint.getPort();
     try (Socket plain = new Socket()) {
       plain.connect(new InetSocketAddress(endpoint.getHost(), endpoint.getPort()), PROBE_TIMEOUT_MILLIS);
     } catch (IOException e) {
-      return "nothing answers at " + where + " (" + (e instanceof java.net.ConnectException ? "connection refused" : "no connection") + ")";
+      return new Finding(Found.NOTHING, "nothing answers at " + where + " ("
+          + (e instanceof java.net.ConnectException ? "connection refused" : "no connection") + ")");
     }
     boolean https = tls != null;
-    String speaksTls = "etcd serves TLS at " + where + "; use https:// endpoints (and cluster.etcdTls.ca when its CA is private)";
+    Finding speaksTls = new Finding(Found.SET_UP_WRONG, "etcd serves TLS at " + where
+        + "; use https:// endpoints (and cluster.etcdTls.ca when its CA is private)");
+    Finding silent = new Finding(Found.SILENT, "etcd at " + where + " accepts connections but does not answer");
     try (SSLSocket s = (SSLSocket) handshakeContext(https).getSocketFactory().createSocket()) {
       s.connect(new InetSocketAddress(endpoint.getHost(), endpoint.getPort()), PROBE_TIMEOUT_MILLIS);
       s.setSoTimeout(PROBE_TIMEOUT_MILLIS);
@@ -171,14 +232,14 @@ public final class EtcdAccess {
       } catch (java.net.SocketTimeoutException quiet) {
         // the server accepted the handshake and waits for the client
       }
-      return https ? "TLS to " + where + " works, but etcd does not answer there" : speaksTls;
+      return https ? silent : speaksTls;
     } catch (SSLException e) {
       if (!https) { // an alert (e.g. for the client certificate it wants) is TLS too
-        return String.valueOf(e.getMessage()).contains("fatal alert") ? speaksTls : "etcd at " + where + " accepts connections but does not answer";
+        return String.valueOf(e.getMessage()).contains("fatal alert") ? speaksTls : silent;
       }
-      return "the TLS handshake with etcd at " + where + " failed: " + handshakeHint(e);
+      return new Finding(Found.SET_UP_WRONG, "the TLS handshake with etcd at " + where + " failed: " + handshakeHint(e));
     } catch (IOException | GeneralSecurityException e) {
-      return https ? "the TLS handshake with etcd at " + where + " failed: " + handshakeHint(e) : "etcd at " + where + " does not answer";
+      return https ? new Finding(Found.SET_UP_WRONG, "the TLS handshake with etcd at " + where + " failed: " + handshakeHint(e)) : silent;
     }
   }
 

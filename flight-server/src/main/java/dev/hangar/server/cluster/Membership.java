@@ -57,6 +57,8 @@ public final class Membership implements AutoCloseable {
   private volatile View view;
   private volatile boolean closed;
   private volatile String problem = "not asked yet"; // why etcd did not answer the last time it did not
+  private volatile Exception lastFailure;
+  private volatile boolean started; // start() has reported how etcd answered
 
   public Membership(ClusterConfig config, EtcdAccess access, Member self) {
     this.config = config;
@@ -83,8 +85,13 @@ public final class Membership implements AutoCloseable {
       sleep(200);
     }
     if (!view.etcdReachable()) {
+      Exception last = lastFailure;
+      if (last != null) {
+        problem = access.diagnose(last); // no lease to keep yet: this thread may wait for the probe
+      }
       LOG.warn("Cluster {}: etcd ({}) does not answer: {}; serving alone until it does", config.name(), access.endpoints(), problem);
     }
+    started = true;
     long period = Math.max(200, config.leaseTtl().toMillis() / 3);
     heartbeat.scheduleWithFixedDelay(this::beat, period, period, TimeUnit.MILLISECONDS);
   }
@@ -187,6 +194,7 @@ public final class Membership implements AutoCloseable {
     if (closed) {
       return;
     }
+    lastFailure = e;
     String why = access.explain(e);
     LOG.debug("Cluster {}: a call to etcd failed", config.name(), e);
     String before = problem;
@@ -196,7 +204,7 @@ public final class Membership implements AutoCloseable {
       LOG.warn("Cluster {}: etcd does not answer: {}; serving with the last {} member(s) known, no membership changes"
           + " are seen until it does", config.name(), why, v.members().size());
       publish(v.members(), false);
-    } else if (!why.equals(before) && !before.equals("not asked yet")) {
+    } else if (started && !why.equals(before)) {
       LOG.warn("Cluster {}: etcd still does not answer, now: {}", config.name(), why);
     }
   }
@@ -210,6 +218,10 @@ public final class Membership implements AutoCloseable {
     Optional<Instant> since = reachable ? Optional.empty() : old.unreachableSince().or(() -> Optional.of(Instant.now()));
     View next = new View(List.copyOf(members), reachable, since, old.changes() + (changed ? 1 : 0));
     view = next;
+    if (reachable && !old.etcdReachable() && started) {
+      LOG.info("Cluster {}: etcd answers again{}", config.name(), old.unreachableSince()
+          .map(t -> " after " + Duration.between(t, Instant.now()).toSeconds() + " s").orElse(""));
+    }
     if (changed) {
       LOG.info("Cluster {}: members now {}", config.name(), members.stream().map(Member::id).toList());
     }
