@@ -98,6 +98,7 @@ public final class Main {
     }
     System.out.println("  " + describeSql(config.sql()));
     System.out.println("  " + describeSecurity(config));
+    config.cluster().ifPresent(c -> System.out.println("  " + describeCluster(c)));
     List<String> tlsProblems = config.server().tls()
         .map(t -> dev.hangar.server.security.TlsCredentials.problems(t, java.time.Instant.now())).orElse(List.of());
     if (!tlsProblems.isEmpty()) {
@@ -105,7 +106,28 @@ public final class Main {
       tlsProblems.forEach(p -> System.err.println("  " + p));
       return 1;
     }
+    if (config.cluster().isPresent()) {
+      try {
+        dev.hangar.server.cluster.EtcdAccess.of(config.cluster().get());
+      } catch (ConfigException e) {
+        System.err.println(file + ": etcd TLS files cannot be used:");
+        e.errors().forEach(p -> System.err.println("  " + p));
+        return 1;
+      }
+    }
     return 0;
+  }
+
+  static String describeCluster(dev.hangar.config.ClusterConfig c) {
+    String etcd = "etcd " + String.join(", ", c.etcd());
+    if (c.etcdOverTls()) {
+      var tls = c.etcdTls();
+      etcd += " over TLS (trusting " + tls.flatMap(t -> t.ca()).map(p -> "the CA in " + p).orElse("the JVM's trust store")
+          + tls.flatMap(t -> t.cert()).map(p -> ", client certificate " + p).orElse("") + ")";
+    } else {
+      etcd += " in plain text";
+    }
+    return "cluster: node " + c.nodeId() + " of \"" + c.name() + "\", " + etcd + c.etcdLogin().map(l -> ", as etcd user " + l.user()).orElse("");
   }
 
   static String describeSecurity(HangarConfig config) {

@@ -65,6 +65,34 @@ class LauncherIT {
   }
 
   @Test
+  void checkConfigDescribesTheClusterAndChecksItsEtcdTlsFiles() throws Exception {
+    TestCertificates certs = new TestCertificates(Files.createDirectories(tmp.resolve("certs")));
+    Path[] client = certs.client("etcd-client", "CN=hangar");
+    String yaml = """
+        storage: {memory: {capacity: 64MiB}}
+        storageClasses: [{prefix: "", tiers: [{storage: memory}]}]
+        cluster:
+          nodeId: a
+          etcd: [https://127.0.0.1:2379]
+          token: 0123456789abcdef
+          etcdTls: {ca: "%s", cert: "%s", key: "%s"}
+          etcdUser: hangar
+          etcdPassword: ${ETCD_PW}
+        """;
+    Path good = Files.writeString(tmp.resolve("cluster.yaml"), yaml.formatted(certs.caCert, client[0], client[1]));
+    Result r = run(Map.of("ETCD_PW", "pw"), "check-config", good.toString());
+    assertThat(r.code()).as(r.output()).isZero();
+    assertThat(r.output()).contains("cluster: node a of \"hangar\", etcd https://127.0.0.1:2379 over TLS (trusting the CA in "
+        + certs.caCert + ", client certificate " + client[0] + "), as etcd user hangar");
+    Path missing = tmp.resolve("no-such-key.pem");
+    Path bad = Files.writeString(tmp.resolve("bad-cluster.yaml"), yaml.formatted(certs.caCert, client[0], missing));
+    Result b = run(Map.of("ETCD_PW", "pw"), "check-config", bad.toString());
+    assertThat(b.code()).isEqualTo(1);
+    assertThat(b.output()).contains(bad + ": etcd TLS files cannot be used:", "cluster.etcdTls.key " + missing + " does not exist")
+        .doesNotContain("Exception");
+  }
+
+  @Test
   void checkConfigPrintsEveryErrorAndFails() throws Exception {
     Path bad = tmp.resolve("bad.yaml");
     Files.writeString(bad, """

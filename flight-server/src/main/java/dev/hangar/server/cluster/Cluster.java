@@ -90,6 +90,9 @@ public final class Cluster implements AutoCloseable {
     if (v.etcdReachable()) {
       return null;
     }
+    if (!m.started()) {
+      return "cluster " + config.name() + ": joining (waiting for etcd's first answer)";
+    }
     return "cluster " + config.name() + ": etcd does not answer" + v.unreachableSince().map(t -> " since " + t).orElse("")
         + m.problem().map(p -> " (" + p + ")").orElse("")
         + "; serving with the last " + v.members().size() + " member(s) known (" + v.members().stream().map(Member::id)

@@ -46,7 +46,10 @@ public final class Membership implements AutoCloseable {
   private final ClusterConfig config;
   private final EtcdAccess access;
   private final Member self;
-  private final Client etcd;
+  /** While etcd does not answer, the client is made anew this often: gRPC's reconnect backoff grows to two minutes. */
+  private static final long RECONNECT_EVERY_NANOS = 5_000_000_000L;
+  private volatile Client etcd; // replaced (under lock) while etcd does not answer
+  private long connectedAt = System.nanoTime(); // guarded by lock
   private final ByteSequence prefix;
   private final ByteSequence key;
   private final ScheduledExecutorService heartbeat;
@@ -104,9 +107,18 @@ public final class Membership implements AutoCloseable {
     return view;
   }
 
+  /** Whether the node has had its first answer from etcd, or given up waiting for it at start. */
+  public boolean started() {
+    return started;
+  }
+
   /** Why etcd does not answer (e.g. a TLS handshake that failed, a login it refused); empty while it answers. */
   public Optional<String> problem() {
-    return view.etcdReachable() ? Optional.empty() : Optional.of(problem);
+    if (view.etcdReachable()) {
+      return Optional.empty();
+    }
+    Exception last = lastFailure;
+    return Optional.of(last == null ? problem : access.explain(last)); // the latest probe's finding, not the last heartbeat's
   }
 
   /** Called with every new view (on the membership thread); keep it short. */
@@ -148,8 +160,33 @@ public final class Membership implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
       unreachable(e);
+      reconnectIfLong();
       return false;
     }
+  }
+
+  /**
+   * A new etcd client once etcd has not answered for a while, so that the node sees etcd back
+   * within a heartbeat or two: the old client's channel waits out gRPC's reconnect backoff, which
+   * after an outage of minutes is up to two minutes long. The lease (if it has not run out) and the
+   * member key carry over; the watch is made again by the next heartbeat.
+   */
+  private void reconnectIfLong() {
+    Client old;
+    synchronized (lock) {
+      if (closed || view.etcdReachable() || System.nanoTime() - connectedAt < RECONNECT_EVERY_NANOS) {
+        return;
+      }
+      old = etcd;
+      if (watcher != null) {
+        watcher.close();
+        watcher = null;
+      }
+      etcd = access.connect();
+      connectedAt = System.nanoTime();
+    }
+    LOG.debug("Cluster {}: etcd has not answered for a while; connecting anew", config.name());
+    old.close();
   }
 
   private void refreshQuietly() {
