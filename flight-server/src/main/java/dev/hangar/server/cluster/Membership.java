@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Membership implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
+  /** While etcd does not answer, the client is made anew this often: gRPC's reconnect backoff grows to two minutes. */
+  private static final long RECONNECT_EVERY_NANOS = 5_000_000_000L;
 
   /** What this node knows of the cluster now. */
   public record View(List<Member> members, boolean etcdReachable, Optional<Instant> unreachableSince, long changes) {}
@@ -46,8 +48,6 @@ public final class Membership implements AutoCloseable {
   private final ClusterConfig config;
   private final EtcdAccess access;
   private final Member self;
-  /** While etcd does not answer, the client is made anew this often: gRPC's reconnect backoff grows to two minutes. */
-  private static final long RECONNECT_EVERY_NANOS = 5_000_000_000L;
   private volatile Client etcd; // replaced (under lock) while etcd does not answer
   private long connectedAt = System.nanoTime(); // guarded by lock
   private final ByteSequence prefix;
