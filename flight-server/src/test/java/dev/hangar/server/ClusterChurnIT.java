@@ -263,7 +263,7 @@ class ClusterChurnIT {
       etcd.kill(2);
       await("etcd unreachable and the quorum named", () -> nodes.stream().allMatch(n ->
           String.valueOf(n.server.cluster().healthNote()).contains("etcd does not answer")
-              && String.valueOf(n.server.cluster().healthNote()).contains("1 of 3 endpoints accept connections; has etcd lost its quorum?")));
+              && String.valueOf(n.server.cluster().healthNote()).contains("says it is not healthy: it has no leader (has it lost its quorum?) (1 of 3 endpoints accept connections)")));
       for (int k = 0; k < 6; k++) {
         nodes.get(k % 2).put("rep/quorum/f" + k, data);
       }

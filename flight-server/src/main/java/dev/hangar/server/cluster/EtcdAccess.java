@@ -43,6 +43,8 @@ public final class EtcdAccess {
   /** How long a diagnosis of an etcd that does not answer stays good before the endpoints are probed again. */
   private static final long PROBE_EVERY_NANOS = 10_000_000_000L;
   private static final int PROBE_TIMEOUT_MILLIS = 1000;
+  /** etcd answers /health after its own linearizable read, which without a leader takes it a second or two to give up. */
+  private static final int HEALTH_TIMEOUT_MILLIS = 3000;
 
   private final ClusterConfig config;
   private final SslContext tls; // null: plain http
@@ -180,35 +182,39 @@ public final class EtcdAccess {
   }
 
   /** What a probe of one endpoint found. */
-  private enum Found { NOTHING, SET_UP_WRONG, SILENT }
+  private enum Found { NOTHING, SET_UP_WRONG, HEALTHY, UNHEALTHY, SILENT }
 
   private record Finding(Found kind, String text) {}
 
   /**
-   * Probes every endpoint (a TCP connect, then a TLS handshake) and says what is wrong: a setting
-   * wrong at any endpoint (they are all reached alike), else nothing listening anywhere, else etcd
-   * listening but not answering (a lost quorum, an overloaded etcd).
+   * Probes every endpoint and says what is wrong: a setting wrong at any endpoint (they are all
+   * reached alike), else an etcd that says it has no leader, else one that says it is healthy
+   * (so the node's calls are what fails), else one that accepts connections and says nothing, else
+   * nothing listening anywhere.
    */
   private String probe() {
     List<Finding> found = config.etcd().stream().map(e -> probe(URI.create(e))).toList();
-    for (Finding f : found) {
-      if (f.kind() == Found.SET_UP_WRONG) {
-        return f.text();
+    for (Found kind : List.of(Found.SET_UP_WRONG, Found.UNHEALTHY, Found.HEALTHY, Found.SILENT)) {
+      List<Finding> these = found.stream().filter(f -> f.kind() == kind).toList();
+      if (!these.isEmpty()) {
+        return these.get(0).text() + (kind == Found.SET_UP_WRONG || found.size() == 1 ? ""
+            : " (" + (found.size() - found.stream().filter(f -> f.kind() == Found.NOTHING).count()) + " of " + found.size()
+            + " endpoints accept connections)");
       }
     }
-    List<String> silent = found.stream().filter(f -> f.kind() == Found.SILENT).map(Finding::text).toList();
-    if (silent.isEmpty()) {
-      return found.size() == 1 ? found.get(0).text() : "nothing answers at any etcd endpoint (" + endpoints() + ")";
-    }
-    return silent.get(0) + (found.size() > 1 ? " (" + silent.size() + " of " + found.size() + " endpoints accept connections;"
-        + " has etcd lost its quorum?)" : "");
+    return found.size() == 1 ? found.get(0).text() : "nothing answers at any etcd endpoint (" + endpoints() + ")";
   }
 
-  /** What a TCP connection and a TLS handshake to {@code endpoint} find. */
+  /**
+   * What one endpoint says: a TCP connect, then (over the node's own TLS, for https) etcd's
+   * {@code GET /health}, which reports whether etcd has a leader. For an http endpoint that turns
+   * out to speak TLS, a TLS handshake confirms it.
+   */
   private Finding probe(URI endpoint) {
     String where = endpoint.getHost() + ":" + endpoint.getPort();
+    InetSocketAddress address = new InetSocketAddress(endpoint.getHost(), endpoint.getPort());
     try (Socket plain = new Socket()) {
-      plain.connect(new InetSocketAddress(endpoint.getHost(), endpoint.getPort()), PROBE_TIMEOUT_MILLIS);
+      plain.connect(address, PROBE_TIMEOUT_MILLIS);
     } catch (IOException e) {
       return new Finding(Found.NOTHING, "nothing answers at " + where + " ("
           + (e instanceof java.net.ConnectException ? "connection refused" : "no connection") + ")");
@@ -217,29 +223,66 @@ public final class EtcdAccess {
     Finding speaksTls = new Finding(Found.SET_UP_WRONG, "etcd serves TLS at " + where
         + "; use https:// endpoints (and cluster.etcdTls.ca when its CA is private)");
     Finding silent = new Finding(Found.SILENT, "etcd at " + where + " accepts connections but does not answer");
-    try (SSLSocket s = (SSLSocket) handshakeContext(https).getSocketFactory().createSocket()) {
-      s.connect(new InetSocketAddress(endpoint.getHost(), endpoint.getPort()), PROBE_TIMEOUT_MILLIS);
+    String reply;
+    try (Socket s = https ? handshakeContext(true).getSocketFactory().createSocket() : new Socket()) {
+      s.connect(address, PROBE_TIMEOUT_MILLIS);
       s.setSoTimeout(PROBE_TIMEOUT_MILLIS);
-      SSLParameters p = s.getSSLParameters();
-      p.setApplicationProtocols(new String[] {"h2"});
-      if (https) {
+      if (s instanceof SSLSocket ssl) {
+        SSLParameters p = ssl.getSSLParameters();
         p.setEndpointIdentificationAlgorithm("HTTPS");
+        ssl.setSSLParameters(p);
+        ssl.startHandshake();
       }
-      s.setSSLParameters(p);
-      s.startHandshake();
-      try {
-        s.getInputStream().read(); // TLS 1.3: a server that refuses the client's certificate says so after the handshake
-      } catch (java.net.SocketTimeoutException quiet) {
-        // the server accepted the handshake and waits for the client
-      }
-      return https ? silent : speaksTls;
+      s.setSoTimeout(HEALTH_TIMEOUT_MILLIS);
+      reply = health(s, endpoint.getHost());
     } catch (SSLException e) {
-      if (!https) { // an alert (e.g. for the client certificate it wants) is TLS too
-        return String.valueOf(e.getMessage()).contains("fatal alert") ? speaksTls : silent;
-      }
-      return new Finding(Found.SET_UP_WRONG, "the TLS handshake with etcd at " + where + " failed: " + handshakeHint(e));
+      return https ? new Finding(Found.SET_UP_WRONG, "the TLS handshake with etcd at " + where + " failed: " + handshakeHint(e)) : silent;
     } catch (IOException | GeneralSecurityException e) {
       return https ? new Finding(Found.SET_UP_WRONG, "the TLS handshake with etcd at " + where + " failed: " + handshakeHint(e)) : silent;
+    }
+    if (reply.contains("\"health\":\"true\"")) {
+      return new Finding(Found.HEALTHY, "etcd at " + where + " says it is healthy, but this node's calls to it time out");
+    }
+    if (reply.contains("\"health\":\"false\"")) {
+      return new Finding(Found.UNHEALTHY, "etcd at " + where + " says it is not healthy: it has no leader (has it lost its quorum?)");
+    }
+    if (!https && (reply.contains("HTTPS server") || reply.isEmpty() && speaksTls(address))) {
+      return speaksTls;
+    }
+    return silent;
+  }
+
+  /** etcd's answer to {@code GET /health} on {@code s}, up to 4 KiB of it; empty when it says nothing in time. */
+  private static String health(Socket s, String host) throws IOException {
+    s.getOutputStream().write(("GET /health HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream().flush();
+    byte[] buffer = new byte[4096];
+    int n = 0;
+    try {
+      for (int r; n < buffer.length && (r = s.getInputStream().read(buffer, n, buffer.length - n)) > 0; ) {
+        n += r;
+      }
+    } catch (java.net.SocketTimeoutException quiet) {
+      // what came in time
+    } catch (SSLException e) {
+      throw e; // TLS 1.3: a server that refuses the client's certificate says so on the first read
+    } catch (IOException reset) {
+      // a server that closed on a request it did not understand
+    }
+    return new String(buffer, 0, n, StandardCharsets.ISO_8859_1);
+  }
+
+  /** Whether a TLS handshake with any trust succeeds at {@code address}, or ends in the server's alert: TLS is spoken there. */
+  private boolean speaksTls(InetSocketAddress address) {
+    try (SSLSocket s = (SSLSocket) handshakeContext(false).getSocketFactory().createSocket()) {
+      s.connect(address, PROBE_TIMEOUT_MILLIS);
+      s.setSoTimeout(PROBE_TIMEOUT_MILLIS);
+      s.startHandshake();
+      return true;
+    } catch (SSLException e) {
+      return String.valueOf(e.getMessage()).contains("fatal alert");
+    } catch (IOException | GeneralSecurityException e) {
+      return false;
     }
   }
 
