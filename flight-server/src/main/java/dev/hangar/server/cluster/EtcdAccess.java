@@ -131,11 +131,15 @@ public final class EtcdAccess {
       if ((probed == null || System.nanoTime() - probedAt > PROBE_EVERY_NANOS) && !probing) {
         probing = true;
         Thread t = new Thread(() -> {
-          String found = probe();
-          synchronized (this) {
-            probed = found;
-            probedAt = System.nanoTime();
-            probing = false;
+          String found = "no answer";
+          try {
+            found = probe();
+          } finally {
+            synchronized (this) {
+              probed = found;
+              probedAt = System.nanoTime();
+              probing = false;
+            }
           }
         }, "hangar-etcd-probe");
         t.setDaemon(true);
@@ -211,8 +215,9 @@ public final class EtcdAccess {
    * out to speak TLS, a TLS handshake confirms it.
    */
   private Finding probe(URI endpoint) {
-    String where = endpoint.getHost() + ":" + endpoint.getPort();
-    InetSocketAddress address = new InetSocketAddress(endpoint.getHost(), endpoint.getPort());
+    int port = endpoint.getPort() < 0 ? 2379 : endpoint.getPort(); // etcd's client port
+    String where = endpoint.getHost() + ":" + port;
+    InetSocketAddress address = new InetSocketAddress(endpoint.getHost(), port);
     try (Socket plain = new Socket()) {
       plain.connect(address, PROBE_TIMEOUT_MILLIS);
     } catch (IOException e) {
