@@ -92,26 +92,10 @@ class ClusterTlsIT {
           storageClasses: [{prefix: "", tiers: [{storage: memory}]}]
           cluster: {nodeId: a, etcd: ["http://127.0.0.1:9"], token: %s, peerCa: "%s"}
           """.formatted(certs.serverCert, certs.serverKey, ClusterIT.TOKEN, ca), "cluster tls test", Map.of());
-      java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
-      dev.hangar.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(dev.hangar.config.ConfigException.class,
-          () -> HangarServer.start(config));
-      assertThat(e.errors()).containsExactly(ca.equals(notPem)
+      FailedStart.expect(config, ca.equals(notPem)
           ? "cluster.peerCa " + ca + " is not a PEM certificate file (expected BEGIN CERTIFICATE blocks)"
           : "cluster.peerCa " + ca + " does not exist");
-      assertThat(String.join(" ", e.errors())).doesNotContain("Exception");
-      // Every thread the failed start made must end (gRPC's and Netty's shared ones linger a second or two).
-      long deadline = System.nanoTime() + 5_000_000_000L;
-      List<Thread> left = newThreads(before);
-      while (!left.isEmpty() && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-        left = newThreads(before);
-      }
-      assertThat(left).as("threads left behind").extracting(Thread::getName).isEmpty();
     }
-  }
-
-  private static List<Thread> newThreads(java.util.Set<Thread> before) {
-    return Thread.getAllStackTraces().keySet().stream().filter(t -> t.isAlive() && !before.contains(t)).toList();
   }
 
   private static FlightClient tlsClient(BufferAllocator allocator, HangarServer s, TestCertificates certs, Path[] client) throws Exception {
