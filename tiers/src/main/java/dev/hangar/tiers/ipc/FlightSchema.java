@@ -109,7 +109,11 @@ public final class FlightSchema {
     fb.vector(schema, 3, 8, 8); // features
     Map<Long, Column> dictionaries = new HashMap<>();
     int[] count = {0};
-    List<Column> columns = columns(fb, fb.vector(schema, 1, 4, 4), 1, dictionaries, count, "");
+    int fields = fb.vector(schema, 1, 4, 4);
+    if (fields < 0) {
+      throw fb.bad("the schema has no fields vector (a schema of no columns has an empty one; Arrow C++ readers require it)");
+    }
+    List<Column> columns = columns(fb, fields, 1, dictionaries, count, "");
     return new FlightSchema(message, schema, appMetadata, columns, Collections.unmodifiableMap(dictionaries));
   }
 
@@ -188,7 +192,12 @@ public final class FlightSchema {
       case TIME -> {
         bits = fb.i32(t, 1, 32);
         checkBits(fb, qualified, bits, 32, 64);
-        checkUnit(fb, qualified, fb.i16(t, 0, 1));
+        int unit = fb.i16(t, 0, 1);
+        checkUnit(fb, qualified, unit);
+        if (bits != (unit <= 1 ? 32 : 64)) {
+          throw fb.bad("column %s is a time%d in %s, but times in seconds and milliseconds are 32 bits, in micro- and nanoseconds 64",
+              qualified, bits, new String[] {"seconds", "milliseconds", "microseconds", "nanoseconds"}[unit]);
+        }
         typeName = "time" + bits;
       }
       case TIMESTAMP -> {
@@ -255,6 +264,15 @@ public final class FlightSchema {
     }
     if (type == ArrowType.MAP && (children.get(0).type() != ArrowType.STRUCT || children.get(0).children().size() != 2)) {
       throw fb.bad("column %s is a map whose entries are not a struct of a key and a value", qualified);
+    }
+    if (type == ArrowType.MAP) { // as Arrow C++ reads a map: neither its entries nor its keys may be null
+      int entries = fb.tableAt(fb.vector(field, 5, 4, 4), 0);
+      if (fb.bool(entries, 1, false)) {
+        throw fb.bad("column %s is a map whose entries are nullable (a map's key-value pairs are a non-nullable struct)", qualified);
+      }
+      if (fb.bool(fb.tableAt(fb.vector(entries, 5, 4, 4), 0), 1, false)) {
+        throw fb.bad("column %s is a map whose keys are nullable (a map's keys are never null)", qualified);
+      }
     }
     if (type == ArrowType.RUN_END_ENCODED && (children.get(0).type() != ArrowType.INT || children.get(0).valueBits() < 16
         || !children.get(0).typeName().startsWith("int"))) {

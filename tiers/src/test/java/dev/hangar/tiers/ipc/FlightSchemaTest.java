@@ -101,6 +101,71 @@ class FlightSchemaTest {
         .hasMessageStartingWith("message 0 (schema): the flatbuffer has an invalid offset 0 at ");
   }
 
+  private static byte[] schemaOf(Field... fields) {
+    ByteBuffer bb = MessageSerializer.serializeMetadata(new Schema(List.of(fields)));
+    byte[] out = new byte[bb.remaining()];
+    bb.duplicate().get(out);
+    return out;
+  }
+
+  /** Found by MessageFuzzIT (random seed): a flipped bit made a time32 in microseconds, which Arrow C++ refuses to read. */
+  @Test
+  void aTimeHasTheBitWidthOfItsUnit() {
+    for (org.apache.arrow.vector.types.TimeUnit unit : org.apache.arrow.vector.types.TimeUnit.values()) {
+      int bits = unit.ordinal() <= 1 ? 32 : 64;
+      assertThat(FlightSchema.parse(schemaOf(new Field("t", FieldType.nullable(new ArrowType.Time(unit, bits)), null)), null)
+          .columns()).hasSize(1);
+    }
+    assertRefused(schemaOf(new Field("t", FieldType.nullable(new ArrowType.Time(org.apache.arrow.vector.types.TimeUnit.MICROSECOND, 32)),
+        null)), "column \"t\" is a time32 in microseconds, but times in seconds and milliseconds are 32 bits, in micro- and nanoseconds 64");
+    assertRefused(schemaOf(new Field("t", FieldType.nullable(new ArrowType.Time(org.apache.arrow.vector.types.TimeUnit.MILLISECOND, 64)),
+        null)), "column \"t\" is a time64 in milliseconds, but times in seconds and milliseconds are 32 bits, in micro- and nanoseconds 64");
+  }
+
+  private static Field map(boolean nullableEntries, boolean nullableKeys) {
+    Field key = new Field("key", new FieldType(nullableKeys, ArrowType.Utf8.INSTANCE, null), null);
+    Field value = new Field("value", FieldType.nullable(new ArrowType.Int(64, true)), null);
+    Field entries = new Field("entries", new FieldType(nullableEntries, ArrowType.Struct.INSTANCE, null), List.of(key, value));
+    return new Field("m", FieldType.nullable(new ArrowType.Map(false)), List.of(entries));
+  }
+
+  /** Arrow C++ reads a map only if its entries and its keys are non-nullable (the format says so); a schema that says otherwise is refused. */
+  @Test
+  void aMapsEntriesAndKeysAreNotNullable() {
+    assertThat(FlightSchema.parse(schemaOf(map(false, false)), null).columns()).hasSize(1);
+    assertRefused(schemaOf(map(true, false)),
+        "column \"m\" is a map whose entries are nullable (a map's key-value pairs are a non-nullable struct)");
+    assertRefused(schemaOf(map(false, true)), "column \"m\" is a map whose keys are nullable (a map's keys are never null)");
+  }
+
+  /** A schema message of no columns, with an empty {@code fields} vector or none at all. */
+  private static byte[] emptySchema(boolean withFields) {
+    var b = new com.google.flatbuffers.FlatBufferBuilder();
+    int fields = withFields ? org.apache.arrow.flatbuf.Schema.createFieldsVector(b, new int[0]) : 0;
+    org.apache.arrow.flatbuf.Schema.startSchema(b);
+    if (withFields) {
+      org.apache.arrow.flatbuf.Schema.addFields(b, fields);
+    }
+    int schema = org.apache.arrow.flatbuf.Schema.endSchema(b);
+    org.apache.arrow.flatbuf.Message.startMessage(b);
+    org.apache.arrow.flatbuf.Message.addVersion(b, org.apache.arrow.flatbuf.MetadataVersion.V5);
+    org.apache.arrow.flatbuf.Message.addHeaderType(b, org.apache.arrow.flatbuf.MessageHeader.Schema);
+    org.apache.arrow.flatbuf.Message.addHeader(b, schema);
+    b.finish(org.apache.arrow.flatbuf.Message.endMessage(b));
+    return b.sizedByteArray();
+  }
+
+  /**
+   * Found by MessageFuzzIT (random seeds, 20,000 puts): a flipped bit in a zero-batch stream's
+   * schema dropped its {@code fields} vector. Hangar read that as no columns and stored the flight;
+   * pyarrow refuses it ("Unexpected null field Schema.fields").
+   */
+  @Test
+  void aSchemaNeedsItsFieldsVectorEvenWhenEmpty() {
+    assertThat(FlightSchema.parse(emptySchema(true), null).columns()).isEmpty();
+    assertRefused(emptySchema(false), "the schema has no fields vector (a schema of no columns has an empty one; Arrow C++ readers require it)");
+  }
+
   /** A schema message with one custom_metadata entry, built field by field; null halves are left out. */
   private static byte[] schemaWithMetadata(String key, String value) {
     var b = new com.google.flatbuffers.FlatBufferBuilder();
