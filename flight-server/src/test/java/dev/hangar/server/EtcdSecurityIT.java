@@ -71,6 +71,33 @@ class EtcdSecurityIT {
     }
   }
 
+  /**
+   * Certificates renewed in place are read without a restart: a node whose client certificate etcd
+   * does not trust serves alone until the files are replaced with ones it does, then joins.
+   */
+  @Test
+  void renewedEtcdTlsFilesAreReadWithoutARestart() throws Exception {
+    TestCertificates certs = new TestCertificates(Files.createDirectories(tmp.resolve("certs")));
+    Path[] foreign = certs.foreignClient("foreign", "CN=stranger");
+    Path[] trusted = certs.client("etcd-client", "CN=hangar");
+    Path cert = Files.copy(foreign[0], tmp.resolve("node.pem"));
+    Path key = Files.copy(foreign[1], tmp.resolve("node-key.pem"));
+    try (EtcdCluster etcd = EtcdCluster.startTls(tmp, certs.serverCert, certs.serverKey, certs.caCert);
+        HangarServer node = HangarServer.start(node("renewed", etcd.endpoints().get(0),
+            "etcdTls: {ca: \"%s\", cert: \"%s\", key: \"%s\"}".formatted(certs.caCert, cert, key)))) {
+      assertThat(node.cluster().membership().problem()).hasValueSatisfying(p ->
+          assertThat(p).contains("etcd wants a client certificate it trusts"));
+      Files.write(key, Files.readAllBytes(trusted[1])); // the key first: a moment where they do not match is logged and skipped
+      Files.write(cert, Files.readAllBytes(trusted[0]));
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (!node.cluster().membership().view().etcdReachable()) {
+        assertThat(System.nanoTime()).as("joined with the renewed certificate").isLessThan(deadline);
+        Thread.sleep(50);
+      }
+      assertThat(node.cluster().healthNote()).isNull();
+    }
+  }
+
   @Test
   void aTlsFileThatCannotBeUsedStopsTheStartWithItsName() throws Exception {
     TestCertificates certs = new TestCertificates(Files.createDirectories(tmp.resolve("certs")));

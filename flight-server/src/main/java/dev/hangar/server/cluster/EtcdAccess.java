@@ -14,6 +14,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.attribute.FileTime;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -21,6 +23,7 @@ import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -35,8 +38,8 @@ import javax.net.ssl.TrustManagerFactory;
  * How this node reaches etcd: its endpoints, over TLS when they are {@code https://} (trusting
  * {@code cluster.etcdTls.ca}, else the JVM's trust store, and presenting {@code cluster.etcdTls.cert}
  * when given, for etcd's {@code --client-cert-auth}), and as {@code cluster.etcdUser} when etcd's
- * authentication is on. The files are read once, at start ({@link #of}), so a missing or mismatched
- * one stops the start with its setting's name; a running node keeps what it read.
+ * authentication is on. The files are read at start ({@link #of}), so a missing or mismatched one
+ * stops the start with its setting's name, and again when they change ({@link #reloadIfChanged}).
  */
 public final class EtcdAccess {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EtcdAccess.class);
@@ -47,20 +50,24 @@ public final class EtcdAccess {
   private static final int HEALTH_TIMEOUT_MILLIS = 3000;
 
   private final ClusterConfig config;
-  private final SslContext tls; // null: plain http
-  private final List<X509Certificate> ca; // empty: the JVM's trust store
-  private final List<X509Certificate> chain; // empty: no client certificate
-  private final PrivateKey key;
+  private volatile Credentials credentials; // null: plain http
+  private volatile List<FileTime> stamps; // of the etcdTls files, to see them change
   private String probed; // the last probe's finding
   private long probedAt;
   private boolean probing;
 
-  private EtcdAccess(ClusterConfig config, SslContext tls, List<X509Certificate> ca, List<X509Certificate> chain, PrivateKey key) {
+  /**
+   * What the node trusts and presents to etcd, from {@code cluster.etcdTls}'s files.
+   *
+   * @param ca empty: the JVM's trust store
+   * @param chain empty: no client certificate
+   */
+  private record Credentials(SslContext tls, List<X509Certificate> ca, List<X509Certificate> chain, PrivateKey key) {}
+
+  private EtcdAccess(ClusterConfig config, Credentials credentials) {
     this.config = config;
-    this.tls = tls;
-    this.ca = ca;
-    this.chain = chain;
-    this.key = key;
+    this.credentials = credentials;
+    this.stamps = stamps(config);
   }
 
   /** Reads {@code cluster.etcdTls}'s files; a file that cannot be used is a {@link ConfigException} naming it. */
@@ -69,9 +76,14 @@ public final class EtcdAccess {
       LOG.warn("Cluster {}: cluster.etcdPassword goes to etcd over plain http; use https:// endpoints unless the network is trusted",
           config.name());
     }
-    if (!config.etcdOverTls()) {
-      return new EtcdAccess(config, null, List.of(), List.of(), null);
+    try {
+      return new EtcdAccess(config, config.etcdOverTls() ? load(config) : null);
+    } catch (PemFiles.TlsFileException e) {
+      throw new ConfigException("(cannot reach etcd with it)", List.of(e.getMessage()));
     }
+  }
+
+  private static Credentials load(ClusterConfig config) throws PemFiles.TlsFileException {
     ClusterConfig.EtcdTls files = config.etcdTls().orElse(new ClusterConfig.EtcdTls(Optional.empty(), Optional.empty(), Optional.empty()));
     try {
       SslContextBuilder b = io.grpc.netty.GrpcSslContexts.forClient();
@@ -89,21 +101,59 @@ public final class EtcdAccess {
         PemFiles.checkPair("cluster.etcdTls", files.cert().get(), chain, files.key().get(), key, Instant.now());
         b.keyManager(key, chain.toArray(new X509Certificate[0]));
       }
-      return new EtcdAccess(config, b.build(), ca, chain, key);
-    } catch (PemFiles.TlsFileException e) {
-      throw new ConfigException("(cannot reach etcd with it)", List.of(e.getMessage()));
+      return new Credentials(b.build(), ca, chain, key);
     } catch (SSLException | RuntimeException e) {
-      throw new ConfigException("(cannot reach etcd with it)", List.of("cluster.etcdTls: this JVM's TLS cannot use "
-          + files.ca().map(p -> "the CA in " + p).orElse("its default trust store") + files.cert().map(p -> " and the certificate in " + p).orElse("")));
+      throw new PemFiles.TlsFileException("cluster.etcdTls: this JVM's TLS cannot use " + files.ca().map(p -> "the CA in " + p)
+          .orElse("its default trust store") + files.cert().map(p -> " and the certificate in " + p).orElse(""));
     }
+  }
+
+  /**
+   * Reads {@code cluster.etcdTls}'s files again if they changed since they were read (a certificate
+   * renewed in place), and says whether the node should connect anew with them. Files that do not
+   * load (half written, a key that does not match) are logged and the ones in use stay.
+   */
+  boolean reloadIfChanged() {
+    if (!config.etcdOverTls() || config.etcdTls().isEmpty()) {
+      return false;
+    }
+    List<FileTime> now = stamps(config);
+    if (now.equals(stamps)) {
+      return false;
+    }
+    stamps = now; // a change that does not load is tried again when the files change again
+    try {
+      credentials = load(config);
+      synchronized (this) {
+        probed = null; // what the old files met says nothing of the new
+      }
+      LOG.info("Cluster {}: reloaded the changed files of cluster.etcdTls; connecting to etcd with them", config.name());
+      return true;
+    } catch (PemFiles.TlsFileException e) {
+      LOG.warn("Cluster {}: changed cluster.etcdTls files not loaded, the previous ones stay in use: {}", config.name(), e.getMessage());
+      return false;
+    }
+  }
+
+  private static List<FileTime> stamps(ClusterConfig config) {
+    List<FileTime> out = new ArrayList<>();
+    config.etcdTls().ifPresent(t -> java.util.stream.Stream.of(t.ca(), t.cert(), t.key()).flatMap(Optional::stream).forEach(p -> {
+      try {
+        out.add(Files.getLastModifiedTime(p));
+      } catch (IOException e) {
+        out.add(FileTime.fromMillis(0)); // missing for now
+      }
+    }));
+    return out;
   }
 
   /** A new etcd client; calls fail rather than wait when etcd does not answer within about two seconds. */
   Client connect() {
     ClientBuilder b = Client.builder().endpoints(config.etcd().stream().map(URI::create).toArray(URI[]::new))
         .connectTimeout(Duration.ofSeconds(2)).retryMaxDuration(Duration.ofSeconds(2));
-    if (tls != null) {
-      b.sslContext(tls);
+    Credentials c = credentials;
+    if (c != null) {
+      b.sslContext(c.tls());
     }
     config.etcdLogin().ifPresent(login -> b.user(ByteSequence.from(login.user(), StandardCharsets.UTF_8))
         .password(ByteSequence.from(login.password(), StandardCharsets.UTF_8)));
@@ -224,7 +274,7 @@ public final class EtcdAccess {
       return new Finding(Found.NOTHING, "nothing answers at " + where + " ("
           + (e instanceof java.net.ConnectException ? "connection refused" : "no connection") + ")");
     }
-    boolean https = tls != null;
+    boolean https = credentials != null;
     Finding speaksTls = new Finding(Found.SET_UP_WRONG, "etcd serves TLS at " + where
         + "; use https:// endpoints (and cluster.etcdTls.ca when its CA is private)");
     Finding silent = new Finding(Found.SILENT, "etcd at " + where + " accepts connections but does not answer");
@@ -308,9 +358,10 @@ public final class EtcdAccess {
           return new X509Certificate[0];
         }
       }};
-    } else if (!ca.isEmpty()) {
+    } else if (!credentials.ca().isEmpty()) {
       KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
       store.load(null, null);
+      List<X509Certificate> ca = credentials.ca();
       for (int i = 0; i < ca.size(); i++) {
         store.setCertificateEntry("ca" + i, ca.get(i));
       }
@@ -319,10 +370,11 @@ public final class EtcdAccess {
       trust = f.getTrustManagers();
     }
     javax.net.ssl.KeyManager[] keys = null;
-    if (https && key != null) {
+    Credentials own = credentials;
+    if (https && own.key() != null) {
       KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
       store.load(null, null);
-      store.setKeyEntry("client", key, new char[0], chain.toArray(new X509Certificate[0]));
+      store.setKeyEntry("client", own.key(), new char[0], own.chain().toArray(new X509Certificate[0]));
       KeyManagerFactory f = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       f.init(store, new char[0]);
       keys = f.getKeyManagers();

@@ -131,6 +131,9 @@ public final class Membership implements AutoCloseable {
     if (closed) {
       return false;
     }
+    if (access.reloadIfChanged()) {
+      reconnect(true);
+    }
     long timeout = Math.max(1000, config.leaseTtl().toMillis() / 2);
     try {
       synchronized (lock) {
@@ -160,21 +163,22 @@ public final class Membership implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
       unreachable(e);
-      reconnectIfLong();
+      reconnect(false);
       return false;
     }
   }
 
   /**
-   * A new etcd client once etcd has not answered for a while, so that the node sees etcd back
-   * within a heartbeat or two: the old client's channel waits out gRPC's reconnect backoff, which
-   * after an outage of minutes is up to two minutes long. The lease (if it has not run out) and the
-   * member key carry over; the watch is made again by the next heartbeat.
+   * A new etcd client: {@code always} when the etcdTls files changed, else once etcd has not
+   * answered for a while, so that the node sees etcd back within a heartbeat or two (the old
+   * client's channel waits out gRPC's reconnect backoff, which after an outage of minutes is up to
+   * two minutes long). The lease (if it has not run out) and the member key carry over; the watch
+   * is made again by the next heartbeat.
    */
-  private void reconnectIfLong() {
+  private void reconnect(boolean always) {
     Client old;
     synchronized (lock) {
-      if (closed || view.etcdReachable() || System.nanoTime() - connectedAt < RECONNECT_EVERY_NANOS) {
+      if (closed || !always && (view.etcdReachable() || System.nanoTime() - connectedAt < RECONNECT_EVERY_NANOS)) {
         return;
       }
       old = etcd;
@@ -185,7 +189,7 @@ public final class Membership implements AutoCloseable {
       etcd = access.connect();
       connectedAt = System.nanoTime();
     }
-    LOG.debug("Cluster {}: etcd has not answered for a while; connecting anew", config.name());
+    LOG.debug("Cluster {}: connecting to etcd anew", config.name());
     old.close();
   }
 

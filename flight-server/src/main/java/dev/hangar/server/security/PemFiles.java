@@ -43,7 +43,7 @@ public final class PemFiles {
   public static final class TlsFileException extends Exception {
     private static final long serialVersionUID = 1L;
 
-    TlsFileException(String message) {
+    public TlsFileException(String message) {
       super(message);
     }
   }
