@@ -230,6 +230,9 @@ public final class FlightSchema {
         if (width < 0) {
           throw fb.bad("column %s has a negative byte width %d", qualified, width);
         }
+        if (width > Integer.MAX_VALUE / 8) { // Arrow C++'s limit: the width in bits is an int
+          throw fb.bad("column %s has a byte width of %d, more than the %d Arrow allows", qualified, width, Integer.MAX_VALUE / 8);
+        }
         bits = width * 8;
         typeName = "fixed_size_binary[" + width + "]";
       }

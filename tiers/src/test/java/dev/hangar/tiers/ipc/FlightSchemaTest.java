@@ -122,6 +122,16 @@ class FlightSchemaTest {
         null)), "column \"t\" is a time64 in milliseconds, but times in seconds and milliseconds are 32 bits, in micro- and nanoseconds 64");
   }
 
+  /** Found by MessageFuzzIT (seed 59359837226310, 20,000 puts): a fixed-size binary wider than Arrow C++ allows (its width in bits overflowed here). */
+  @Test
+  void aFixedSizeBinaryIsAtMostAQuarterGigabyteWide() {
+    int widest = Integer.MAX_VALUE / 8;
+    assertThat(FlightSchema.parse(schemaOf(new Field("f", FieldType.nullable(new ArrowType.FixedSizeBinary(widest)), null)), null)
+        .columns()).hasSize(1);
+    assertRefused(schemaOf(new Field("f", FieldType.nullable(new ArrowType.FixedSizeBinary(widest + 1)), null)),
+        "column \"f\" has a byte width of " + (widest + 1) + ", more than the " + widest + " Arrow allows");
+  }
+
   private static Field map(boolean nullableEntries, boolean nullableKeys) {
     Field key = new Field("key", new FieldType(nullableKeys, ArrowType.Utf8.INSTANCE, null), null);
     Field value = new Field("value", FieldType.nullable(new ArrowType.Int(64, true)), null);
