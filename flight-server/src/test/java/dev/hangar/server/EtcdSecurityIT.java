@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Nodes that reach a real etcd over TLS (with and without a client certificate) and with etcd's
  * user authentication on. A node set up right joins; one set up wrong still starts, alone, and says
  * why etcd does not answer in its log, {@code /ready} and {@code stats}; a TLS file that cannot be
- * used stops the start with the setting's name.
+ * used stops the start with the setting's name; files renewed in place are read without a restart.
  */
 class EtcdSecurityIT {
   @TempDir Path tmp;

@@ -43,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  * pyarrow reads; and the node must end with no working memory, no running call and no extra thread.
  *
  * <p>{@code -Dhangar.fuzz.seed=N} replays a run ({@code random} picks one); {@code -Dhangar.fuzz.puts=N} sets its
- * length.
+ * length. The memory tier grows with the length (up to 2 GiB at 32,000 puts and more), so that every accepted
+ * flight stays: an eviction would drop one and the check that the node holds exactly what it accepted would fail.
  */
 class MessageFuzzIT {
   private static final MethodDescriptor<byte[], byte[]> DO_PUT = RawGrpc.method("DoPut", MethodDescriptor.MethodType.BIDI_STREAMING);
@@ -56,10 +57,11 @@ class MessageFuzzIT {
 
   @BeforeEach
   void start() throws IOException {
+    long mib = Math.min(2048, Math.max(256, Integer.getInteger("hangar.fuzz.puts", 1500) / 16));
     hangar = Hangar.start("""
-        storage: {memory: {capacity: 256MiB}}
+        storage: {memory: {capacity: %dMiB}}
         storageClasses: [{prefix: "", tiers: [{storage: memory}]}]
-        """);
+        """.formatted(mib));
     channel = ManagedChannelBuilder.forAddress("127.0.0.1", hangar.server.port()).usePlaintext().build();
   }
 

@@ -352,7 +352,7 @@ public final class MessageValidator {
 
     private void values(FlightSchema.Column c, long length, int bits) {
       long size = next(c);
-      long needed = bits == 0 ? 0 : (Math.multiplyExact(length, (long) bits) + 7) / 8;
+      long needed = bits == 0 ? 0 : Math.addExact(Math.multiplyExact(length, (long) bits), 7) / 8;
       need(needed);
       if (uncompressed && size < needed) {
         throw fb.bad("column \"%s\" has %d values but a buffer of %d bytes, too small for them (%d needed)", c.name(), length, size,
@@ -362,7 +362,7 @@ public final class MessageValidator {
 
     private void offsets(FlightSchema.Column c, long length, int width) {
       long size = next(c);
-      long needed = length == 0 ? 0 : (length + 1) * width;
+      long needed = length == 0 ? 0 : Math.multiplyExact(Math.addExact(length, 1), (long) width);
       need(needed);
       if (uncompressed && size < needed) {
         throw fb.bad("column \"%s\" has %d values but an offsets buffer of %d bytes (%d needed)", c.name(), length, size, needed);
