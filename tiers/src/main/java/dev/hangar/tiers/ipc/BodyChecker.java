@@ -151,6 +151,9 @@ final class BodyChecker {
           scratch = new byte[SCRATCH];
         }
         actual = inflate(c.codec(), body, offset + 8, length - 8, declared, scratch, null);
+        if (actual >= 0 && c.codec() == MessageHeader.BodyChecks.LZ4_FRAME && !Lz4Blocks.valid(body, offset + 8, length - 8)) {
+          actual = -1; // decodable here, but not by the reference decoder that pyarrow uses
+        }
         if (actual < 0) {
           throw bad(message, "compressed buffer %d is not valid %s data", i, c.codecName());
         }

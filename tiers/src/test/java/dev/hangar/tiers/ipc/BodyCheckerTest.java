@@ -50,6 +50,33 @@ class BodyCheckerTest {
         .isInstanceOf(InvalidMessageException.class).hasMessage("message 1: compressed buffer 0 is not valid lz4_frame data");
   }
 
+  /**
+   * An LZ4 frame (linked blocks, as pyarrow writes them) of one block of two sequences: one literal "a" and a match of 4 bytes at {@code offset},
+   * then the literals "bcdef".
+   */
+  private static byte[] frameWithMatchAt(int offset) {
+    byte[] header = {0x40, 0x40}; // FLG: version 1, linked blocks (as pyarrow writes); BD: 64 KiB blocks
+    var hash = new org.apache.commons.compress.compressors.lz4.XXHash32();
+    hash.update(header, 0, 2);
+    byte checksum = (byte) (hash.getValue() >>> 8);
+    byte[] block = {0x10, 'a', (byte) offset, 0, 0x50, 'b', 'c', 'd', 'e', 'f'};
+    ByteBuffer out = ByteBuffer.allocate(4 + 3 + 4 + block.length + 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    out.putInt(0x184D2204).put(header).put(checksum).putInt(block.length).put(block).putInt(0);
+    return out.array();
+  }
+
+  /**
+   * Found by MessageFuzzIT (seed 61836364357250, 40,000 puts): a flipped byte made an LZ4 match refer
+   * to 264 bytes back when 65 had been decoded. Java's decoder produced the declared length anyway;
+   * liblz4, which pyarrow reads with, refuses the block ("LZ4 decompress failed").
+   */
+  @Test
+  void anLz4MatchMayOnlyReferToBytesAlreadyDecoded() {
+    checkLz4(10, frameWithMatchAt(1)); // "a" + "aaaa" + "bcdef"
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> checkLz4(10, frameWithMatchAt(2)))
+        .isInstanceOf(InvalidMessageException.class).hasMessage("message 1: compressed buffer 0 is not valid lz4_frame data");
+  }
+
   /** The hand-written UTF-8 check agrees with the JDK's strict decoder, on random and on near-valid bytes. */
   @Test
   void utf8CheckAgreesWithTheJdkDecoder() {
