@@ -68,56 +68,72 @@ final class Lz4Blocks {
     return false;
   }
 
-  /** The bytes block [{@code p}, {@code end}) decodes to, or -1 if it breaks a rule; {@code history}: the bytes a match may reach before it. */
-  private static long block(ArrowBuf body, long p, long end, long capacity, long history) {
+  /** The bytes block [{@code from}, {@code end}) decodes to, or -1 if it breaks a rule; {@code history}: the bytes a match may reach before it. */
+  private static long block(ArrowBuf body, long from, long end, long capacity, long history) {
+    Cursor in = new Cursor(body, from, end);
     long out = 0;
     while (true) {
-      if (p >= end) {
+      if (in.p >= end) {
         return -1; // a block ends with literals, not a match
       }
-      int token = body.getByte(p++) & 0xff;
-      long literals = token >>> 4;
-      if (literals == 15) {
-        int b;
-        do {
-          if (p >= end) {
-            return -1;
-          }
-          b = body.getByte(p++) & 0xff;
-          literals += b;
-        } while (b == 255);
-      }
-      if (literals > end - p) {
+      int token = in.next();
+      long literals = in.length(token >>> 4);
+      if (literals < 0 || literals > end - in.p) {
         return -1;
       }
-      p += literals;
+      in.p += literals;
       out += literals;
-      if (p == end) {
+      if (in.p == end) {
         return out <= capacity ? out : -1; // the last sequence: literals only
       }
-      if (end - p < 2 + 1 + LAST_LITERALS || out > capacity - MFLIMIT) {
+      if (end - in.p < 2 + 1 + LAST_LITERALS || out > capacity - MFLIMIT) {
         return -1; // too close to the end of the input or of the block for another sequence
       }
-      int offset = (body.getByte(p) & 0xff) | (body.getByte(p + 1) & 0xff) << 8;
-      p += 2;
+      int offset = in.next() | in.next() << 8;
       if (offset == 0 || offset > out + history) {
         return -1; // a match before the bytes decoded so far
       }
-      long match = (token & 15) + 4L;
-      if ((token & 15) == 15) {
+      long match = in.length(token & 15);
+      if (match < 0) {
+        return -1;
+      }
+      out += match + 4;
+      if (out > capacity - LAST_LITERALS) {
+        return -1;
+      }
+    }
+  }
+
+  /** A position in a block. */
+  private static final class Cursor {
+    private final ArrowBuf body;
+    private final long end;
+    long p;
+
+    Cursor(ArrowBuf body, long p, long end) {
+      this.body = body;
+      this.p = p;
+      this.end = end;
+    }
+
+    int next() {
+      return body.getByte(p++) & 0xff;
+    }
+
+    /** A length that starts as {@code nibble} and, at 15, goes on in the bytes that follow (each 255 says more follows); -1 past the end. */
+    long length(int nibble) {
+      long length = nibble;
+      if (nibble == 15) {
         int b;
         do {
           if (p >= end) {
             return -1;
           }
-          b = body.getByte(p++) & 0xff;
-          match += b;
+          b = next();
+          length += b;
         } while (b == 255);
       }
-      out += match;
-      if (out > capacity - LAST_LITERALS) {
-        return -1;
-      }
+      return length;
     }
   }
 }

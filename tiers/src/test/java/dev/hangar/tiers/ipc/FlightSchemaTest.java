@@ -148,6 +148,16 @@ class FlightSchemaTest {
     assertRefused(schemaOf(map(false, true)), "column \"m\" is a map whose keys are nullable (a map's keys are never null)");
   }
 
+  /** The bytes of a V5 schema message around the schema table just ended in {@code b}. */
+  private static byte[] schemaMessage(com.google.flatbuffers.FlatBufferBuilder b, int schema) {
+    org.apache.arrow.flatbuf.Message.startMessage(b);
+    org.apache.arrow.flatbuf.Message.addVersion(b, org.apache.arrow.flatbuf.MetadataVersion.V5);
+    org.apache.arrow.flatbuf.Message.addHeaderType(b, org.apache.arrow.flatbuf.MessageHeader.Schema);
+    org.apache.arrow.flatbuf.Message.addHeader(b, schema);
+    b.finish(org.apache.arrow.flatbuf.Message.endMessage(b));
+    return b.sizedByteArray();
+  }
+
   /** A schema message of no columns, with an empty {@code fields} vector or none at all. */
   private static byte[] emptySchema(boolean withFields) {
     var b = new com.google.flatbuffers.FlatBufferBuilder();
@@ -156,13 +166,7 @@ class FlightSchemaTest {
     if (withFields) {
       org.apache.arrow.flatbuf.Schema.addFields(b, fields);
     }
-    int schema = org.apache.arrow.flatbuf.Schema.endSchema(b);
-    org.apache.arrow.flatbuf.Message.startMessage(b);
-    org.apache.arrow.flatbuf.Message.addVersion(b, org.apache.arrow.flatbuf.MetadataVersion.V5);
-    org.apache.arrow.flatbuf.Message.addHeaderType(b, org.apache.arrow.flatbuf.MessageHeader.Schema);
-    org.apache.arrow.flatbuf.Message.addHeader(b, schema);
-    b.finish(org.apache.arrow.flatbuf.Message.endMessage(b));
-    return b.sizedByteArray();
+    return schemaMessage(b, org.apache.arrow.flatbuf.Schema.endSchema(b));
   }
 
   /**
@@ -194,13 +198,7 @@ class FlightSchemaTest {
     org.apache.arrow.flatbuf.Schema.startSchema(b);
     org.apache.arrow.flatbuf.Schema.addFields(b, fields);
     org.apache.arrow.flatbuf.Schema.addCustomMetadata(b, metadata);
-    int schema = org.apache.arrow.flatbuf.Schema.endSchema(b);
-    org.apache.arrow.flatbuf.Message.startMessage(b);
-    org.apache.arrow.flatbuf.Message.addVersion(b, org.apache.arrow.flatbuf.MetadataVersion.V5);
-    org.apache.arrow.flatbuf.Message.addHeaderType(b, org.apache.arrow.flatbuf.MessageHeader.Schema);
-    org.apache.arrow.flatbuf.Message.addHeader(b, schema);
-    b.finish(org.apache.arrow.flatbuf.Message.endMessage(b));
-    return b.sizedByteArray();
+    return schemaMessage(b, org.apache.arrow.flatbuf.Schema.endSchema(b));
   }
 
   /** Found by MessageFuzzIT (seed 8): Arrow C++ refuses a custom_metadata entry without a key or a value. */
