@@ -209,6 +209,13 @@ class HostileInputIT {
     cs.add(new Case("put: schema with a body", () -> putFrames(TENANT, frame(path("cache/tenant1/x"), schemaHeader, new byte[8])), inv, "?"));
     cs.add(new Case("put: header is not a flatbuffer", () -> putFrames(TENANT, frame(path("cache/tenant1/x"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, null)), inv, "?"));
     cs.add(new Case("put: header truncated", () -> putFrames(TENANT, frame(path("cache/tenant1/x"), java.util.Arrays.copyOf(schemaHeader, 20), null)), inv, "?"));
+    cs.add(new Case("put: time32 in microseconds", () -> put(TENANT, "cache/tenant1/t", schemaOnly(new Schema(List.of(Field.nullable("t",
+        new ArrowType.Time(org.apache.arrow.vector.types.TimeUnit.MICROSECOND, 32))))), null, null), inv, "?"));
+    cs.add(new Case("put: fixed-size binary too wide", () -> put(TENANT, "cache/tenant1/f", schemaOnly(new Schema(List.of(Field.nullable("f",
+        new ArrowType.FixedSizeBinary(Integer.MAX_VALUE))))), null, null), inv, "?"));
+    cs.add(new Case("put: map with nullable keys", () -> put(TENANT, "cache/tenant1/m", schemaHeader(new Schema(List.of(new Field("m",
+        FieldType.nullable(new ArrowType.Map(false)), List.of(new Field("entries", FieldType.notNullable(ArrowType.Struct.INSTANCE), List.of(
+            Field.nullable("key", ArrowType.Utf8.INSTANCE), Field.nullable("value", new ArrowType.Int(64, true))))))))), null, null), inv, "?"));
     cs.add(new Case("put: schema nested 100 deep", () -> put(TENANT, "cache/tenant1/deep", deepSchema(100), null, null), inv, "?"));
     cs.add(new Case("put: schema of 20,000 columns", () -> put(TENANT, "cache/tenant1/wide", wideSchema(20_000), null, null),
         Status.Code.RESOURCE_EXHAUSTED, "?")); // over server.maxMessageSize before its column count is read
@@ -521,6 +528,14 @@ class HostileInputIT {
       fields.add(Field.nullable("c" + i, new ArrowType.Int(8, true)));
     }
     return schemaOnly(new Schema(fields));
+  }
+
+  /** The schema message of {@code schema}, written without vectors (Arrow Java will not make some that a client may still send). */
+  private static byte[] schemaHeader(Schema schema) {
+    java.nio.ByteBuffer bb = org.apache.arrow.vector.ipc.message.MessageSerializer.serializeMetadata(schema);
+    byte[] out = new byte[bb.remaining()];
+    bb.duplicate().get(out);
+    return out;
   }
 
   private static byte[] schemaOnly(Schema schema) {
