@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Locale;
 import org.apache.arrow.memory.ArrowBuf;
-import org.apache.commons.compress.compressors.lz4.FramedLZ4CompressorInputStream;
 
 /**
  * Checks what a message header leaves to its body ({@link MessageHeader.BodyChecks}), before the body is
@@ -17,8 +16,8 @@ import org.apache.commons.compress.compressors.lz4.FramedLZ4CompressorInputStrea
  * <ul>
  *   <li>each compressed buffer starts with its uncompressed length (or -1 for a buffer left
  *       uncompressed), and what follows decompresses to exactly that many bytes, at least as many as its
- *       column needs. The check streams through a small scratch array and holds no decompressed buffer,
- *       whatever length a header declares;
+ *       column needs. The check decodes through a bounded window (zstd: 64 KiB; LZ4: {@link Lz4Frame}, 64
+ *       KiB and a block) and holds no decompressed buffer, whatever length a header declares;
  *   <li>the first and last offsets of each binary, string, list and map column lie inside its data (the
  *       check Arrow's readers make on every batch they read).
  * </ul>
@@ -127,7 +126,8 @@ final class BodyChecker {
   /** Checks every compressed buffer; returns their uncompressed sizes. */
   private static long[] decompressedSizes(MessageHeader.BodyChecks c, ArrowBuf body, int message) {
     long[] sizes = new long[c.offsets().length];
-    byte[] scratch = null;
+    byte[] scratch = null; // zstd's
+    Lz4Frame lz4 = null; // one decoder, and its buffers, for every LZ4 buffer of the message
     for (int i = 0; i < sizes.length; i++) {
       long offset = c.offsets()[i];
       long length = c.lengths()[i];
@@ -147,12 +147,12 @@ final class BodyChecker {
       } else if (declared < 0) {
         throw bad(message, "compressed buffer %d declares a negative uncompressed length %d", i, declared);
       } else {
-        if (scratch == null) {
-          scratch = new byte[SCRATCH];
-        }
-        actual = inflate(c.codec(), body, offset + 8, length - 8, declared, scratch, null);
-        if (actual >= 0 && c.codec() == MessageHeader.BodyChecks.LZ4_FRAME && !Lz4Blocks.valid(body, offset + 8, length - 8)) {
-          actual = -1; // decodable here, but not by the reference decoder that pyarrow uses
+        if (c.codec() == MessageHeader.BodyChecks.LZ4_FRAME) {
+          lz4 = lz4 != null ? lz4 : new Lz4Frame();
+          actual = lz4.decode(body, offset + 8, length - 8, declared, null);
+        } else {
+          scratch = scratch != null ? scratch : new byte[SCRATCH];
+          actual = zstd(body, offset + 8, length - 8, declared, scratch, null);
         }
         if (actual < 0) {
           throw bad(message, "compressed buffer %d is not valid %s data", i, c.codecName());
@@ -182,20 +182,20 @@ final class BodyChecker {
     if (declared == UNCOMPRESSED) {
       out = new byte[(int) (length - 8)];
       body.getBytes(offset + 8, out);
+    } else if (c.codec() == MessageHeader.BodyChecks.LZ4_FRAME) {
+      out = new byte[(int) declared];
+      new Lz4Frame().decode(body, offset + 8, length - 8, declared, out);
     } else {
       ByteArrayOutputStream sink = new ByteArrayOutputStream((int) declared);
-      inflate(c.codec(), body, offset + 8, length - 8, declared, new byte[SCRATCH], sink);
+      zstd(body, offset + 8, length - 8, declared, new byte[SCRATCH], sink);
       out = sink.toByteArray();
     }
     return ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
   }
 
-  /** Decompresses, counting bytes (and keeping them if {@code sink} is given); stops past {@code limit}. -1 if invalid. */
-  private static long inflate(int codec, ArrowBuf body, long offset, long length, long limit, byte[] scratch,
-      ByteArrayOutputStream sink) {
-    BufInputStream raw = new BufInputStream(body, offset, length);
-    boolean zstd = codec == MessageHeader.BodyChecks.ZSTD;
-    try (InputStream in = zstd ? new ZstdInputStreamNoFinalizer(raw) : new FramedLZ4CompressorInputStream(raw)) {
+  /** Decompresses Zstandard frames, counting bytes (and keeping them if {@code sink} is given); stops past {@code limit}. -1 if invalid. */
+  private static long zstd(ArrowBuf body, long offset, long length, long limit, byte[] scratch, ByteArrayOutputStream sink) {
+    try (InputStream in = new ZstdInputStreamNoFinalizer(new BufInputStream(body, offset, length))) {
       long total = 0;
       int n;
       while ((n = in.read(scratch)) > 0) {
@@ -207,10 +207,7 @@ final class BodyChecker {
           sink.write(scratch, 0, n);
         }
       }
-      // Arrow C++ refuses an LZ4 buffer with anything after its one frame ("more than one frame"); the
-      // stream here stops at the frame's end marker, so check that nothing follows it. (Zstandard
-      // buffers may hold several frames, and zstd reads them all.)
-      return zstd || raw.position == raw.end ? total : -1;
+      return total; // a Zstandard buffer may hold several frames; zstd reads them all
     } catch (IOException | RuntimeException e) {
       return -1;
     }

@@ -3,7 +3,6 @@ package dev.hangar.tiers.ipc;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import org.apache.arrow.compression.CommonsCompressionFactory;
 import org.apache.arrow.flatbuf.MessageHeader;
 import org.apache.arrow.flatbuf.RecordBatch;
 import org.apache.arrow.memory.ArrowBuf;
@@ -28,7 +27,7 @@ public final class DecodingReader extends ArrowReader {
   private long bytesRead;
 
   public DecodingReader(BufferAllocator allocator, FlightSchema schema, MessageCursor cursor) {
-    super(allocator, CommonsCompressionFactory.INSTANCE);
+    super(allocator, Codecs.INSTANCE);
     this.schema = schema;
     this.cursor = cursor;
   }
