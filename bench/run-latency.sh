@@ -5,25 +5,8 @@
 # Arguments go to get_latency.py: --seconds 5 --rounds 3 --threads 8
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-bash "$root/client-examples/python/setup-venv.sh"
-(cd "$root" && mvn -B -q -DskipTests install -pl flight-server -am)
-work="$(mktemp -d)"
-cat > "$work/hangar.yaml" <<YAML
-server:
-  host: 127.0.0.1
-  port: 18815
-  http: {host: 127.0.0.1, port: 18816}
-storage:
-  memory: {capacity: 512MiB}
-storageClasses:
-  - prefix: ""
-    tiers: [{storage: memory}]
-YAML
-HANGAR_NO_BUILD=1 "$root/hangar" serve --config "$work/hangar.yaml" > "$work/node.log" 2>&1 &
-node=$!
-trap 'kill $node 2>/dev/null; wait $node 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 60); do curl -sf http://127.0.0.1:18816/ready > /dev/null && break; sleep 1; done
-curl -sf http://127.0.0.1:18816/ready > /dev/null || { echo "the node did not become ready:" >&2; cat "$work/node.log" >&2; exit 1; }
+port=18815 http=18816 capacity=512MiB
+source "$root/bench/start-node.sh"
 renice=()
 [ "$(id -u)" = 0 ] && renice=(--renice "$node")   # the launcher execs the JVM, so $! is the node's pid
 cd "$root/bench/python"

@@ -159,14 +159,12 @@ final class Lz4Frame {
       int token = in[ip++] & 0xff;
       int literals = token >>> 4;
       if (literals == 15) {
-        int b;
-        do {
-          if (ip >= inEnd) {
-            return (int) INVALID;
-          }
-          b = in[ip++] & 0xff;
-          literals += b;
-        } while (b == 255);
+        long more = more(in, ip, inEnd);
+        if (more < 0) {
+          return (int) INVALID;
+        }
+        literals += (int) more;
+        ip = (int) (more >>> 32);
       }
       int made = op - start;
       if (literals > inEnd - ip || literals > capacity - made) {
@@ -192,14 +190,12 @@ final class Lz4Frame {
       }
       int match = token & 15;
       if (match == 15) {
-        int b;
-        do {
-          if (ip >= inEnd) {
-            return (int) INVALID;
-          }
-          b = in[ip++] & 0xff;
-          match += b;
-        } while (b == 255);
+        long more = more(in, ip, inEnd);
+        if (more < 0) {
+          return (int) INVALID;
+        }
+        match += (int) more;
+        ip = (int) (more >>> 32);
       }
       match += 4;
       if (match > capacity - LAST_LITERALS - made) {
@@ -218,6 +214,24 @@ final class Lz4Frame {
         left -= n;
       }
     }
+  }
+
+  /**
+   * The rest of a length whose nibble was 15: the bytes from {@code ip} up to and including the first
+   * that is not 255, summed. Returns the sum in the low 32 bits and the position after it in the high
+   * ones, or -1 if the input ends first. (A block is at most 4 MiB, so the sum stays below 2^31.)
+   */
+  private static long more(byte[] in, int ip, int inEnd) {
+    int sum = 0;
+    int b;
+    do {
+      if (ip >= inEnd) {
+        return -1;
+      }
+      b = in[ip++] & 0xff;
+      sum += b;
+    } while (b == 255);
+    return (long) ip << 32 | sum;
   }
 
   private static int checksum(byte[] bytes, int length) {

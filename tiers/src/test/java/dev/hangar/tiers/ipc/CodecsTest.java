@@ -17,11 +17,12 @@ class CodecsTest {
     Random random = new Random(5);
     try (var allocator = new RootAllocator()) {
       for (CodecType type : new CodecType[] {CodecType.LZ4_FRAME, CodecType.ZSTD}) {
-        for (int length : new int[] {1, 1000, 5_000_000}) {
-          byte[] content = new byte[length];
-          for (int i = 0; i < length; i++) {
-            content[i] = (byte) (random.nextInt(8) == 0 ? random.nextInt() : i / 64);
+        for (int length : new int[] {1, 1000, 300_000}) {
+          StringBuilder text = new StringBuilder();
+          while (text.length() < length) {
+            text.append("value-").append(random.nextInt(5000)).append(';');
           }
+          byte[] content = java.util.Arrays.copyOf(text.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII), length);
           ArrowBuf raw = allocator.buffer(length);
           raw.setBytes(0, content);
           raw.writerIndex(length);
