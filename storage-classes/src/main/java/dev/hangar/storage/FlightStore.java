@@ -353,13 +353,7 @@ public final class FlightStore implements AutoCloseable {
       v = null;
     }
     if (v != null) {
-      v.touch(now);
-      v.counted();
-      movement.read(v, now);
-      catalog.queue(v.copy().storageType()).touch(v);
-      counters.get(v.copy().storageType()).hits.increment();
-      v.storageClass().hits.increment();
-      return new FlightLease(v, FlightSummary.of(v));
+      return hit(v, now);
     }
     Optional<StorageClass> sc = classOf(path);
     sc.ifPresent(c -> c.misses.increment());
@@ -367,6 +361,38 @@ public final class FlightStore implements AutoCloseable {
         .orElseThrow(() -> notFound(path));
     FlightVersion streamed = durableReads.open(e);
     return new FlightLease(streamed, FlightSummary.of(e));
+  }
+
+  /**
+   * A lease on {@code path} if its current version is in memory or a mapped file and unexpired, so that
+   * reading it waits on no disk read and no durable store; otherwise null, having changed nothing (no
+   * hit or miss counted, no expiry done: {@link #open} does those). Not a hint: the
+   * lease holds the version it checked, whose copy never changes.
+   */
+  public FlightLease openResident(String path) {
+    FlightPath.validate(path);
+    Instant now = clock.instant();
+    FlightVersion v = catalog.acquire(path);
+    if (v == null) {
+      return null;
+    }
+    StorageType type = v.copy().storageType();
+    if (v.isExpired(now) || (type != StorageType.MEMORY && type != StorageType.DISK_MAPPED)) {
+      v.releaseReader();
+      return null;
+    }
+    return hit(v, now);
+  }
+
+  /** Counts a read of {@code v}, which holds a reader for the lease returned. */
+  private FlightLease hit(FlightVersion v, Instant now) {
+    v.touch(now);
+    v.counted();
+    movement.read(v, now);
+    catalog.queue(v.copy().storageType()).touch(v);
+    counters.get(v.copy().storageType()).hits.increment();
+    v.storageClass().hits.increment();
+    return new FlightLease(v, FlightSummary.of(v));
   }
 
   /**
@@ -383,19 +409,6 @@ public final class FlightStore implements AutoCloseable {
     }
     Tier memory = placement.tiers().get(StorageType.MEMORY);
     return memory != null && memory.capacity().free() >= margin;
-  }
-
-  /**
-   * Whether {@link #open} of {@code path} would find its current version in memory or in a mapped
-   * file, so that opening and reading it waits on no disk read and no durable store (a hint: the
-   * flight may move before it is opened).
-   */
-  public boolean isResident(String path) {
-    if (catalog.get(path) instanceof FlightVersion v && !v.isExpired(clock.instant())) {
-      StorageType type = v.copy().storageType();
-      return type == StorageType.MEMORY || type == StorageType.DISK_MAPPED;
-    }
-    return false;
   }
 
   /**

@@ -194,6 +194,41 @@ class TieredStoreTest {
     assertThat(cls.evictions()).isEqualTo(1);
   }
 
+  /**
+   * What a DoGet on Netty's event loop opens: a lease only on a copy in memory or a mapped file, and
+   * that copy for the whole read even if the flight moves to disk right after (the event loop never
+   * reads a disk); otherwise nothing, with nothing counted.
+   */
+  @Test
+  void openResidentLeasesOnlyMemoryAndMappedCopiesAndKeepsThemWhileTheFlightMoves() {
+    build(2 * unit, 64L << 20, tier(StorageType.MEMORY, TierConfig.UNLIMITED, UploadSpill.SPILL, true).withMax(unit),
+        tier(StorageType.DISK_MAPPED, TierConfig.UNLIMITED, UploadSpill.SPILL, false).withMax(2 * unit),
+        tier(StorageType.DISK, TierConfig.UNLIMITED, UploadSpill.SPILL, false));
+    put("a", 1, OptionalLong.empty());
+    put("b", 1, OptionalLong.empty());
+    FlightLease onLoop = store.openResident("a");
+    assertThat(onLoop).isNotNull();
+    assertThat(onLoop.flight().storageType()).isEqualTo(StorageType.MEMORY);
+    leases.add(onLoop);
+    store.open("b").close();
+    put("c", 1, OptionalLong.empty()); // memory is full: b (least recent but for a, which is read) goes to disk_mapped
+    put("big", 6, OptionalLong.empty()); // too large for memory and disk_mapped: on disk
+    assertThat(where("b")).isEqualTo(StorageType.DISK_MAPPED);
+    assertThat(where("big")).isEqualTo(StorageType.DISK);
+    long hits = store.stats().storageClasses().get(0).hits();
+    long misses = store.stats().storageClasses().get(0).misses();
+    assertThat(store.openResident("big")).as("on disk").isNull();
+    assertThat(store.openResident("nothing/here")).as("absent").isNull();
+    assertThat(store.stats().storageClasses().get(0).hits()).as("a refusal counts no hit").isEqualTo(hits);
+    assertThat(store.stats().storageClasses().get(0).misses()).as("nor a miss").isEqualTo(misses);
+    try (FlightLease mapped = store.openResident("b")) {
+      assertThat(mapped.flight().storageType()).isEqualTo(StorageType.DISK_MAPPED);
+    }
+    assertThat(store.stats().storageClasses().get(0).hits()).isEqualTo(hits + 1);
+    assertThat(onLoop.flight().storageType()).as("the lease taken on the loop still reads memory").isEqualTo(StorageType.MEMORY);
+    assertContent("big", 6);
+  }
+
   @Test
   void aFlightBeingReadIsNotMovedAndTheNextOneIs() {
     build(2 * unit, 64L << 20, tier(StorageType.MEMORY, TierConfig.UNLIMITED, UploadSpill.SPILL, true),

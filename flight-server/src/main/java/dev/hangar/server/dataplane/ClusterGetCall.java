@@ -116,7 +116,7 @@ final class ClusterGetCall extends ServerCall.Listener<Flight.Ticket> {
   }
 
   private void serveLocally() {
-    DoGetCall get = new DoGetCall(call, store, calls);
+    DoGetCall get = new DoGetCall(call, store, calls, null);
     synchronized (lock) { // the server's callbacks and a remote's last one may come on different threads
       local = get;
       if (ticket != null) {

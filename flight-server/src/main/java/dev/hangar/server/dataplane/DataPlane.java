@@ -79,10 +79,11 @@ public final class DataPlane {
     // In a cluster a client's calls may be answered by other nodes (ClusterGetCall, ForwardedPutCall);
     // another node's calls are answered from this node's own state.
     ServerCallHandler<Flight.Ticket, Object> ownGet = (call, headers) -> cluster != null
-        ? new ClusterGetCall(call, store, calls, cluster, dev.hangar.server.cluster.Cluster.isPeerCall()) : new DoGetCall(call, store, calls);
-    // A DoGet starts on its event loop (CallThreads); one that may wait moves to the pool.
+        ? new ClusterGetCall(call, store, calls, cluster, dev.hangar.server.cluster.Cluster.isPeerCall()) : new DoGetCall(call, store, calls, null);
+    // A DoGet starts on its event loop (CallThreads); one that may wait moves to the pool (in a cluster all do).
     ServerCallHandler<Flight.Ticket, Object> get = new FirstMessageDispatch<>(ticket ->
-        isCommandTicket(ticket) ? threads.onPool(arrowGet.getServerCallHandler()) : isResident(ticket) ? ownGet : threads.onPool(ownGet));
+        isCommandTicket(ticket) ? threads.onPool(arrowGet.getServerCallHandler())
+            : cluster != null ? threads.onPool(ownGet) : residentGet(ticket, threads.onPool(ownGet)));
     ServerCallHandler<Object, Flight.PutResult> ownPut =
         (call, headers) -> new DoPutCall(call, headers, store, calls, working, rejections, cluster);
     ServerCallHandler<Object, Flight.PutResult> forwardPut = (call, headers) -> new ForwardedPutCall(call, headers, cluster);
@@ -159,13 +160,26 @@ public final class DataPlane {
     return frame.bodyLength + (frame.header == null ? 0 : frame.header.length);
   }
 
-  /** Whether a ticket names a flight held in memory or a mapped file (or is bad, which DoGetCall answers at once). */
-  private boolean isResident(Flight.Ticket ticket) {
+  /**
+   * The DoGet of a flight held in memory or a mapped file, run where it starts (the event loop), with
+   * its lease taken here: a flight that moves to disk or leaves for its durable store after this check
+   * is still read from the copy checked, never from a disk or a store on the event loop. Any other
+   * flight's DoGet is {@code otherwise}. A bad ticket, or one the caller may not read, is answered at
+   * once by a {@link DoGetCall} where it is.
+   */
+  private ServerCallHandler<Flight.Ticket, Object> residentGet(Flight.Ticket ticket, ServerCallHandler<Flight.Ticket, Object> otherwise) {
+    ServerCallHandler<Flight.Ticket, Object> answerHere = (call, headers) -> new DoGetCall(call, store, calls, null);
+    dev.hangar.storage.FlightLease lease;
     try {
-      return store.isResident(dev.hangar.storage.FlightPath.fromUtf8(ticket.getTicket().toByteArray(), "ticket"));
+      String path = dev.hangar.storage.FlightPath.fromUtf8(ticket.getTicket().toByteArray(), "ticket");
+      if (!dev.hangar.server.security.Grants.mayRead(path)) {
+        return answerHere;
+      }
+      lease = store.openResident(path);
     } catch (RuntimeException e) {
-      return true;
+      return answerHere;
     }
+    return lease == null ? otherwise : (call, headers) -> new DoGetCall(call, store, calls, lease);
   }
 
   /** A Flight SQL ticket is a protobuf {@code Any}, which starts with field 1 (0x0A); no valid path does. */
