@@ -170,8 +170,9 @@ public final class DataPlane {
   private ServerCallHandler<Flight.Ticket, Object> residentGet(Flight.Ticket ticket, ServerCallHandler<Flight.Ticket, Object> otherwise) {
     ServerCallHandler<Flight.Ticket, Object> answerHere = (call, headers) -> new DoGetCall(call, store, calls, null);
     dev.hangar.storage.FlightLease lease;
+    String path;
     try {
-      String path = dev.hangar.storage.FlightPath.fromUtf8(ticket.getTicket().toByteArray(), "ticket");
+      path = dev.hangar.storage.FlightPath.fromUtf8(ticket.getTicket().toByteArray(), "ticket");
       if (!dev.hangar.server.security.Grants.mayRead(path)) {
         return answerHere;
       }
@@ -179,7 +180,7 @@ public final class DataPlane {
     } catch (RuntimeException e) {
       return answerHere;
     }
-    return lease == null ? otherwise : (call, headers) -> new DoGetCall(call, store, calls, lease);
+    return lease == null ? otherwise : (call, headers) -> new DoGetCall(call, store, calls, new DoGetCall.Opened(path, lease));
   }
 
   /** A Flight SQL ticket is a protobuf {@code Any}, which starts with field 1 (0x0A); no valid path does. */

@@ -36,12 +36,18 @@ final class DoGetCall extends ServerCall.Listener<Flight.Ticket> {
   private boolean done;
   private String path = "?";
 
-  /** @param opened the flight's lease if the caller has taken it (for the ticket it checked), else null */
-  DoGetCall(ServerCall<Flight.Ticket, Object> call, FlightStore store, CallTracker calls, FlightLease opened) {
+  /** A flight already opened for the call's ticket, by a caller that decoded its path and checked the grant. */
+  record Opened(String path, FlightLease lease) {}
+
+  /** @param opened the flight, if the caller has opened it, else null */
+  DoGetCall(ServerCall<Flight.Ticket, Object> call, FlightStore store, CallTracker calls, Opened opened) {
     this.call = call;
     this.store = store;
     this.calls = calls;
-    this.lease = opened;
+    if (opened != null) {
+      this.path = opened.path();
+      this.lease = opened.lease();
+    }
   }
 
   @Override
@@ -60,8 +66,8 @@ final class DoGetCall extends ServerCall.Listener<Flight.Ticket> {
       if (ticket == null) {
         throw new Errors.BadRequestException("DoGet needs a ticket (the UTF-8 flight path)");
       }
-      path = FlightPath.fromUtf8(ticket.getTicket().toByteArray(), "ticket");
       if (lease == null) {
+        path = FlightPath.fromUtf8(ticket.getTicket().toByteArray(), "ticket");
         Grants.require(Access.READ, path);
         lease = store.open(path);
       }
