@@ -29,7 +29,8 @@ final class BodyChecker {
   private BodyChecker() {}
 
   static void check(MessageHeader.BodyChecks checks, ArrowBuf body, int message) {
-    long[] sizes = checks.compressed() ? decompressedSizes(checks, body, message) : checks.lengths();
+    Lz4Frame lz4 = checks.codec() == MessageHeader.BodyChecks.LZ4_FRAME ? new Lz4Frame() : null; // its buffers serve the whole message
+    long[] sizes = checks.compressed() ? decompressedSizes(checks, body, lz4, message) : checks.lengths();
     for (MessageHeader.OffsetRange r : checks.ranges()) {
       if (r.count() == 0) {
         continue;
@@ -38,7 +39,7 @@ final class BodyChecker {
       long last;
       ByteBuffer offsets = null; // decompressed, if they had to be
       if (checks.compressed()) {
-        offsets = decompress(checks, body, r.buffer(), message);
+        offsets = decompress(checks, body, r.buffer(), lz4, message);
         first = r.width() == 4 ? offsets.getInt(0) : offsets.getLong(0);
         last = r.width() == 4 ? offsets.getInt((int) (4 * r.count())) : offsets.getLong((int) (8 * r.count()));
       } else {
@@ -52,16 +53,16 @@ final class BodyChecker {
             r.limitBuffer() >= 0 ? "bytes of data" : "child values");
       }
       if (r.utf8()) {
-        checkUtf8(r, offsets != null ? offsets : buffer(checks, body, r.buffer(), message), buffer(checks, body, r.limitBuffer(), message),
-            message);
+        checkUtf8(r, offsets != null ? offsets : buffer(checks, body, r.buffer(), lz4, message),
+            buffer(checks, body, r.limitBuffer(), lz4, message), message);
       }
     }
   }
 
   /** Buffer {@code i} of the body, decompressed if need be. */
-  private static ByteBuffer buffer(MessageHeader.BodyChecks checks, ArrowBuf body, int i, int message) {
+  private static ByteBuffer buffer(MessageHeader.BodyChecks checks, ArrowBuf body, int i, Lz4Frame lz4, int message) {
     if (checks.compressed()) {
-      return decompress(checks, body, i, message);
+      return decompress(checks, body, i, lz4, message);
     }
     return body.nioBuffer(checks.offsets()[i], (int) checks.lengths()[i]).order(ByteOrder.LITTLE_ENDIAN);
   }
@@ -124,10 +125,9 @@ final class BodyChecker {
   }
 
   /** Checks every compressed buffer; returns their uncompressed sizes. */
-  private static long[] decompressedSizes(MessageHeader.BodyChecks c, ArrowBuf body, int message) {
+  private static long[] decompressedSizes(MessageHeader.BodyChecks c, ArrowBuf body, Lz4Frame lz4, int message) {
     long[] sizes = new long[c.offsets().length];
     byte[] scratch = null; // zstd's
-    Lz4Frame lz4 = null; // one decoder, and its buffers, for every LZ4 buffer of the message
     for (int i = 0; i < sizes.length; i++) {
       long offset = c.offsets()[i];
       long length = c.lengths()[i];
@@ -148,7 +148,6 @@ final class BodyChecker {
         throw bad(message, "compressed buffer %d declares a negative uncompressed length %d", i, declared);
       } else {
         if (c.codec() == MessageHeader.BodyChecks.LZ4_FRAME) {
-          lz4 = lz4 != null ? lz4 : new Lz4Frame();
           actual = lz4.decode(body, offset + 8, length - 8, declared, null);
         } else {
           scratch = scratch != null ? scratch : new byte[SCRATCH];
@@ -171,7 +170,7 @@ final class BodyChecker {
   }
 
   /** Buffer {@code i}, decompressed (its sizes already checked). */
-  private static ByteBuffer decompress(MessageHeader.BodyChecks c, ArrowBuf body, int i, int message) {
+  private static ByteBuffer decompress(MessageHeader.BodyChecks c, ArrowBuf body, int i, Lz4Frame lz4, int message) {
     long offset = c.offsets()[i];
     long length = c.lengths()[i];
     long declared = body.getLong(offset);
@@ -184,7 +183,7 @@ final class BodyChecker {
       body.getBytes(offset + 8, out);
     } else if (c.codec() == MessageHeader.BodyChecks.LZ4_FRAME) {
       out = new byte[(int) declared];
-      new Lz4Frame().decode(body, offset + 8, length - 8, declared, out);
+      lz4.decode(body, offset + 8, length - 8, declared, out);
     } else {
       ByteArrayOutputStream sink = new ByteArrayOutputStream((int) declared);
       zstd(body, offset + 8, length - 8, declared, new byte[SCRATCH], sink);

@@ -157,15 +157,12 @@ final class Lz4Frame {
         return (int) INVALID; // a block ends with literals, not a match
       }
       int token = in[ip++] & 0xff;
-      int literals = token >>> 4;
-      if (literals == 15) {
-        long more = more(in, ip, inEnd);
-        if (more < 0) {
-          return (int) INVALID;
-        }
-        literals += (int) more;
-        ip = (int) (more >>> 32);
+      long run = length(in, ip, inEnd, token >>> 4);
+      if (run < 0) {
+        return (int) INVALID;
       }
+      int literals = (int) run;
+      ip = (int) (run >>> 32);
       int made = op - start;
       if (literals > inEnd - ip || literals > capacity - made) {
         return (int) INVALID;
@@ -188,16 +185,12 @@ final class Lz4Frame {
       if (offset == 0 || offset > made + history) {
         return (int) INVALID; // a match before the bytes decoded so far
       }
-      int match = token & 15;
-      if (match == 15) {
-        long more = more(in, ip, inEnd);
-        if (more < 0) {
-          return (int) INVALID;
-        }
-        match += (int) more;
-        ip = (int) (more >>> 32);
+      run = length(in, ip, inEnd, token & 15);
+      if (run < 0) {
+        return (int) INVALID;
       }
-      match += 4;
+      int match = (int) run + 4;
+      ip = (int) (run >>> 32);
       if (match > capacity - LAST_LITERALS - made) {
         return (int) INVALID;
       }
@@ -217,21 +210,24 @@ final class Lz4Frame {
   }
 
   /**
-   * The rest of a length whose nibble was 15: the bytes from {@code ip} up to and including the first
-   * that is not 255, summed. Returns the sum in the low 32 bits and the position after it in the high
-   * ones, or -1 if the input ends first. (A block is at most 4 MiB, so the sum stays below 2^31.)
+   * A length that starts as {@code nibble} and, at 15, goes on in the bytes from {@code ip} up to and
+   * including the first that is not 255, summed. Returns the length in the low 32 bits and the
+   * position after it in the high ones, or -1 if the input ends first. (A block is at most 4 MiB, so a
+   * length stays below 2^31.)
    */
-  private static long more(byte[] in, int ip, int inEnd) {
-    int sum = 0;
-    int b;
-    do {
-      if (ip >= inEnd) {
-        return -1;
-      }
-      b = in[ip++] & 0xff;
-      sum += b;
-    } while (b == 255);
-    return (long) ip << 32 | sum;
+  private static long length(byte[] in, int ip, int inEnd, int nibble) {
+    int length = nibble;
+    if (nibble == 15) {
+      int b;
+      do {
+        if (ip >= inEnd) {
+          return -1;
+        }
+        b = in[ip++] & 0xff;
+        length += b;
+      } while (b == 255);
+    }
+    return (long) ip << 32 | length;
   }
 
   private static int checksum(byte[] bytes, int length) {
