@@ -1,7 +1,6 @@
 package dev.hangar.tiers.ipc;
 
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -17,54 +16,164 @@ import org.apache.arrow.memory.ArrowBuf;
  *   <li>each compressed buffer starts with its uncompressed length (or -1 for a buffer left
  *       uncompressed), and what follows decompresses to exactly that many bytes, at least as many as its
  *       column needs. The check decodes through a bounded window (zstd: 64 KiB; LZ4: {@link Lz4Frame}, 64
- *       KiB and a block) and holds no decompressed buffer, whatever length a header declares;
+ *       KiB and a block), whatever length a header declares;
  *   <li>the first and last offsets of each binary, string, list and map column lie inside its data (the
  *       check Arrow's readers make on every batch they read).
  * </ul>
+ *
+ * <p>A compressed body is decoded once, buffer by buffer. The only buffers held decompressed are those an
+ * offsets check reads (a column's offsets; a string dictionary's data too), one column's at a time, and
+ * each only once it has decoded to a length near what its column needs, or to the length it declares.
  */
 final class BodyChecker {
   private static final long UNCOMPRESSED = -1;
   private static final int SCRATCH = 64 << 10;
+  /** How far past its column's need a kept buffer may declare its length before that is confirmed by decoding (padding, slack). */
+  private static final long SLACK = 64 << 10;
 
   private BodyChecker() {}
 
   static void check(MessageHeader.BodyChecks checks, ArrowBuf body, int message) {
-    Lz4Frame lz4 = checks.codec() == MessageHeader.BodyChecks.LZ4_FRAME ? new Lz4Frame() : null; // its buffers serve the whole message
-    long[] sizes = checks.compressed() ? decompressedSizes(checks, body, lz4, message) : checks.lengths();
+    if (checks.compressed()) {
+      checkCompressed(checks, body, message);
+      return;
+    }
     for (MessageHeader.OffsetRange r : checks.ranges()) {
       if (r.count() == 0) {
         continue;
       }
-      long first;
-      long last;
-      ByteBuffer offsets = null; // decompressed, if they had to be
-      if (checks.compressed()) {
-        offsets = decompress(checks, body, r.buffer(), lz4, message);
-        first = r.width() == 4 ? offsets.getInt(0) : offsets.getLong(0);
-        last = r.width() == 4 ? offsets.getInt((int) (4 * r.count())) : offsets.getLong((int) (8 * r.count()));
-      } else {
-        long at = checks.offsets()[r.buffer()];
-        first = r.width() == 4 ? body.getInt(at) : body.getLong(at);
-        last = r.width() == 4 ? body.getInt(at + 4 * r.count()) : body.getLong(at + 8 * r.count());
+      ByteBuffer offsets = uncompressed(checks, body, r.buffer());
+      checkRange(r, offsets, r.limitBuffer() >= 0 ? checks.lengths()[r.limitBuffer()] : r.limit(),
+          r.utf8() ? uncompressed(checks, body, r.limitBuffer()) : null, message);
+    }
+  }
+
+  /**
+   * A compressed body, decoded once: buffers in body order, each checked against its declared length as
+   * it is decoded. The buffers an offsets check reads (a column's offsets, and a string dictionary's
+   * data) are kept decoded only until the last of them is sized, and then checked and dropped, so one
+   * column's buffers at most are held at a time.
+   */
+  private static void checkCompressed(MessageHeader.BodyChecks c, ArrowBuf body, int message) {
+    int n = c.offsets().length;
+    int[] uses = new int[n]; // by the offsets checks: a buffer is kept decoded while any is to come
+    @SuppressWarnings("unchecked")
+    java.util.List<MessageHeader.OffsetRange>[] checkAfter = new java.util.List[n]; // ranges, by their last buffer
+    for (MessageHeader.OffsetRange r : c.ranges()) {
+      if (r.count() == 0) {
+        continue;
       }
-      long limit = r.limitBuffer() >= 0 ? sizes[r.limitBuffer()] : r.limit();
-      if (first < 0 || last < first || last > limit) {
-        throw bad(message, "column \"%s\" has offsets from %d to %d, outside its %d %s", r.column(), first, last, limit,
-            r.limitBuffer() >= 0 ? "bytes of data" : "child values");
-      }
+      uses[r.buffer()]++;
       if (r.utf8()) {
-        checkUtf8(r, offsets != null ? offsets : buffer(checks, body, r.buffer(), lz4, message),
-            buffer(checks, body, r.limitBuffer(), lz4, message), message);
+        uses[r.limitBuffer()]++;
+      }
+      int last = Math.max(r.buffer(), r.limitBuffer());
+      (checkAfter[last] = checkAfter[last] != null ? checkAfter[last] : new java.util.ArrayList<>(1)).add(r);
+    }
+    Lz4Frame lz4 = c.codec() == MessageHeader.BodyChecks.LZ4_FRAME ? new Lz4Frame() : null; // its buffers serve the whole message
+    byte[] scratch = lz4 == null ? new byte[SCRATCH] : null; // zstd's
+    long[] sizes = new long[n];
+    ByteBuffer[] decoded = new ByteBuffer[n];
+    for (int i = 0; i < n; i++) {
+      long offset = c.offsets()[i];
+      long length = c.lengths()[i];
+      if (length == 0) {
+        if (c.needed()[i] > 0) {
+          throw bad(message, "buffer %d is empty, but its column needs %d bytes", i, c.needed()[i]);
+        }
+        decoded[i] = uses[i] > 0 ? ByteBuffer.allocate(0) : null;
+      } else {
+        if (length < 8) {
+          throw bad(message, "compressed buffer %d has %d bytes, fewer than the 8 of its length prefix", i, length);
+        }
+        long declared = body.getLong(offset);
+        long actual;
+        byte[] out = null;
+        if (declared == UNCOMPRESSED) {
+          actual = length - 8;
+          if (uses[i] > 0) {
+            out = new byte[arraySize(actual, i, message)];
+            body.getBytes(offset + 8, out);
+          }
+        } else if (declared < 0) {
+          throw bad(message, "compressed buffer %d declares a negative uncompressed length %d", i, declared);
+        } else {
+          if (uses[i] > 0) {
+            if (declared > c.needed()[i] + SLACK) { // confirmed before that much is allocated for it
+              decompress(c, body, i, declared, lz4, scratch, null, message);
+            }
+            out = new byte[arraySize(declared, i, message)];
+          }
+          actual = decompress(c, body, i, declared, lz4, scratch, out, message);
+        }
+        if (actual < c.needed()[i]) {
+          throw bad(message, "buffer %d holds %d bytes uncompressed, fewer than the %d its column needs", i, actual, c.needed()[i]);
+        }
+        sizes[i] = actual;
+        decoded[i] = out != null ? ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN) : null;
+      }
+      if (checkAfter[i] != null) {
+        for (MessageHeader.OffsetRange r : checkAfter[i]) {
+          checkRange(r, decoded[r.buffer()], r.limitBuffer() >= 0 ? sizes[r.limitBuffer()] : r.limit(),
+              r.utf8() ? decoded[r.limitBuffer()] : null, message);
+        }
+        for (MessageHeader.OffsetRange r : checkAfter[i]) {
+          if (--uses[r.buffer()] == 0) {
+            decoded[r.buffer()] = null;
+          }
+          if (r.utf8() && --uses[r.limitBuffer()] == 0) {
+            decoded[r.limitBuffer()] = null;
+          }
+        }
       }
     }
   }
 
-  /** Buffer {@code i} of the body, decompressed if need be. */
-  private static ByteBuffer buffer(MessageHeader.BodyChecks checks, ArrowBuf body, int i, Lz4Frame lz4, int message) {
-    if (checks.compressed()) {
-      return decompress(checks, body, i, lz4, message);
+  /**
+   * Decompresses buffer {@code i} (into {@code out} as far as it reaches, if given) and returns its
+   * length, which is {@code declared}: anything else is refused.
+   */
+  private static long decompress(MessageHeader.BodyChecks c, ArrowBuf body, int i, long declared, Lz4Frame lz4, byte[] scratch,
+      byte[] out, int message) {
+    long offset = c.offsets()[i] + 8;
+    long length = c.lengths()[i] - 8;
+    long actual = lz4 != null ? lz4.decode(body, offset, length, declared, out) : zstd(body, offset, length, declared, scratch, out);
+    if (actual < 0) {
+      throw bad(message, "compressed buffer %d is not valid %s data", i, c.codecName());
     }
+    if (actual != declared) {
+      throw bad(message, "compressed buffer %d declares %d uncompressed bytes but decompresses to %s", i, declared,
+          actual > declared ? "more" : actual + "");
+    }
+    return actual;
+  }
+
+  private static int arraySize(long size, int i, int message) {
+    if (size > Integer.MAX_VALUE - 8) {
+      throw bad(message, "compressed buffer %d declares %d uncompressed bytes, more than one buffer may hold", i, size);
+    }
+    return (int) size;
+  }
+
+  /** Buffer {@code i} of an uncompressed body. */
+  private static ByteBuffer uncompressed(MessageHeader.BodyChecks checks, ArrowBuf body, int i) {
     return body.nioBuffer(checks.offsets()[i], (int) checks.lengths()[i]).order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /**
+   * One column's offsets: the first and last lie in [0, limit]; with {@code utf8Data} (a string
+   * dictionary's), every string in between is checked too.
+   */
+  private static void checkRange(MessageHeader.OffsetRange r, ByteBuffer offsets, long limit, ByteBuffer utf8Data, int message) {
+    long first = r.width() == 4 ? offsets.getInt(0) : offsets.getLong(0);
+    long last = r.width() == 4 ? offsets.getInt((int) (4 * r.count())) : offsets.getLong((int) (8 * r.count()));
+    if (first < 0 || last < first || last > limit) {
+      throw bad(message, "column \"%s\" has offsets from %d to %d, outside its %d %s", r.column(), first, last, limit,
+          r.limitBuffer() >= 0 ? "bytes of data" : "child values");
+    }
+    if (utf8Data != null) {
+      checkUtf8(r, offsets, utf8Data, message);
+    }
   }
 
   /** Every string of a string column: offsets that only grow, and UTF-8 between them. */
@@ -124,87 +233,19 @@ final class BodyChecker {
     return true;
   }
 
-  /** Checks every compressed buffer; returns their uncompressed sizes. */
-  private static long[] decompressedSizes(MessageHeader.BodyChecks c, ArrowBuf body, Lz4Frame lz4, int message) {
-    long[] sizes = new long[c.offsets().length];
-    byte[] scratch = null; // zstd's
-    for (int i = 0; i < sizes.length; i++) {
-      long offset = c.offsets()[i];
-      long length = c.lengths()[i];
-      if (length == 0) {
-        if (c.needed()[i] > 0) {
-          throw bad(message, "buffer %d is empty, but its column needs %d bytes", i, c.needed()[i]);
-        }
-        continue;
-      }
-      if (length < 8) {
-        throw bad(message, "compressed buffer %d has %d bytes, fewer than the 8 of its length prefix", i, length);
-      }
-      long declared = body.getLong(offset);
-      long actual;
-      if (declared == UNCOMPRESSED) {
-        actual = length - 8;
-      } else if (declared < 0) {
-        throw bad(message, "compressed buffer %d declares a negative uncompressed length %d", i, declared);
-      } else {
-        if (c.codec() == MessageHeader.BodyChecks.LZ4_FRAME) {
-          actual = lz4.decode(body, offset + 8, length - 8, declared, null);
-        } else {
-          scratch = scratch != null ? scratch : new byte[SCRATCH];
-          actual = zstd(body, offset + 8, length - 8, declared, scratch, null);
-        }
-        if (actual < 0) {
-          throw bad(message, "compressed buffer %d is not valid %s data", i, c.codecName());
-        }
-        if (actual != declared) {
-          throw bad(message, "compressed buffer %d declares %d uncompressed bytes but decompresses to %s", i, declared,
-              actual > declared ? "more" : actual + "");
-        }
-      }
-      if (actual < c.needed()[i]) {
-        throw bad(message, "buffer %d holds %d bytes uncompressed, fewer than the %d its column needs", i, actual, c.needed()[i]);
-      }
-      sizes[i] = actual;
-    }
-    return sizes;
-  }
-
-  /** Buffer {@code i}, decompressed (its sizes already checked). */
-  private static ByteBuffer decompress(MessageHeader.BodyChecks c, ArrowBuf body, int i, Lz4Frame lz4, int message) {
-    long offset = c.offsets()[i];
-    long length = c.lengths()[i];
-    long declared = body.getLong(offset);
-    if (declared > Integer.MAX_VALUE) {
-      throw bad(message, "compressed buffer %d declares %d uncompressed bytes, more than one buffer may hold", i, declared);
-    }
-    byte[] out;
-    if (declared == UNCOMPRESSED) {
-      out = new byte[(int) (length - 8)];
-      body.getBytes(offset + 8, out);
-    } else if (c.codec() == MessageHeader.BodyChecks.LZ4_FRAME) {
-      out = new byte[(int) declared];
-      lz4.decode(body, offset + 8, length - 8, declared, out);
-    } else {
-      ByteArrayOutputStream sink = new ByteArrayOutputStream((int) declared);
-      zstd(body, offset + 8, length - 8, declared, new byte[SCRATCH], sink);
-      out = sink.toByteArray();
-    }
-    return ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
-  }
-
-  /** Decompresses Zstandard frames, counting bytes (and keeping them if {@code sink} is given); stops past {@code limit}. -1 if invalid. */
-  private static long zstd(ArrowBuf body, long offset, long length, long limit, byte[] scratch, ByteArrayOutputStream sink) {
+  /** Decompresses Zstandard frames, counting bytes (and keeping them in {@code out}, if given); stops past {@code limit}. -1 if invalid. */
+  private static long zstd(ArrowBuf body, long offset, long length, long limit, byte[] scratch, byte[] out) {
     try (InputStream in = new ZstdInputStreamNoFinalizer(new BufInputStream(body, offset, length))) {
       long total = 0;
       int n;
       while ((n = in.read(scratch)) > 0) {
+        if (total + n > limit) {
+          return total + n;
+        }
+        if (out != null) {
+          System.arraycopy(scratch, 0, out, (int) total, n);
+        }
         total += n;
-        if (total > limit) {
-          return total;
-        }
-        if (sink != null) {
-          sink.write(scratch, 0, n);
-        }
       }
       return total; // a Zstandard buffer may hold several frames; zstd reads them all
     } catch (IOException | RuntimeException e) {

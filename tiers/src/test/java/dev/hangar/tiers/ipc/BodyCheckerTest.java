@@ -77,6 +77,78 @@ class BodyCheckerTest {
         .isInstanceOf(InvalidMessageException.class).hasMessage("message 1: compressed buffer 0 is not valid lz4_frame data");
   }
 
+  /** One compressed buffer: its 8-byte uncompressed length, then {@code content} compressed with {@code codec}. */
+  private static byte[] compressed(int codec, byte[] content, long declared) throws java.io.IOException {
+    byte[] data = codec == MessageHeader.BodyChecks.LZ4_FRAME ? lz4Frame(content) : com.github.luben.zstd.Zstd.compress(content);
+    return ByteBuffer.allocate(8 + data.length).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(declared).put(data).array();
+  }
+
+  /**
+   * Checks a compressed body of a string column "s" of {@code offsets.length - 1} values: buffer 0 its
+   * offsets, buffer 1 its data ({@code utf8}: a string dictionary's, whose every value is checked).
+   */
+  private static void checkStrings(int codec, int[] offsets, byte[] data, boolean utf8) throws java.io.IOException {
+    ByteBuffer raw = ByteBuffer.allocate(4 * offsets.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int o : offsets) {
+      raw.putInt(o);
+    }
+    byte[] first = compressed(codec, raw.array(), raw.capacity());
+    byte[] second = compressed(codec, data, data.length);
+    try (var allocator = new org.apache.arrow.memory.RootAllocator();
+        var body = allocator.buffer(first.length + second.length)) {
+      body.setBytes(0, first);
+      body.setBytes(first.length, second);
+      var checks = new MessageHeader.BodyChecks(codec, new long[] {0, first.length}, new long[] {first.length, second.length},
+          new long[] {4L * offsets.length, 0}, java.util.List.of(new MessageHeader.OffsetRange("s", 0, 4, offsets.length - 1, 1, 0, utf8)));
+      BodyChecker.check(checks, body, 3);
+    }
+  }
+
+  /** Offsets of a compressed body are checked against the decoded length of their data, for both codecs, and strings for UTF-8. */
+  @Test
+  void compressedOffsetsAreCheckedAgainstTheirDecodedData() throws Exception {
+    byte[] data = "abcdefgh".getBytes(StandardCharsets.UTF_8);
+    for (int codec : new int[] {MessageHeader.BodyChecks.LZ4_FRAME, MessageHeader.BodyChecks.ZSTD}) {
+      checkStrings(codec, new int[] {0, 3, 8}, data, true);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> checkStrings(codec, new int[] {0, 3, 9}, data, false))
+          .isInstanceOf(InvalidMessageException.class)
+          .hasMessage("message 3: column \"s\" has offsets from 0 to 9, outside its 8 bytes of data");
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> checkStrings(codec, new int[] {0, 5, 3}, data, true))
+          .isInstanceOf(InvalidMessageException.class).hasMessage("message 3: column \"s\" has offsets that do not grow at value 1");
+      byte[] notUtf8 = data.clone();
+      notUtf8[4] = (byte) 0xff;
+      checkStrings(codec, new int[] {0, 3, 8}, notUtf8, false); // a plain string column's values are left to its readers
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> checkStrings(codec, new int[] {0, 3, 8}, notUtf8, true))
+          .isInstanceOf(InvalidMessageException.class)
+          .hasMessage("message 3: column \"s\" (a string dictionary) has a value that is not UTF-8 at index 1");
+    }
+  }
+
+  /**
+   * A compressed offsets buffer is decoded once and kept for its check, so its declared length sizes an
+   * array: one declaring far more than its column needs is decoded (and refused) before anything that
+   * large is allocated.
+   */
+  @Test
+  void aDeclaredLengthFarPastTheColumnsNeedIsRefusedBeforeItIsAllocated() throws Exception {
+    var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    byte[] offsets = ByteBuffer.allocate(12).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0).putInt(1).putInt(2).array();
+    for (int codec : new int[] {MessageHeader.BodyChecks.LZ4_FRAME, MessageHeader.BodyChecks.ZSTD}) {
+      byte[] buffer = compressed(codec, offsets, 1L << 30); // 1 GiB declared, 12 bytes held
+      try (var allocator = new org.apache.arrow.memory.RootAllocator();
+          var body = allocator.buffer(buffer.length)) {
+        body.setBytes(0, buffer);
+        var checks = new MessageHeader.BodyChecks(codec, new long[] {0}, new long[] {buffer.length}, new long[] {12},
+            java.util.List.of(new MessageHeader.OffsetRange("l", 0, 4, 2, -1, 2, false)));
+        long before = threads.getCurrentThreadAllocatedBytes();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> BodyChecker.check(checks, body, 2))
+            .isInstanceOf(InvalidMessageException.class)
+            .hasMessage("message 2: compressed buffer 0 declares 1073741824 uncompressed bytes but decompresses to 12");
+        assertThat(threads.getCurrentThreadAllocatedBytes() - before).as("bytes allocated by the check").isLessThan(16 << 20);
+      }
+    }
+  }
+
   /** The hand-written UTF-8 check agrees with the JDK's strict decoder, on random and on near-valid bytes. */
   @Test
   void utf8CheckAgreesWithTheJdkDecoder() {
