@@ -71,7 +71,7 @@ final class BodyChecker {
       (checkAfter[last] = checkAfter[last] != null ? checkAfter[last] : new java.util.ArrayList<>(1)).add(r);
     }
     Lz4Frame lz4 = c.codec() == MessageHeader.BodyChecks.LZ4_FRAME ? new Lz4Frame() : null; // its buffers serve the whole message
-    byte[] scratch = lz4 == null ? new byte[SCRATCH] : null; // zstd's
+    byte[] scratch = null; // zstd's, once a buffer needs it
     long[] sizes = new long[n];
     ByteBuffer[] decoded = new ByteBuffer[n];
     for (int i = 0; i < n; i++) {
@@ -98,6 +98,7 @@ final class BodyChecker {
         } else if (declared < 0) {
           throw bad(message, "compressed buffer %d declares a negative uncompressed length %d", i, declared);
         } else {
+          scratch = lz4 != null || scratch != null ? scratch : new byte[SCRATCH];
           if (uses[i] > 0) {
             if (declared > c.needed()[i] + SLACK) { // confirmed before that much is allocated for it
               decompress(c, body, i, declared, lz4, scratch, null, message);
