@@ -42,9 +42,13 @@ final class BodyChecker {
       if (r.count() == 0) {
         continue;
       }
-      ByteBuffer offsets = uncompressed(checks, body, r.buffer());
-      checkRange(r, offsets, r.limitBuffer() >= 0 ? checks.lengths()[r.limitBuffer()] : r.limit(),
-          r.utf8() ? uncompressed(checks, body, r.limitBuffer()) : null, message);
+      long at = checks.offsets()[r.buffer()];
+      long first = r.width() == 4 ? body.getInt(at) : body.getLong(at);
+      long last = r.width() == 4 ? body.getInt(at + 4 * r.count()) : body.getLong(at + 8 * r.count());
+      checkBounds(r, first, last, r.limitBuffer() >= 0 ? checks.lengths()[r.limitBuffer()] : r.limit(), message);
+      if (r.utf8()) {
+        checkUtf8(r, uncompressed(checks, body, r.buffer()), uncompressed(checks, body, r.limitBuffer()), message);
+      }
     }
   }
 
@@ -168,12 +172,16 @@ final class BodyChecker {
   private static void checkRange(MessageHeader.OffsetRange r, ByteBuffer offsets, long limit, ByteBuffer utf8Data, int message) {
     long first = r.width() == 4 ? offsets.getInt(0) : offsets.getLong(0);
     long last = r.width() == 4 ? offsets.getInt((int) (4 * r.count())) : offsets.getLong((int) (8 * r.count()));
+    checkBounds(r, first, last, limit, message);
+    if (utf8Data != null) {
+      checkUtf8(r, offsets, utf8Data, message);
+    }
+  }
+
+  private static void checkBounds(MessageHeader.OffsetRange r, long first, long last, long limit, int message) {
     if (first < 0 || last < first || last > limit) {
       throw bad(message, "column \"%s\" has offsets from %d to %d, outside its %d %s", r.column(), first, last, limit,
           r.limitBuffer() >= 0 ? "bytes of data" : "child values");
-    }
-    if (utf8Data != null) {
-      checkUtf8(r, offsets, utf8Data, message);
     }
   }
 

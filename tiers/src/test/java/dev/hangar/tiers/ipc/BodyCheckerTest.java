@@ -84,31 +84,35 @@ class BodyCheckerTest {
   }
 
   /**
-   * Checks a compressed body of a string column "s" of {@code offsets.length - 1} values: buffer 0 its
-   * offsets, buffer 1 its data ({@code utf8}: a string dictionary's, whose every value is checked).
+   * Checks a body (compressed with {@code codec}, or not) of a string column "s" of {@code offsets.length - 1}
+   * values: buffer 0 its offsets, buffer 1 its data ({@code utf8}: a string dictionary's, whose every value is checked).
    */
   private static void checkStrings(int codec, int[] offsets, byte[] data, boolean utf8) throws java.io.IOException {
     ByteBuffer raw = ByteBuffer.allocate(4 * offsets.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     for (int o : offsets) {
       raw.putInt(o);
     }
-    byte[] first = compressed(codec, raw.array(), raw.capacity());
-    byte[] second = compressed(codec, data, data.length);
+    boolean none = codec == MessageHeader.BodyChecks.NONE;
+    byte[] first = none ? raw.array() : compressed(codec, raw.array(), raw.capacity());
+    byte[] second = none ? data : compressed(codec, data, data.length);
     try (var allocator = new org.apache.arrow.memory.RootAllocator();
         var body = allocator.buffer(first.length + second.length)) {
       body.setBytes(0, first);
       body.setBytes(first.length, second);
       var checks = new MessageHeader.BodyChecks(codec, new long[] {0, first.length}, new long[] {first.length, second.length},
-          new long[] {4L * offsets.length, 0}, java.util.List.of(new MessageHeader.OffsetRange("s", 0, 4, offsets.length - 1, 1, 0, utf8)));
+          none ? null : new long[] {4L * offsets.length, 0}, java.util.List.of(new MessageHeader.OffsetRange("s", 0, 4, offsets.length - 1, 1, 0, utf8)));
       BodyChecker.check(checks, body, 3);
     }
   }
 
-  /** Offsets of a compressed body are checked against the decoded length of their data, for both codecs, and strings for UTF-8. */
+  /**
+   * Offsets are checked against the length of their data (decoded, for both codecs), and a string
+   * dictionary's strings for UTF-8.
+   */
   @Test
-  void compressedOffsetsAreCheckedAgainstTheirDecodedData() throws Exception {
+  void offsetsAreCheckedAgainstTheirDataCompressedOrNot() throws Exception {
     byte[] data = "abcdefgh".getBytes(StandardCharsets.UTF_8);
-    for (int codec : new int[] {MessageHeader.BodyChecks.LZ4_FRAME, MessageHeader.BodyChecks.ZSTD}) {
+    for (int codec : new int[] {MessageHeader.BodyChecks.NONE, MessageHeader.BodyChecks.LZ4_FRAME, MessageHeader.BodyChecks.ZSTD}) {
       checkStrings(codec, new int[] {0, 3, 8}, data, true);
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> checkStrings(codec, new int[] {0, 3, 9}, data, false))
           .isInstanceOf(InvalidMessageException.class)
