@@ -81,9 +81,10 @@ public final class DataPlane {
     ServerCallHandler<Flight.Ticket, Object> ownGet = (call, headers) -> cluster != null
         ? new ClusterGetCall(call, store, calls, cluster, dev.hangar.server.cluster.Cluster.isPeerCall()) : new DoGetCall(call, store, calls, null);
     // A DoGet starts on its event loop (CallThreads); one that may wait moves to the pool (in a cluster all do).
+    ServerCallHandler<Flight.Ticket, Object> pooledGet = threads.onPool(ownGet);
+    ServerCallHandler<Flight.Ticket, Object> commandGet = threads.onPool(arrowGet.getServerCallHandler());
     ServerCallHandler<Flight.Ticket, Object> get = new FirstMessageDispatch<>(ticket ->
-        isCommandTicket(ticket) ? threads.onPool(arrowGet.getServerCallHandler())
-            : cluster != null ? threads.onPool(ownGet) : residentGet(ticket, threads.onPool(ownGet)));
+        isCommandTicket(ticket) ? commandGet : cluster != null ? pooledGet : residentGet(ticket, ownGet, pooledGet));
     ServerCallHandler<Object, Flight.PutResult> ownPut =
         (call, headers) -> new DoPutCall(call, headers, store, calls, working, rejections, cluster);
     ServerCallHandler<Object, Flight.PutResult> forwardPut = (call, headers) -> new ForwardedPutCall(call, headers, cluster);
@@ -165,10 +166,10 @@ public final class DataPlane {
    * its lease taken here: a flight that moves to disk or leaves for its durable store after this check
    * is still read from the copy checked, never from a disk or a store on the event loop. Any other
    * flight's DoGet is {@code otherwise}. A bad ticket, or one the caller may not read, is answered at
-   * once by a {@link DoGetCall} where it is.
+   * once by {@code answerHere} (a {@link DoGetCall} that opens nothing yet) where it is.
    */
-  private ServerCallHandler<Flight.Ticket, Object> residentGet(Flight.Ticket ticket, ServerCallHandler<Flight.Ticket, Object> otherwise) {
-    ServerCallHandler<Flight.Ticket, Object> answerHere = (call, headers) -> new DoGetCall(call, store, calls, null);
+  private ServerCallHandler<Flight.Ticket, Object> residentGet(Flight.Ticket ticket, ServerCallHandler<Flight.Ticket, Object> answerHere,
+      ServerCallHandler<Flight.Ticket, Object> otherwise) {
     dev.hangar.storage.FlightLease lease;
     String path;
     try {
