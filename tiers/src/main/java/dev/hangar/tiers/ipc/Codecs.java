@@ -36,17 +36,17 @@ final class Codecs implements CompressionCodec.Factory {
     @Override
     protected ArrowBuf doDecompress(BufferAllocator allocator, ArrowBuf compressed) {
       long declared = readUncompressedLength(compressed);
-      if (declared > Integer.MAX_VALUE) {
-        throw new IllegalStateException("Cannot decompress an LZ4 buffer of " + declared + " bytes: more than a buffer may hold");
-      }
-      byte[] out = new byte[(int) declared];
       long prefix = CompressionUtil.SIZE_OF_UNCOMPRESSED_LENGTH;
-      if (frame.decode(compressed, prefix, compressed.writerIndex() - prefix, declared, out) != declared) {
-        // The put checked this buffer: reaching here means the stored copy changed.
-        throw new IllegalStateException("Cannot decompress a stored LZ4 buffer: it does not decode to its declared " + declared + " bytes");
-      }
       ArrowBuf decompressed = allocator.buffer(declared);
-      decompressed.setBytes(0, out);
+      try {
+        if (frame.decodeInto(compressed, prefix, compressed.writerIndex() - prefix, declared, decompressed) != declared) {
+          // The put checked this buffer: reaching here means the stored copy changed.
+          throw new IllegalStateException("Cannot decompress a stored LZ4 buffer: it does not decode to its declared " + declared + " bytes");
+        }
+      } catch (RuntimeException e) {
+        decompressed.close();
+        throw e;
+      }
       decompressed.writerIndex(declared);
       return decompressed;
     }

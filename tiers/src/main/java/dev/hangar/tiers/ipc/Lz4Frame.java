@@ -47,7 +47,17 @@ final class Lz4Frame {
    * reaches.
    */
   long decode(ArrowBuf body, long offset, long length, long limit, byte[] out) {
+    return decode(body, offset, length, limit, out, null);
+  }
+
+  /** As {@link #decode(ArrowBuf, long, long, long, byte[])}, copying the decoded bytes into {@code out} as far as its capacity reaches. */
+  long decodeInto(ArrowBuf body, long offset, long length, long limit, ArrowBuf out) {
+    return decode(body, offset, length, limit, null, out);
+  }
+
+  private long decode(ArrowBuf body, long offset, long length, long limit, byte[] outArray, ArrowBuf outBuf) {
     long end = offset + length;
+    long outLength = outArray != null ? outArray.length : outBuf != null ? outBuf.capacity() : 0;
     limit = Math.min(limit, Long.MAX_VALUE - 1); // so that limit + 1 is more
     if (length < 7 || body.getInt(offset) != MAGIC) {
       return INVALID;
@@ -128,8 +138,13 @@ final class Lz4Frame {
       if (content != null) {
         content.update(window, pos, made);
       }
-      if (out != null && total < out.length) {
-        System.arraycopy(window, pos, out, (int) total, (int) Math.min(made, out.length - total));
+      if (total < outLength) {
+        int n = (int) Math.min(made, outLength - total);
+        if (outArray != null) {
+          System.arraycopy(window, pos, outArray, (int) total, n);
+        } else {
+          outBuf.setBytes(total, window, pos, n);
+        }
       }
       pos += made;
       total += made;
