@@ -145,6 +145,52 @@ def pandas_categorical():
     return pa.Table.from_pandas(df).to_batches()
 
 
+def more_dictionaries():
+    of_struct = pa.DictionaryArray.from_arrays(arr([0, 1, 0, None, 1], pa.int32()), pa.array([{"x": 1}, {"x": None}]))
+    of_list = pa.DictionaryArray.from_arrays(arr([1, 0, 1, 1, 0], pa.int64()), pa.array([[1, 2], [3]]))
+    map_of_dict = pa.MapArray.from_arrays(arr([0, 2, 3, 3, 4, 5], pa.int32()), pa.array(list("abcde")),
+                                          pa.DictionaryArray.from_arrays(arr([0, 1, 0, 1, 1], pa.int8()), pa.array(["p", "q"])))
+    return [pa.record_batch([of_struct, of_list, map_of_dict], names=["of_struct", "of_list", "map_of_dict"])]
+
+
+def layouts():
+    """Views spread over many data buffers, sliced batches (non-zero offsets), unions with sparse type codes."""
+    long = [f"{'x' * 100}{i}" for i in range(2000)]
+    views = pa.concat_arrays([pa.array(long[:1000], pa.string_view()), pa.array(long[1000:], pa.string_view())])
+    types = [5, 10, 5] * 667
+    seen, offsets = {5: 0, 10: 0}, []
+    for t in types:
+        offsets.append(seen[t])
+        seen[t] += 1
+    codes = pa.UnionArray.from_dense(arr(types, pa.int8()), arr(offsets, pa.int32()),
+                                     [arr(list(range(seen[5])), pa.int64()), arr([str(i) for i in range(seen[10])], pa.string())],
+                                     type_codes=[5, 10])
+    whole = pa.record_batch([views[:2000], codes[:2000], arr(list(range(2000)), pa.int64())], names=["views", "codes", "i"])
+    return [whole.slice(17, 333), whole.slice(1500), whole.slice(0, 0)]
+
+
+def canonical_extensions():
+    return [pa.record_batch([arr(['{"a":1}', None, "[]", "2", "null"], pa.json_()), arr([1, 0, None, 1, 0], pa.bool8()),
+                             pa.ExtensionArray.from_storage(pa.opaque(pa.binary(), "geometry", "vendor"),
+                                                            arr([b"a", b"b", None, b"", b"\x00"], pa.binary()))],
+                            names=["json", "bool8", "opaque"])]
+
+
+def binary_metadata():
+    """custom_metadata is bytes to Arrow C++: pyarrow takes bytes for keys and values, and an extension type
+    serializes itself to whatever bytes it likes (here one pyarrow does not know, so it reads as its storage)."""
+    blob = bytes(range(256))
+    schema = pa.schema([pa.field("a", pa.int64(), metadata={b"k\xff": b"\x00\xfe\xff", b"blob": blob}),
+                        pa.field("e", pa.int8(), metadata={b"ARROW:extension:name": b"vendor.pickled",
+                                                           b"ARROW:extension:metadata": b"\x80\x04\x95\xff"})],
+                       metadata={b"\xff\x00": b"\x80", b"blob": blob})
+    return [pa.record_batch([arr([1, 2, None, 4, 5], pa.int64()), arr([1, 0, 1, None, 0], pa.int8())], schema=schema)]
+
+
+def no_columns():
+    return pa.table({"a": [1, 2, 3]}).drop_columns(["a"]).to_batches() * 2
+
+
 def zero_batches():
     return pa.schema([("a", pa.int64()), ("b", pa.string())], metadata={"k": "v"})
 
@@ -184,6 +230,11 @@ CASES = {
     "dictionaries": (dictionaries, opts()),
     "changing_dictionaries": (changing_dictionaries, opts()),
     "dictionary_deltas": (growing_dictionaries, opts(emit_dictionary_deltas=True)),
+    "more_dictionaries": (more_dictionaries, opts()),
+    "layouts": (layouts, opts()),
+    "canonical_extensions": (canonical_extensions, opts()),
+    "binary_metadata": (binary_metadata, opts()),
+    "no_columns": (no_columns, opts()),
     "pandas_categorical": (pandas_categorical, opts()),
     "zero_batches": (zero_batches, opts()),
     "zero_length_batches": (zero_length, opts()),

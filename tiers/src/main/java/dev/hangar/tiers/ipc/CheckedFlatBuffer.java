@@ -21,6 +21,8 @@ final class CheckedFlatBuffer {
   private final int limit;
   private final String what;
   private int tables;
+  private int[] notUtf8 = new int[0]; // see notUtf8()
+  private int notUtf8Count;
 
   /** Tables a buffer of {@code n} bytes may hold: Arrow C++ passes {@code 8 * size} to its verifier. */
   private final int maxTables;
@@ -207,6 +209,28 @@ final class CheckedFlatBuffer {
 
   /** The string in field {@code index} (UTF-8, zero-terminated as flatbuffers requires), or null. */
   String string(int table, int index) {
+    return string(table, index, true);
+  }
+
+  /**
+   * As {@link #string}, for a custom_metadata key or value: Arrow C++ writes and reads those as bytes
+   * (pyarrow takes {@code bytes} for both, and an extension type serializes itself to any bytes), and
+   * the flatbuffers verifier checks a string's bounds and terminator, not its encoding. Bytes that are
+   * not UTF-8 are decoded with U+FFFD in their place, for comparison only; the message keeps its bytes.
+   */
+  String metadataString(int table, int index) {
+    return string(table, index, false);
+  }
+
+  /**
+   * The strings read by {@link #metadataString} that are not UTF-8, as {@code [start, length]} pairs of
+   * positions in the buffer; empty if every one was.
+   */
+  int[] notUtf8() {
+    return java.util.Arrays.copyOf(notUtf8, notUtf8Count);
+  }
+
+  private String string(int table, int index, boolean strict) {
     int p = field(table, index, 4);
     if (p < 0) {
       return null;
@@ -221,14 +245,23 @@ final class CheckedFlatBuffer {
     if (bb.get(data + (int) n) != 0) {
       throw bad("a string is not zero-terminated");
     }
+    ByteBuffer bytes = bb.duplicate().position(data).limit(data + (int) n);
     try {
       return StandardCharsets.UTF_8.newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(bb.duplicate().position(data).limit(data + (int) n))
+          .decode(bytes)
           .toString();
     } catch (CharacterCodingException e) {
-      throw bad("a string is not valid UTF-8");
+      if (strict) {
+        throw bad("a string is not valid UTF-8");
+      }
+      if (notUtf8Count + 2 > notUtf8.length) {
+        notUtf8 = java.util.Arrays.copyOf(notUtf8, Math.max(8, 2 * notUtf8.length));
+      }
+      notUtf8[notUtf8Count++] = data;
+      notUtf8[notUtf8Count++] = (int) n;
+      return new String(bb.array(), data, (int) n, StandardCharsets.UTF_8); // U+FFFD for what is not UTF-8
     }
   }
 }

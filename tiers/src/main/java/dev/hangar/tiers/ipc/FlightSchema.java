@@ -44,11 +44,14 @@ public final class FlightSchema {
   private final byte[] appMetadata;
   private final List<Column> columns;
   private final Map<Long, Column> dictionaries;
+  private final int[] notUtf8; // custom_metadata strings in message that are not UTF-8: [start, length] pairs
   private volatile Schema javaSchema;
   private volatile ByteBuffer framed; // ipcMessage(), built when first asked (a listing asks once per flight)
 
-  private FlightSchema(byte[] message, int schemaTable, byte[] appMetadata, List<Column> columns, Map<Long, Column> dictionaries) {
+  private FlightSchema(byte[] message, int schemaTable, byte[] appMetadata, List<Column> columns, Map<Long, Column> dictionaries,
+      int[] notUtf8) {
     this.message = message;
+    this.notUtf8 = notUtf8;
     this.schemaTable = schemaTable;
     this.appMetadata = appMetadata;
     this.columns = columns;
@@ -114,7 +117,7 @@ public final class FlightSchema {
       throw fb.bad("the schema has no fields vector (a schema of no columns has an empty one; Arrow C++ readers require it)");
     }
     List<Column> columns = columns(fb, fields, 1, dictionaries, count, "");
-    return new FlightSchema(message, schema, appMetadata, columns, Collections.unmodifiableMap(dictionaries));
+    return new FlightSchema(message, schema, appMetadata, columns, Collections.unmodifiableMap(dictionaries), fb.notUtf8());
   }
 
   private static List<Column> columns(CheckedFlatBuffer fb, int vector, int depth, Map<Long, Column> dictionaries, int[] count,
@@ -422,7 +425,7 @@ public final class FlightSchema {
       }
       try {
         org.apache.arrow.flatbuf.Message m = org.apache.arrow.flatbuf.Message.getRootAsMessage(
-            ByteBuffer.wrap(message).order(ByteOrder.LITTLE_ENDIAN));
+            ByteBuffer.wrap(readableByJava()).order(ByteOrder.LITTLE_ENDIAN));
         s = org.apache.arrow.vector.ipc.message.MessageSerializer.deserializeSchema(m);
       } catch (RuntimeException e) {
         throw new UnsupportedTypeException("?", "this schema (" + e.getMessage() + ")", "Arrow Java");
@@ -430,6 +433,27 @@ public final class FlightSchema {
       javaSchema = s;
     }
     return s;
+  }
+
+  /**
+   * The message as Arrow Java can read it. Arrow Java decodes every flatbuffer string as UTF-8 and
+   * refuses the message if one is not, while Arrow C++ takes custom_metadata as bytes (pyarrow sends
+   * whatever bytes a caller or an extension type puts there). In a copy, each byte outside ASCII of such
+   * a string becomes '?': the same length, so the flatbuffer stays valid. The flight keeps its bytes.
+   */
+  private byte[] readableByJava() {
+    if (notUtf8.length == 0) {
+      return message;
+    }
+    byte[] copy = message.clone();
+    for (int i = 0; i < notUtf8.length; i += 2) {
+      for (int p = notUtf8[i], end = p + notUtf8[i + 1]; p < end; p++) {
+        if (copy[p] < 0) {
+          copy[p] = '?';
+        }
+      }
+    }
+    return copy;
   }
 
   /** The first column, depth first, that {@code test} accepts; null if none. */

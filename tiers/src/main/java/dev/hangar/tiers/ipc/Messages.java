@@ -63,8 +63,8 @@ final class Messages {
 
   /** A custom_metadata pair: Arrow C++ refuses a stream in which either half is missing. */
   private static String[] keyValue(CheckedFlatBuffer fb, int kv) {
-    String key = fb.string(kv, 0);
-    String value = fb.string(kv, 1);
+    String key = fb.metadataString(kv, 0);
+    String value = fb.metadataString(kv, 1);
     if (key == null || value == null) {
       throw fb.bad("a custom_metadata entry has no %s", key == null ? "key" : "value");
     }

@@ -208,4 +208,36 @@ class FlightSchemaTest {
     assertRefused(schemaWithMetadata(null, "v"), "a custom_metadata entry has no key");
     assertRefused(schemaWithMetadata("k", null), "a custom_metadata entry has no value");
   }
+
+  /** {@code message} with the first occurrence of {@code from} replaced by {@code to} (the same length). */
+  private static byte[] replaced(byte[] message, byte[] from, byte[] to) {
+    byte[] out = message.clone();
+    for (int i = 0; i + from.length <= out.length; i++) {
+      if (java.util.Arrays.equals(out, i, i + from.length, from, 0, from.length)) {
+        System.arraycopy(to, 0, out, i, to.length);
+        return out;
+      }
+    }
+    throw new AssertionError("not found");
+  }
+
+  /**
+   * Arrow C++ writes and reads custom_metadata as bytes (pyarrow takes bytes keys and values), so a
+   * key or value that is not UTF-8 is stored as sent; Arrow Java's view, which SQL uses, shows '?' for
+   * each such byte instead of refusing the schema. A column name must still be UTF-8.
+   */
+  @Test
+  void metadataThatIsNotUtf8IsKeptAndJavaSeesQuestionMarks() {
+    byte[] utf8 = schemaWithMetadata("k\u00e9", "v\u00e9\u00e9");
+    byte[] message = replaced(replaced(utf8, "v\u00e9\u00e9".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        new byte[] {'v', (byte) 0xff, 0, (byte) 0x80, (byte) 0xfe}), "k\u00e9".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        new byte[] {'k', (byte) 0xc3, (byte) 0x28});
+    FlightSchema schema = FlightSchema.parse(message, null);
+    byte[] bytes = schema.ipcMessage(); // as served: framed, the flatbuffer unchanged
+    assertThat(java.util.Arrays.copyOfRange(bytes, 8, 8 + message.length)).isEqualTo(message);
+    assertThat(schema.javaSchema().getCustomMetadata()).containsExactly(java.util.Map.entry("k?(", "v?\u0000??"));
+
+    byte[] name = schemaOf(new Field("\u00e9", FieldType.nullable(new ArrowType.Int(64, true)), null));
+    assertRefused(replaced(name, new byte[] {(byte) 0xc3, (byte) 0xa9}, new byte[] {(byte) 0xff, (byte) 0xff}), "a string is not valid UTF-8");
+  }
 }
