@@ -365,3 +365,17 @@ def test_every_file_on_disk_is_an_arrow_file_pyarrow_opens():
         # A file reader applies every delta before the first batch (the file format's rule), a stream reader
         # as they come: the dictionaries may differ, the values may not.
         assert same(table, stream) or str(table.to_pylist()) == str(stream.to_pylist()), f
+
+
+@pytest.mark.skipif(PHASE != "put", reason="puts in the first phase only")
+def test_metadata_version_v4_is_refused_naming_it(client):
+    path = f"{PREFIXES[0]}{RUN}/v4"
+    schema, batches = batches_of("primitives")
+    options = flight.FlightCallOptions(write_options=opts(metadata_version=pa.ipc.MetadataVersion.V4))
+    with pytest.raises(pa.ArrowInvalid, match=r'message 0 \(schema\): metadata version V4 is not supported \(Hangar stores Arrow IPC '
+                                              r'metadata version V5, written by Arrow 1.0 and later\)'):
+        writer, _ = client.do_put(flight.FlightDescriptor.for_path(path), schema, options=options)
+        writer.write_batch(batches[0])
+        writer.close()
+    with pytest.raises(pa.ArrowKeyError):
+        client.get_flight_info(flight.FlightDescriptor.for_path(path))
