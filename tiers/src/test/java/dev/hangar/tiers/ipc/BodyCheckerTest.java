@@ -77,6 +77,11 @@ class BodyCheckerTest {
         .isInstanceOf(InvalidMessageException.class).hasMessage("message 1: compressed buffer 0 is not valid lz4_frame data");
   }
 
+  /** A buffer of a compressed body left uncompressed: the length -1, then {@code content}. */
+  private static byte[] asIs(byte[] content) {
+    return ByteBuffer.allocate(8 + content.length).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(-1).put(content).array();
+  }
+
   /** One compressed buffer: its 8-byte uncompressed length, then {@code content} compressed with {@code codec}. */
   private static byte[] compressed(int codec, byte[] content, long declared) throws java.io.IOException {
     byte[] data = codec == MessageHeader.BodyChecks.LZ4_FRAME ? lz4Frame(content) : com.github.luben.zstd.Zstd.compress(content);
@@ -88,13 +93,22 @@ class BodyCheckerTest {
    * values: buffer 0 its offsets, buffer 1 its data ({@code utf8}: a string dictionary's, whose every value is checked).
    */
   private static void checkStrings(int codec, int[] offsets, byte[] data, boolean utf8) throws java.io.IOException {
+    checkStrings(codec, false, offsets, data, utf8);
+  }
+
+  /**
+   * As above; {@code leftUncompressed}: in a compressed body, both buffers are written as they are after
+   * the length -1 (what Arrow Java, Rust and C++ with {@code min_space_savings} write for a buffer that
+   * compression would not shrink).
+   */
+  private static void checkStrings(int codec, boolean leftUncompressed, int[] offsets, byte[] data, boolean utf8) throws java.io.IOException {
     ByteBuffer raw = ByteBuffer.allocate(4 * offsets.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     for (int o : offsets) {
       raw.putInt(o);
     }
     boolean none = codec == MessageHeader.BodyChecks.NONE;
-    byte[] first = none ? raw.array() : compressed(codec, raw.array(), raw.capacity());
-    byte[] second = none ? data : compressed(codec, data, data.length);
+    byte[] first = none ? raw.array() : leftUncompressed ? asIs(raw.array()) : compressed(codec, raw.array(), raw.capacity());
+    byte[] second = none ? data : leftUncompressed ? asIs(data) : compressed(codec, data, data.length);
     try (var allocator = new org.apache.arrow.memory.RootAllocator();
         var body = allocator.buffer(first.length + second.length)) {
       body.setBytes(0, first);
@@ -133,6 +147,26 @@ class BodyCheckerTest {
    * array: one declaring far more than its column needs is decoded (and refused) before anything that
    * large is allocated.
    */
+  /** A buffer left uncompressed in a compressed body is checked as it is, with the same messages. */
+  @Test
+  void buffersLeftUncompressedAreCheckedAsTheyAre() throws Exception {
+    byte[] data = "abcdefgh".getBytes(StandardCharsets.UTF_8);
+    for (int codec : new int[] {MessageHeader.BodyChecks.LZ4_FRAME, MessageHeader.BodyChecks.ZSTD}) {
+      checkStrings(codec, true, new int[] {0, 3, 8}, data, true);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> checkStrings(codec, true, new int[] {0, 3, 9}, data, false))
+          .isInstanceOf(InvalidMessageException.class)
+          .hasMessage("message 3: column \"s\" has offsets from 0 to 9, outside its 8 bytes of data");
+      byte[] notUtf8 = data.clone();
+      notUtf8[4] = (byte) 0xff;
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> checkStrings(codec, true, new int[] {0, 3, 8}, notUtf8, true))
+          .isInstanceOf(InvalidMessageException.class)
+          .hasMessage("message 3: column \"s\" (a string dictionary) has a value that is not UTF-8 at index 1");
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> checkStrings(codec, true, new int[] {0, 3, 8}, "abc".getBytes(StandardCharsets.UTF_8), false))
+          .isInstanceOf(InvalidMessageException.class)
+          .hasMessage("message 3: column \"s\" has offsets from 0 to 8, outside its 3 bytes of data");
+    }
+  }
+
   @Test
   void aDeclaredLengthFarPastTheColumnsNeedIsRefusedBeforeItIsAllocated() throws Exception {
     var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
