@@ -245,12 +245,11 @@ final class CheckedFlatBuffer {
     if (bb.get(data + (int) n) != 0) {
       throw bad("a string is not zero-terminated");
     }
-    ByteBuffer bytes = bb.duplicate().position(data).limit(data + (int) n);
     try {
       return StandardCharsets.UTF_8.newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(bytes)
+          .decode(bb.duplicate().position(data).limit(data + (int) n))
           .toString();
     } catch (CharacterCodingException e) {
       if (strict) {
