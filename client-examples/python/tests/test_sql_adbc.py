@@ -146,6 +146,17 @@ def test_compressed_flights_are_decompressed_for_sql(client, conn, codec):
         list(client.do_action(flight.Action("delete", path.encode())))
 
 
+def test_bulk_ingest_is_not_supported_and_the_answer_says_to_put_a_flight(client, conn):
+    path = "cache/py/sql/ingested"
+    with conn.cursor() as cur:
+        with pytest.raises(adbc_driver_manager.NotSupportedError) as e:
+            cur.adbc_ingest(path, pa.table({"v": [1, 2]}), mode="create")
+    assert f'store the table as a flight with DoPut to a path such as "{path}"' in str(e.value)
+    assert "Exception" not in str(e.value)
+    with pytest.raises(pa.ArrowKeyError):
+        client.get_flight_info(flight.FlightDescriptor.for_path(path))
+
+
 def test_metadata_that_is_not_utf8_is_served_as_sent_and_sql_reads_the_data(client, conn):
     # Arrow C++ takes custom_metadata as bytes; Arrow Java (which hands the data to DuckDB) refuses
     # strings that are not UTF-8, so SQL sees '?' for those bytes while the flight keeps them.

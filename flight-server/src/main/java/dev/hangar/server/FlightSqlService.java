@@ -346,6 +346,17 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
     return readOnly(ack);
   }
 
+  /** ADBC's {@code adbc_ingest}: the table is to be stored with DoPut instead, which the answer says how to do. */
+  @Override
+  public Runnable acceptPutStatementBulkIngest(FlightSql.CommandStatementIngest command, CallContext context, FlightStream stream,
+      StreamListener<PutResult> ack) {
+    String table = command.getTable();
+    return () -> ack.onError(CallStatus.UNIMPLEMENTED.withDescription("Hangar does not take bulk ingestion through Flight SQL:"
+        + " store the table as a flight with DoPut to a path such as \"" + table + "\" (pyarrow: client.do_put("
+        + "FlightDescriptor.for_path(\"" + table + "\"), table.schema)), and SQL reads it as the table \"" + table + "\"")
+        .toRuntimeException());
+  }
+
   private static Runnable readOnly(StreamListener<PutResult> ack) {
     return () -> ack.onError(CallStatus.INVALID_ARGUMENT.withDescription("Hangar's SQL is read-only: flights are written with DoPut,"
         + " and a query's result is stored as a flight with the query-to-flight action").toRuntimeException());
