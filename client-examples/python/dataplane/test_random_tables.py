@@ -259,3 +259,41 @@ def test_a_random_table_reads_back_as_sent(client, table, prefix):
                 f"app_metadata of batch {i}"
     finally:
         list(client.do_action(flight.Action("delete", path.encode())))
+
+
+SQL_EXAMPLES = int(os.environ.get("HANGAR_SQL_EXAMPLES", str(max(EXAMPLES // 2, 1))))
+# What DuckDB itself may answer about data it decoded (INVALID_ARGUMENT with its message): values its types
+# cannot hold, and maps with repeated keys.
+DUCKDB_REFUSALS = ("Conversion Error: ", "Invalid Input Error: Arrow map contains duplicate key")
+
+
+@h.settings(max_examples=SQL_EXAMPLES, deadline=None, database=None, print_blob=True,
+            phases=[h.Phase.explicit, h.Phase.generate, h.Phase.shrink],
+            suppress_health_check=[h.HealthCheck.too_slow, h.HealthCheck.data_too_large, h.HealthCheck.filter_too_much,
+                                   h.HealthCheck.function_scoped_fixture, h.HealthCheck.large_base_example])
+@h.given(table=tables())
+def test_sql_over_a_random_table_answers_its_rows_or_names_what_it_cannot_decode(client, url, table):
+    """SQL decodes what Arrow Java and DuckDB can; over anything else it is INVALID_ARGUMENT naming the column
+    and its type, never an internal error, and the next query still runs (DuckDB's database stays usable)."""
+    import adbc_driver_flightsql.dbapi as flight_sql
+    import adbc_driver_manager
+    schema, batches, options, _ = table
+    path = f"{PREFIXES[0]}{RUN}/random-sql/{next(_paths)}"
+    writer, _ = client.do_put(flight.FlightDescriptor.for_path(path), schema, options=flight.FlightCallOptions(write_options=options))
+    for b in batches:
+        writer.write_batch(b)
+    writer.close()
+    try:
+        with flight_sql.connect(url) as conn, conn.cursor() as cur:
+            try:
+                cur.execute(f'SELECT * FROM "{path}"')
+                assert cur.fetch_arrow_table().num_rows == sum(b.num_rows for b in batches)
+            except adbc_driver_manager.ProgrammingError as e:  # INVALID_ARGUMENT
+                message = str(e)
+                assert 'has type ' in message and f'over flight "{path}": column "' in message \
+                    or any(r in message for r in DUCKDB_REFUSALS), message
+                assert "incident" not in message and "java." not in message and "Exception" not in message, message
+            cur.execute("SELECT 42")
+            assert cur.fetchone() == (42,)
+    finally:
+        list(client.do_action(flight.Action("delete", path.encode())))

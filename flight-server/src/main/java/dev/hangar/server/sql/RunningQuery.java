@@ -29,6 +29,12 @@ public final class RunningQuery implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RunningQuery.class);
 
   private final SqlEngine engine;
+  private final org.duckdb.DuckDBConnection database; // the engine's database when the query began
+
+  /** The engine's database when the query began (its connection is a duplicate of it). */
+  org.duckdb.DuckDBConnection database() {
+    return database;
+  }
   private final String sql;
   private final BufferAllocator allocator;
   private final java.util.Map<String, FlightLease> leases = new java.util.LinkedHashMap<>();
@@ -43,8 +49,9 @@ public final class RunningQuery implements AutoCloseable {
   private TableReferences references;
   private final long startNanos = System.nanoTime();
 
-  RunningQuery(SqlEngine engine, String sql, BufferAllocator allocator) {
+  RunningQuery(SqlEngine engine, org.duckdb.DuckDBConnection database, String sql, BufferAllocator allocator) {
     this.engine = engine;
+    this.database = database;
     this.sql = sql;
     this.allocator = allocator;
   }
@@ -101,6 +108,7 @@ public final class RunningQuery implements AutoCloseable {
     if (why != null) {
       return why.startsWith(SqlEngine.TIMED_OUT) ? new QueryTimeoutException(why) : new SqlCancelledException(why);
     }
+    engine.reopenIfInvalidated(database, t);
     return SqlEngine.translate(t);
   }
 

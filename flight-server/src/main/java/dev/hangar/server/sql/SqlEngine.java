@@ -7,6 +7,7 @@ import dev.hangar.storage.FlightNotFoundException;
 import dev.hangar.storage.FlightStore;
 import dev.hangar.storage.FlightSummary;
 import dev.hangar.storage.Upload;
+import dev.hangar.tiers.ipc.FlightSchema;
 import java.sql.ParameterMetaData;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -58,13 +59,13 @@ public final class SqlEngine implements AutoCloseable {
   private final SqlConfig config;
   private final FlightStore store;
   private final BufferAllocator allocator;
-  private final DuckDBConnection database;
+  private volatile DuckDBConnection database; // replaced if DuckDB invalidates it: see reopenIfInvalidated
   /**
    * A second database that does not stream results, used only to learn why a query failed: when a
    * streamed query fails in its first chunk, DuckDB's JDBC driver 2.0 reports only "Invalid Input
    * Error: Invalid result set" and loses the error; run again here, the query reports it.
    */
-  private final DuckDBConnection diagnostics;
+  private volatile DuckDBConnection diagnostics;
   private final Admission admission;
   private final ScheduledExecutorService timer;
   private final Set<RunningQuery> running = ConcurrentHashMap.newKeySet();
@@ -336,7 +337,7 @@ public final class SqlEngine implements AutoCloseable {
     }
     RunningQuery q;
     try {
-      q = new RunningQuery(this, sql, allocator.newChildAllocator("query-" + queries.incrementAndGet(), 0, Long.MAX_VALUE));
+      q = new RunningQuery(this, database, sql, allocator.newChildAllocator("query-" + queries.incrementAndGet(), 0, Long.MAX_VALUE));
       running.add(q);
     } catch (RuntimeException | Error e) {
       admission.release();
@@ -348,7 +349,7 @@ public final class SqlEngine implements AutoCloseable {
         byName.put(name, open(name));
         q.hold(name, byName.get(name));
       }
-      q.connection(database.duplicate());
+      q.connection(q.database().duplicate());
       List<TableReferences.Reference> list = refs.references();
       for (int i = 0; i < list.size(); i++) {
         ArrowArrayStream stream = ArrowArrayStream.allocateNew(q.allocator());
@@ -363,6 +364,7 @@ public final class SqlEngine implements AutoCloseable {
     } catch (SQLException e) {
       q.close();
       failed.increment();
+      reopenIfInvalidated(q.database(), e);
       throw translate(e);
     } catch (RuntimeException | Error e) {
       q.close();
@@ -388,29 +390,60 @@ public final class SqlEngine implements AutoCloseable {
 
   /**
    * Refuses a flight with a column that Arrow Java or DuckDB cannot decode: it is stored and served as
-   * sent, but SQL cannot compute on it.
+   * sent, but SQL cannot compute on it. Some of these would not just fail in DuckDB: a dictionary inside
+   * a nested column makes DuckDB 1.4 fail an internal assertion, which invalidates its whole database.
    */
   private static void checkDecodable(FlightSummary flight) {
-    dev.hangar.tiers.ipc.FlightSchema.Column c = dev.hangar.tiers.ipc.FlightSchema.firstColumn(flight.schema().columns(),
-        SqlEngine::undecodable);
-    if (c != null) {
-      String who = c.typeName().startsWith("decimal32") || c.typeName().startsWith("decimal64") ? "Arrow Java" : "DuckDB";
-      throw new SqlRejectedException("Cannot run the query over flight \"" + flight.path() + "\": column \"" + c.name()
-          + "\" has type " + c.typeName() + ", which " + who + " cannot decode (the flight is stored and served as sent;"
-          + " only SQL over it is refused; cast the column in the client before caching it to query it)");
+    for (FlightSchema.Column top : flight.schema().columns()) {
+      String why = undecodable(top, false);
+      if (why != null) {
+        throw new SqlRejectedException("Cannot run the query over flight \"" + flight.path() + "\": column \"" + top.name()
+            + "\" has type " + why + " (the flight is stored and served as sent; only SQL over it is refused;"
+            + " cast the column in the client before caching it to query it)");
+      }
     }
   }
 
-  private static boolean undecodable(dev.hangar.tiers.ipc.FlightSchema.Column c) {
+  /**
+   * What SQL cannot decode in column {@code c} ({@code nested}: below a top-level column), as "type, which
+   * component cannot decode", or null if nothing.
+   */
+  private static String undecodable(FlightSchema.Column c, boolean nested) {
     String t = c.typeName();
-    if (t.startsWith("decimal32") || t.startsWith("decimal64") || t.equals("float16") || t.endsWith("_union")) {
-      return true;
+    if (t.startsWith("decimal32") || t.startsWith("decimal64")) {
+      return t + ", which Arrow Java cannot decode";
     }
-    if (t.startsWith("decimal256(")) {
-      int precision = Integer.parseInt(t.substring("decimal256(".length(), t.indexOf(',')));
-      return precision > 38;
+    if (t.equals("float16") || t.endsWith("_union")
+        || t.startsWith("decimal256(") && Integer.parseInt(t.substring("decimal256(".length(), t.indexOf(','))) > 38) {
+      return t + ", which DuckDB cannot decode";
     }
-    return false;
+    // DuckDB 1.4 fails internal assertions on these (see checkDecodable): dictionaries below the top level or
+    // of structs and maps, run-end encoded columns below the top level or of nested values (struct<> too)
+    if (c.dictionaryId() >= 0 && (nested || t.equals("struct") || t.equals("map"))) {
+      return "dictionary<" + t + ">, which DuckDB cannot decode";
+    }
+    if (t.equals("run_end_encoded")) {
+      FlightSchema.Column values = c.children().get(1);
+      if (nested || !values.children().isEmpty() || values.typeName().equals("struct")) {
+        return "run_end_encoded<" + values.typeName() + ">, which DuckDB cannot decode";
+      }
+    }
+    if (t.equals("struct") && c.children().isEmpty()) {
+      return "struct<> (no fields), which Arrow Java cannot pass to DuckDB";
+    }
+    if (t.equals("struct") && c.children().stream().map(FlightSchema.Column::name).distinct().count() < c.children().size()) {
+      return "struct with two fields of one name, which Arrow Java cannot decode"; // it keeps a struct's fields by name
+    }
+    if (t.equals("fixed_size_list[0]")) {
+      return t + ", which DuckDB answers with lists that Arrow readers refuse";
+    }
+    for (FlightSchema.Column child : c.children()) {
+      String why = undecodable(child, true);
+      if (why != null) {
+        return nested ? why : t + " with a field of type " + why;
+      }
+    }
+    return null;
   }
 
   private FlightLease find(String name) {
@@ -466,7 +499,8 @@ public final class SqlEngine implements AutoCloseable {
   }
 
   private TableReferences parseUncached(String sql) {
-    try (DuckDBConnection c = database.duplicate();
+    DuckDBConnection db = database;
+    try (DuckDBConnection c = db.duplicate();
         java.sql.PreparedStatement s = c.prepareStatement("SELECT json_serialize_sql(?::VARCHAR)")) {
       s.setString(1, sql);
       try (ResultSet rs = s.executeQuery()) {
@@ -474,6 +508,7 @@ public final class SqlEngine implements AutoCloseable {
         return TableReferences.of(sql, rs.getString(1));
       }
     } catch (SQLException e) {
+      reopenIfInvalidated(db, e);
       throw translate(e);
     }
   }
@@ -497,6 +532,46 @@ public final class SqlEngine implements AutoCloseable {
       s = s.substring(0, s.length() - 1).stripTrailing();
     }
     return s;
+  }
+
+  /**
+   * After an internal assertion fails ("INTERNAL Error: …"), DuckDB invalidates its database ("FATAL
+   * Error: … database has been invalidated"), and every later query fails until it is opened again. Nothing of Hangar's lives
+   * in it between queries, so a new one (and a new diagnostics one) replaces it, once per failed instance.
+   */
+  void reopenIfInvalidated(DuckDBConnection failed, Throwable t) {
+    String m = t.getMessage() == null ? "" : t.getMessage();
+    // DuckDB invalidates the database on an internal error too; the error says so only from the next query on
+    if (!m.startsWith("FATAL") && !m.startsWith("INTERNAL Error") && !m.contains("database has been invalidated")) {
+      return;
+    }
+    synchronized (this) {
+      if (database != failed) {
+        return; // already replaced
+      }
+      DuckDBConnection oldDatabase = database;
+      DuckDBConnection oldDiagnostics = diagnostics;
+      try {
+        database = database(config, true, config.threads());
+        diagnostics = database(config, false, 1);
+      } catch (SQLException e) {
+        LOG.error("DuckDB invalidated its database and a new one cannot be opened: {}", e.getMessage());
+        return;
+      }
+      LOG.error("DuckDB invalidated its database after an internal error ({}); SQL goes on with a new one", firstLine(t));
+      for (DuckDBConnection old : new DuckDBConnection[] {oldDatabase, oldDiagnostics}) {
+        try {
+          old.close();
+        } catch (SQLException | RuntimeException e) {
+          LOG.debug("Closing an invalidated DuckDB: {}", e.getMessage());
+        }
+      }
+    }
+  }
+
+  /** The database queries start from now. */
+  DuckDBConnection database() {
+    return database;
   }
 
   /** DuckDB's error as the exception its Flight status follows from; DuckDB's message goes to the client. */
