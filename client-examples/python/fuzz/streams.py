@@ -25,6 +25,32 @@ def write(directory):
         with pa.OSFile(str(out / f"{case}.arrows"), "wb") as sink, pa.ipc.new_stream(sink, schema, options=options) as w:
             for b in batches:
                 w.write_batch(b)
+    for i, (schema, batches, options, _) in enumerate(random_tables(RANDOM_SEEDS)):
+        with pa.OSFile(str(out / f"random-{i}.arrows"), "wb") as sink, pa.ipc.new_stream(sink, schema, options=options) as w:
+            for b in batches:
+                w.write_batch(b)
+
+
+RANDOM_SEEDS = 24
+
+
+def random_tables(n):
+    """The first n tables of distinct schemas (and at least one batch) that test_random_tables' strategy draws,
+    the same ones every run (derandomized), so that a fuzz seed replays the same puts."""
+    import hypothesis as h
+    import test_random_tables
+    found, schemas = [], set()
+
+    @h.settings(max_examples=40 * n, derandomize=True, database=None, deadline=None, phases=[h.Phase.generate],
+                suppress_health_check=list(h.HealthCheck))
+    @h.given(test_random_tables.tables())
+    def collect(table):
+        if table[1] and len(found) < n and str(table[0]) not in schemas:  # one table per schema
+            schemas.add(str(table[0]))
+            found.append(table)
+
+    collect()
+    return found
 
 
 def check(directory):
