@@ -30,11 +30,6 @@ public final class RunningQuery implements AutoCloseable {
 
   private final SqlEngine engine;
   private final org.duckdb.DuckDBConnection database; // the engine's database when the query began
-
-  /** The engine's database when the query began (its connection is a duplicate of it). */
-  org.duckdb.DuckDBConnection database() {
-    return database;
-  }
   private final String sql;
   private final BufferAllocator allocator;
   private final java.util.Map<String, FlightLease> leases = new java.util.LinkedHashMap<>();
@@ -58,6 +53,11 @@ public final class RunningQuery implements AutoCloseable {
 
   public String sql() {
     return sql;
+  }
+
+  /** The engine's database when the query began (its connection is a duplicate of it). */
+  org.duckdb.DuckDBConnection database() {
+    return database;
   }
 
   /** The result's schema, exactly as its batches will carry it. */

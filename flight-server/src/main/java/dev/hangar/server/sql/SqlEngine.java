@@ -369,6 +369,7 @@ public final class SqlEngine implements AutoCloseable {
     } catch (RuntimeException | Error e) {
       q.close();
       failed.increment();
+      reopenIfInvalidated(q.database(), e); // registering a stream can fail inside DuckDB too
       throw e;
     }
   }
@@ -536,35 +537,52 @@ public final class SqlEngine implements AutoCloseable {
 
   /**
    * After an internal assertion fails ("INTERNAL Error: …"), DuckDB invalidates its database ("FATAL
-   * Error: … database has been invalidated"), and every later query fails until it is opened again. Nothing of Hangar's lives
-   * in it between queries, so a new one (and a new diagnostics one) replaces it, once per failed instance.
+   * Error: … database has been invalidated"), and every later query fails until it is opened again.
+   * Nothing of Hangar's lives in it between queries, so new ones (the streaming database and the
+   * diagnostics one) replace them, once per failed instance. {@code t} may carry DuckDB's error as a cause.
    */
   void reopenIfInvalidated(DuckDBConnection failed, Throwable t) {
-    String m = t.getMessage() == null ? "" : t.getMessage();
-    // DuckDB invalidates the database on an internal error too; the error says so only from the next query on
-    if (!m.startsWith("FATAL") && !m.startsWith("INTERNAL Error") && !m.contains("database has been invalidated")) {
+    Throwable duckdb = t;
+    while (duckdb != null && !invalidates(duckdb.getMessage())) {
+      duckdb = duckdb.getCause();
+    }
+    if (duckdb == null) {
       return;
     }
     synchronized (this) {
       if (database != failed) {
         return; // already replaced
       }
-      DuckDBConnection oldDatabase = database;
-      DuckDBConnection oldDiagnostics = diagnostics;
+      DuckDBConnection newDatabase = null;
       try {
-        database = database(config, true, config.threads());
-        diagnostics = database(config, false, 1);
+        newDatabase = database(config, true, config.threads());
+        DuckDBConnection newDiagnostics = database(config, false, 1);
+        closeQuietly(database);
+        closeQuietly(diagnostics);
+        database = newDatabase;
+        diagnostics = newDiagnostics;
       } catch (SQLException e) {
+        closeQuietly(newDatabase);
         LOG.error("DuckDB invalidated its database and a new one cannot be opened: {}", e.getMessage());
         return;
       }
-      LOG.error("DuckDB invalidated its database after an internal error ({}); SQL goes on with a new one", firstLine(t));
-      for (DuckDBConnection old : new DuckDBConnection[] {oldDatabase, oldDiagnostics}) {
-        try {
-          old.close();
-        } catch (SQLException | RuntimeException e) {
-          LOG.debug("Closing an invalidated DuckDB: {}", e.getMessage());
-        }
+      LOG.error("DuckDB invalidated its database after an internal error ({}); SQL goes on with a new one", firstLine(duckdb));
+    }
+  }
+
+  /** Whether DuckDB's error {@code message} means its database is (or is about to be) unusable. */
+  private static boolean invalidates(String message) {
+    // DuckDB invalidates the database on an internal error too; the error says so only from the next query on
+    return message != null && (message.startsWith("FATAL") || message.startsWith("INTERNAL Error")
+        || message.contains("database has been invalidated"));
+  }
+
+  private static void closeQuietly(DuckDBConnection c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException | RuntimeException e) {
+        LOG.debug("Closing an invalidated DuckDB: {}", e.getMessage());
       }
     }
   }

@@ -33,6 +33,12 @@ class SqlEngineTest {
       engine.reopenIfInvalidated(first, new SQLException("INTERNAL Error: Attempted to dereference unique_ptr that is NULL!"));
       assertThat(engine.database()).isSameAs(second);
       assertThat(engine.describe("SELECT 42 AS answer").dataset().getFields()).hasSize(1);
+
+      // DuckDB's error as the cause of what Arrow's C stream export threw
+      engine.reopenIfInvalidated(second, new RuntimeException(new SQLException("INTERNAL Error: Failed to cast ArrowTypeInfo")));
+      assertThat(engine.database()).isNotSameAs(second);
+      assertThat(second.isClosed()).isTrue();
+      assertThat(engine.describe("SELECT 'still here' AS answer").dataset().getFields()).hasSize(1);
     }
   }
 }
