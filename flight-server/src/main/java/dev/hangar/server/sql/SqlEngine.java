@@ -392,7 +392,7 @@ public final class SqlEngine implements AutoCloseable {
   /**
    * Refuses a flight with a column that Arrow Java or DuckDB cannot decode: it is stored and served as
    * sent, but SQL cannot compute on it. Some of these would not just fail in DuckDB: a dictionary inside
-   * a nested column makes DuckDB 1.4 fail an internal assertion, which invalidates its whole database.
+   * a nested column makes DuckDB 2.0 fail an internal assertion, which invalidates its whole database.
    */
   private static void checkDecodable(FlightSummary flight) {
     for (FlightSchema.Column top : flight.schema().columns()) {
@@ -418,7 +418,7 @@ public final class SqlEngine implements AutoCloseable {
         || t.startsWith("decimal256(") && Integer.parseInt(t.substring("decimal256(".length(), t.indexOf(','))) > 38) {
       return t + ", which DuckDB cannot decode";
     }
-    // DuckDB 1.4 fails internal assertions on these (see checkDecodable): dictionaries below the top level or
+    // DuckDB 2.0 fails internal assertions on these (see checkDecodable): dictionaries below the top level or
     // of structs and maps, run-end encoded columns below the top level or of nested values (struct<> too)
     if (c.dictionaryId() >= 0 && (nested || t.equals("struct") || t.equals("map"))) {
       return "dictionary<" + t + ">, which DuckDB cannot decode";
