@@ -7,7 +7,7 @@ req="$root/client-examples/python/requirements.txt"
 venv="$root/.venv"
 stamp="$venv/.hangar-requirements"
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && cmp -s "$req" "$stamp" \
-    && "$venv/bin/python" -c 'import pyarrow.flight, pytest, hypothesis, adbc_driver_flightsql.dbapi' 2>/dev/null; then
+    && "$venv/bin/python" -c 'import pyarrow.flight, pytest, hypothesis, duckdb, adbc_driver_flightsql.dbapi' 2>/dev/null; then
   exit 0
 fi
 echo "Setting up $venv (pyarrow, pytest, ADBC Flight SQL driver) ..."
