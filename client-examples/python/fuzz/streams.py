@@ -6,7 +6,8 @@
 - `columns DIR`: one stream per column of every case (`case.column.arrows`), for the Arrow Java client's
   round trip (DataPlaneIT), except the cases whose dictionaries change between batches, which Arrow Java's
   Flight client cannot send (it sends each dictionary once, before the first batch), and the one whose
-  metadata is not UTF-8, which Arrow Java cannot read."""
+  metadata is not UTF-8, which Arrow Java cannot read; and one per column of the first batch of each random
+  table of the fuzz corpus."""
 import pathlib
 import sys
 
@@ -76,6 +77,12 @@ def columns(directory):
             with pa.OSFile(str(out / f"{case}.{field.name}.arrows"), "wb") as sink, pa.ipc.new_stream(sink, one) as w:
                 for b in batches:
                     w.write_batch(pa.record_batch([b.column(i)], schema=one))
+    # the random tables of the fuzz corpus too, their first batch only (their dictionaries change between batches)
+    for n, (schema, batches, _, _) in enumerate(random_tables(RANDOM_SEEDS)):
+        for i, field in enumerate(schema):
+            one = pa.schema([field], metadata=schema.metadata)
+            with pa.OSFile(str(out / f"random-{n}.{field.name}.arrows"), "wb") as sink, pa.ipc.new_stream(sink, one) as w:
+                w.write_batch(pa.record_batch([batches[0].column(i)], schema=one))
 
 
 if __name__ == "__main__":
