@@ -258,6 +258,9 @@ def test_a_random_table_reads_back_as_sent(client, table, prefix):
             # protobuf does not send an empty bytes field: empty app_metadata and none are the same on the wire
             assert (chunk.app_metadata.to_pybytes() if chunk.app_metadata is not None else None) == (md or None), \
                 f"app_metadata of batch {i}"
+        info = client.get_flight_info(flight.FlightDescriptor.for_path(path))
+        assert info.schema.equals(want_schema, check_metadata=True)
+        assert info.total_records == sum(b.num_rows for b in want)
     finally:
         list(client.do_action(flight.Action("delete", path.encode())))
 
