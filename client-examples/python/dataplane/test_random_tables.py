@@ -20,6 +20,7 @@ import os
 import hypothesis as h
 import hypothesis.strategies as st
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.flight as flight
 import pytest
 
@@ -189,15 +190,26 @@ def tables(draw):
     types = draw(st.lists(TYPES, min_size=1, max_size=4))
     fields = [pa.field(f"c{i}", t, metadata=draw(st.none() | st.just({"k": f"v{i}"}))) for i, t in enumerate(types)]
     schema = pa.schema(fields, metadata=draw(st.none() | st.just({"origin": "random"})))
-    batches = []
+    # a top-level dictionary column that grows: each batch's dictionary extends the last one (sent as a delta
+    # when emit_dictionary_deltas is on); the others get a new dictionary per batch (a replacement)
+    grows = [pa.types.is_dictionary(t) and draw(st.booleans()) for t in types]
+    batches, last = [], {}
     for _ in range(draw(st.integers(0, 4))):
         n = draw(st.integers(0, 12))
         extra = draw(st.integers(0, 3))
-        whole = pa.record_batch([draw(arrays(f.type, n + extra)) for f in fields], schema=schema)
+        columns = [draw(arrays(f.type, n + extra)) for f in fields]
+        for j, c in enumerate(columns):
+            if grows[j] and j in last:
+                before = last[j]
+                shifted = pc.add(c.indices.cast(pa.int64()), len(before)).cast(c.type.index_type)
+                columns[j] = pa.DictionaryArray.from_arrays(shifted, pa.concat_arrays([before, c.dictionary]), ordered=c.type.ordered)
+            if grows[j]:
+                last[j] = columns[j].dictionary
+        whole = pa.record_batch(columns, schema=schema)
         start = draw(st.integers(0, extra))
         batches.append(whole.slice(start, n) if extra else whole)
     options = pa.ipc.IpcWriteOptions(compression=draw(st.sampled_from([None, "lz4", "zstd"])),
-                                     emit_dictionary_deltas=draw(st.booleans()))
+                                     emit_dictionary_deltas=any(grows) or draw(st.booleans()))
     metadata = [draw(st.none() | st.binary(max_size=16)) for _ in batches]
     return schema, batches, options, metadata
 
@@ -307,8 +319,8 @@ DUCKDB_REFUSALS = ("Conversion Error: ", "Invalid Input Error: Arrow map contain
             phases=[h.Phase.explicit, h.Phase.generate, h.Phase.shrink],
             suppress_health_check=[h.HealthCheck.too_slow, h.HealthCheck.data_too_large, h.HealthCheck.filter_too_much,
                                    h.HealthCheck.function_scoped_fixture, h.HealthCheck.large_base_example])
-@h.given(table=tables())
-def test_sql_over_a_random_table_answers_its_rows_or_names_what_it_cannot_decode(client, url, table):
+@h.given(table=tables(), prefix=st.sampled_from(PREFIXES))
+def test_sql_over_a_random_table_answers_its_rows_or_names_what_it_cannot_decode(client, url, table, prefix):
     """SQL decodes what Arrow Java and DuckDB can, and answers what DuckDB answers over the same batches handed to
     it directly (so Hangar's decoding of dictionaries, deltas, compression and slices changes no value); over
     anything else it is INVALID_ARGUMENT naming the column and its type, never an internal error, and the next
@@ -316,7 +328,7 @@ def test_sql_over_a_random_table_answers_its_rows_or_names_what_it_cannot_decode
     import adbc_driver_flightsql.dbapi as flight_sql
     import adbc_driver_manager
     schema, batches, options, _ = table
-    path = f"{PREFIXES[0]}{RUN}/random-sql/{next(_paths)}"
+    path = f"{prefix}{RUN}/random-sql/{next(_paths)}"
     writer, _ = client.do_put(flight.FlightDescriptor.for_path(path), schema, options=flight.FlightCallOptions(write_options=options))
     for b in batches:
         writer.write_batch(b)
@@ -327,10 +339,13 @@ def test_sql_over_a_random_table_answers_its_rows_or_names_what_it_cannot_decode
                 cur.execute(f'SELECT * FROM "{path}"')
                 got = cur.fetch_arrow_table()
                 assert got.num_rows == sum(b.num_rows for b in batches)
-                reference = duckdb_reads(*local_copy(schema, batches, options))
+                want_schema, want = local_copy(schema, batches, options)
+                reference = duckdb_reads(want_schema, want)
                 if reference is not None:
                     assert got.schema.remove_metadata().equals(reference.schema.remove_metadata())
-                    assert same_values(got, reference)
+                    # DuckDB's Python package has its own bugs (it reads b"\x00" inside a fixed-size list of
+                    # lists as b""): the values themselves are right too
+                    assert same_values(got, reference) or same_values(got, pa.Table.from_batches(want, want_schema))
             except adbc_driver_manager.ProgrammingError as e:  # INVALID_ARGUMENT
                 message = str(e)
                 assert 'has type ' in message and f'over flight "{path}": column "' in message \

@@ -116,14 +116,24 @@ def test_dictionary_columns_query_as_their_values(client, conn):
     writer.close()
     cat = pa.table({"c": pd_categorical(["lo", "hi", "lo", None])})
     put_table(client, path + "2", cat)
+    # a dictionary that grows, sent as deltas (found by test_random_tables: Arrow Java's in-place append failed)
+    growing = [pa.record_batch([pa.DictionaryArray.from_arrays(pa.array(idx, pa.int8()), pa.array(d))], names=["g"])
+               for idx, d in [([0, 1], ["a", "b"]), ([2, 0], ["a", "b", "c"]), ([3, 3, None], ["a", "b", "c", "d"])]]
+    options = flight.FlightCallOptions(write_options=pa.ipc.IpcWriteOptions(emit_dictionary_deltas=True))
+    writer, _ = client.do_put(flight.FlightDescriptor.for_path(path + "3"), growing[0].schema, options=options)
+    for b in growing:
+        writer.write_batch(b)
+    writer.close()
     try:
         with conn.cursor() as cur:
             cur.execute(f'SELECT k, sum(v) AS s FROM "{path}" GROUP BY k ORDER BY k')
             assert cur.fetchall() == [("q", 9), ("x", 4), ("y", 2)]
             cur.execute(f'SELECT c, count(*) FROM "{path}2" GROUP BY c ORDER BY c NULLS LAST')
             assert cur.fetchall() == [("hi", 1), ("lo", 2), (None, 1)]
+            cur.execute(f'SELECT g FROM "{path}3"')
+            assert cur.fetchall() == [("a",), ("b",), ("c",), ("a",), ("d",), ("d",), (None,)]
     finally:
-        for p in (path, path + "2"):
+        for p in (path, path + "2", path + "3"):
             list(client.do_action(flight.Action("delete", p.encode())))
 
 

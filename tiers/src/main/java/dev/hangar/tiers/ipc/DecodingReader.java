@@ -3,13 +3,20 @@ package dev.hangar.tiers.ipc;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.List;
 import org.apache.arrow.flatbuf.MessageHeader;
 import org.apache.arrow.flatbuf.RecordBatch;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VectorLoader;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.dictionary.Dictionary;
 import org.apache.arrow.vector.ipc.ArrowReader;
+import org.apache.arrow.vector.ipc.message.ArrowDictionaryBatch;
 import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.arrow.vector.util.VectorBatchAppender;
 
 /**
  * Decodes a stored flight's messages into Arrow Java vectors, for the code that computes on the data
@@ -50,6 +57,31 @@ public final class DecodingReader extends ArrowReader {
       }
       loadRecordBatch(MessageSerializer.deserializeRecordBatch((RecordBatch) header.header(new RecordBatch()), body));
       return true;
+    }
+  }
+
+  /**
+   * A delta extends its dictionary. Arrow Java appends it in place, which fails once the dictionary's
+   * buffers are slices of a stored body (they cannot grow: "index: 0, length: 16 (expected: range(0, 8))");
+   * so the longer dictionary is built by appending both to a vector of its own, whose buffers the
+   * dictionary's vector then takes over.
+   */
+  @Override
+  protected void loadDictionary(ArrowDictionaryBatch batch) {
+    Dictionary current = dictionaries.get(batch.getDictionaryId());
+    if (!batch.isDelta() || current == null) {
+      super.loadDictionary(batch); // the first or a replacement (and super's own error for an unknown id)
+      return;
+    }
+    FieldVector vector = current.getVector();
+    try (batch;
+        FieldVector delta = vector.getField().createVector(allocator);
+        FieldVector combined = vector.getField().createVector(allocator)) {
+      VectorSchemaRoot root = new VectorSchemaRoot(List.of(delta.getField()), List.of(delta), 0);
+      new VectorLoader(root, Codecs.INSTANCE).load(batch.getDictionary());
+      combined.allocateNew();
+      VectorBatchAppender.batchAppend(combined, vector, delta);
+      combined.makeTransferPair(vector).transfer(); // the reader's map of dictionaries cannot change: its vector takes them
     }
   }
 
