@@ -229,6 +229,7 @@ def as_stream(schema, batch):
 
 
 def local_copy(schema, batches, options):
+    """(schema, batches) as pyarrow reads them back from a local stream written with the same options."""
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, schema, options=options) as w:
         for b in batches:
