@@ -269,15 +269,19 @@ def app_metadata(i):
     return None if i % 2 else f"batch {i} ✓".encode()
 
 
-def expected(case):
-    """What pyarrow reads back from these batches written to a local stream with the same options."""
-    schema, batches = batches_of(case)
+def local_copy(schema, batches, options):
+    """(schema, batches) as pyarrow reads them back from a local stream written with the same options."""
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, schema, options=CASES[case][1]) as w:
+    with pa.ipc.new_stream(sink, schema, options=options) as w:
         for b in batches:
             w.write_batch(b)
     reader = pa.ipc.open_stream(sink.getvalue())
     return reader.schema, list(reader)
+
+
+def expected(case):
+    """What pyarrow reads back from these batches written to a local stream with the same options."""
+    return local_copy(*batches_of(case), CASES[case][1])
 
 
 def put(client, path, case):

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.flight as flight
 import pytest
+from test_fidelity import local_copy
 
 PREFIXES = [p for p in os.environ.get("HANGAR_PREFIXES", "fidelity/").split(",") if p]
 PHASE = os.environ.get("HANGAR_PHASE", "put")
@@ -226,16 +227,6 @@ def as_stream(schema, batch):
     with pa.ipc.new_stream(sink, schema) as w:
         w.write_batch(batch)
     return sink.getvalue().to_pybytes()
-
-
-def local_copy(schema, batches, options):
-    """(schema, batches) as pyarrow reads them back from a local stream written with the same options."""
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, schema, options=options) as w:
-        for b in batches:
-            w.write_batch(b)
-    reader = pa.ipc.open_stream(sink.getvalue())
-    return reader.schema, list(reader)
 
 
 _paths = itertools.count()

@@ -17,11 +17,13 @@ import java.nio.charset.StandardCharsets;
  * <p>Positions are absolute indexes into the buffer; a table is addressed by its position.
  */
 final class CheckedFlatBuffer {
+  private static final int[] NONE = new int[0];
+
   private final ByteBuffer bb;
   private final int limit;
   private final String what;
   private int tables;
-  private int[] notUtf8 = new int[0]; // see notUtf8()
+  private int[] notUtf8 = NONE; // see notUtf8()
   private int notUtf8Count;
 
   /** Tables a buffer of {@code n} bytes may hold: Arrow C++ passes {@code 8 * size} to its verifier. */
@@ -227,7 +229,7 @@ final class CheckedFlatBuffer {
    * positions in the buffer; empty if every one was.
    */
   int[] notUtf8() {
-    return java.util.Arrays.copyOf(notUtf8, notUtf8Count);
+    return notUtf8Count == 0 ? NONE : java.util.Arrays.copyOf(notUtf8, notUtf8Count);
   }
 
   private String string(int table, int index, boolean strict) {
