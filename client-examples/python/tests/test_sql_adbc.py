@@ -156,15 +156,85 @@ def test_compressed_flights_are_decompressed_for_sql(client, conn, codec):
         list(client.do_action(flight.Action("delete", path.encode())))
 
 
-def test_bulk_ingest_is_not_supported_and_the_answer_says_to_put_a_flight(client, conn):
+def flight_rows(client, path):
+    try:
+        return client.get_flight_info(flight.FlightDescriptor.for_path(path)).total_records
+    except pa.ArrowKeyError:  # NOT_FOUND
+        return None
+
+
+def test_bulk_ingest_stores_a_flight_at_the_table_path(client, conn):
+    # ADBC's adbc_ingest is a put of the flight whose path is the table: stored as the driver sent it
+    # (a pandas categorical stays dictionary-encoded), read back by DoGet and by SQL under that name.
     path = "cache/py/sql/ingested"
+    import pandas as pd
+    frame = pd.DataFrame({"c": pd.Categorical(["b", "a", "b", None, "c"] * 20), "n": range(100)})
+    t = pa.Table.from_pandas(frame, preserve_index=False)
+    reader = pa.RecordBatchReader.from_batches(t.schema, t.to_batches(max_chunksize=7))
+    try:
+        with conn.cursor() as cur:
+            assert cur.adbc_ingest(path, reader, mode="create") == 100
+            back = client.do_get(flight.Ticket(path.encode())).read_all()
+            assert back.schema.field("c").type == pa.dictionary(pa.int8(), pa.string())
+            assert back.equals(t) and len(back.to_batches()) == 15
+            cur.execute(f'SELECT c, count(*) FROM "{path}" GROUP BY c ORDER BY c NULLS LAST')
+            assert cur.fetchall() == [("a", 20), ("b", 40), ("c", 20), (None, 20)]
+            # a table that exists: "create" is refused and changes nothing, "replace" replaces it
+            with pytest.raises(adbc_driver_manager.Error) as e:
+                cur.adbc_ingest(path, pa.table({"v": [1]}), mode="create")
+            assert e.value.status_code == adbc_driver_manager.AdbcStatusCode.ALREADY_EXISTS
+            assert f'Cannot ingest table "{path}": a flight exists at that path (ingest with mode "replace"' in str(e.value)
+            assert flight_rows(client, path) == 100
+            assert cur.adbc_ingest(path, pa.table({"v": [1, 2, 3]}), mode="replace") == 3
+            cur.execute(f'SELECT sum(v) FROM "{path}"')
+            assert cur.fetchone() == (6,)
+            # a flight is stored whole: appending to one is refused, and it stays as it was
+            for mode in ("append", "create_append"):
+                with pytest.raises(adbc_driver_manager.NotSupportedError) as e:
+                    cur.adbc_ingest(path, pa.table({"v": [4]}), mode=mode)
+                assert "Hangar does not append to a flight" in str(e.value) and "Exception" not in str(e.value)
+            assert flight_rows(client, path) == 3
+    finally:
+        list(client.do_action(flight.Action("delete", path.encode())))
+
+
+def test_bulk_ingest_modes_on_a_path_with_no_flight(client, conn):
+    path = "cache/py/sql/ingest-new"
+    try:
+        with conn.cursor() as cur:
+            with pytest.raises(adbc_driver_manager.Error) as e:
+                cur.adbc_ingest(path, pa.table({"v": [1]}), mode="append")
+            assert e.value.status_code == adbc_driver_manager.AdbcStatusCode.NOT_FOUND
+            assert "there is no flight at that path to append to" in str(e.value)
+            assert flight_rows(client, path) is None
+            assert cur.adbc_ingest(path, pa.table({"v": [1, 2]}), mode="create_append") == 2
+            list(client.do_action(flight.Action("delete", path.encode())))
+            # the driver sends nothing at all for a stream of no batches; one batch of no rows is a flight
+            schema = pa.schema([("v", pa.int64())])
+            with pytest.raises(adbc_driver_manager.ProgrammingError) as e:
+                cur.adbc_ingest(path, pa.RecordBatchReader.from_batches(schema, []), mode="replace")
+            assert "give it one batch of no rows" in str(e.value)
+            assert flight_rows(client, path) is None
+            empty = pa.RecordBatchReader.from_batches(schema, [pa.record_batch([pa.array([], pa.int64())], schema=schema)])
+            assert cur.adbc_ingest(path, empty, mode="replace") == 0
+            assert client.do_get(flight.Ticket(path.encode())).read_all().num_rows == 0
+    finally:
+        list(client.do_action(flight.Action("delete", path.encode())))
+
+
+@pytest.mark.parametrize("options, says", [
+    ({"temporary": True}, "Hangar has no temporary tables"),
+    ({"catalog_name": "warehouse"}, 'Hangar has one catalog, "memory", with one schema, "main" (the command names catalog "warehouse")'),
+    ({"db_schema_name": "sales"}, 'the command names schema "sales"'),
+])
+def test_bulk_ingest_refusals_are_invalid_argument_and_store_nothing(client, conn, options, says):
+    path = "cache/py/sql/ingest-refused"
     with conn.cursor() as cur:
-        with pytest.raises(adbc_driver_manager.NotSupportedError) as e:
-            cur.adbc_ingest(path, pa.table({"v": [1, 2]}), mode="create")
-    assert f'store the table as a flight with DoPut to a path such as "{path}"' in str(e.value)
-    assert "Exception" not in str(e.value)
-    with pytest.raises(pa.ArrowKeyError):
-        client.get_flight_info(flight.FlightDescriptor.for_path(path))
+        with pytest.raises(adbc_driver_manager.Error) as e:
+            cur.adbc_ingest(path, pa.table({"v": [1, 2]}), mode="create", **options)
+    assert e.value.status_code == adbc_driver_manager.AdbcStatusCode.INVALID_ARGUMENT
+    assert says in str(e.value) and "Exception" not in str(e.value)
+    assert flight_rows(client, path) is None
 
 
 def test_metadata_that_is_not_utf8_is_served_as_sent_and_sql_reads_the_data(client, conn):

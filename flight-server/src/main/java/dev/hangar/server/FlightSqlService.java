@@ -59,8 +59,8 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * vanished client left.
  */
 final class FlightSqlService extends NoOpFlightSqlProducer {
-  static final String CATALOG = "memory";
-  static final String SCHEMA = "main";
+  static final String CATALOG = SqlEngine.CATALOG;
+  static final String SCHEMA = SqlEngine.SCHEMA;
   static final String TABLE_TYPE = "TABLE";
 
 
@@ -148,7 +148,7 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
         .withFlightSqlServerSubstrait(false)
         .withFlightSqlServerTransaction(FlightSql.SqlSupportedTransaction.SQL_SUPPORTED_TRANSACTION_NONE)
         .withFlightSqlServerCancel(true)
-        .withFlightSqlServerBulkIngestion(false)
+        .withFlightSqlServerBulkIngestion(true) // as a put of the flight at the table's path (SqlIngest)
         .withFlightSqlServerStatementTimeout((int) Math.min(Integer.MAX_VALUE, engine.config().queryTimeout().toSeconds()))
         .withFlightSqlServerTransactionTimeout(0)
         .withSqlIdentifierQuoteChar("\"")
@@ -347,16 +347,6 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
   }
 
   /** ADBC's {@code adbc_ingest}: the table is to be stored with DoPut instead, which the answer says how to do. */
-  @Override
-  public Runnable acceptPutStatementBulkIngest(FlightSql.CommandStatementIngest command, CallContext context, FlightStream stream,
-      StreamListener<PutResult> ack) {
-    String table = command.getTable();
-    return () -> ack.onError(CallStatus.UNIMPLEMENTED.withDescription("Hangar does not take bulk ingestion through Flight SQL:"
-        + " store the table as a flight with DoPut to a path such as \"" + table + "\" (pyarrow: client.do_put("
-        + "FlightDescriptor.for_path(\"" + table + "\"), table.schema)), and SQL reads it as the table \"" + table + "\"")
-        .toRuntimeException());
-  }
-
   private static Runnable readOnly(StreamListener<PutResult> ack) {
     return () -> ack.onError(CallStatus.INVALID_ARGUMENT.withDescription("Hangar's SQL is read-only: flights are written with DoPut,"
         + " and a query's result is stored as a flight with the query-to-flight action").toRuntimeException());

@@ -26,6 +26,10 @@ import org.apache.arrow.flight.Location;
 import org.apache.arrow.flight.Ticket;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.flight.sql.FlightSqlClient;
+import org.apache.arrow.flight.sql.impl.FlightSql.CommandStatementIngest.TableDefinitionOptions;
+import org.apache.arrow.flight.sql.impl.FlightSql.CommandStatementIngest.TableDefinitionOptions.TableExistsOption;
+import org.apache.arrow.flight.sql.impl.FlightSql.CommandStatementIngest.TableDefinitionOptions.TableNotExistOption;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -172,6 +176,30 @@ class ClusterIT {
       for (Hangar node : nodes) {
         assertThat(node.list("mem/")).isEmpty();
         assertThat(node.list("")).hasSize(paths.size() - 14);
+      }
+
+      // A Flight SQL bulk ingestion is a put: through any node to the table path's owners, whose answer is the client's.
+      try (org.apache.arrow.vector.VectorSchemaRoot root = org.apache.arrow.vector.VectorSchemaRoot.create(TestData.NARROW, a.allocator)) {
+        TestData.narrow(1, 100, 7).fill(root, 0);
+        TableDefinitionOptions create = TableDefinitionOptions.newBuilder().setIfNotExist(TableNotExistOption.TABLE_NOT_EXIST_OPTION_CREATE)
+            .setIfExists(TableExistsOption.TABLE_EXISTS_OPTION_FAIL).build();
+        for (int i = 0; i < 3; i++) {
+          String path = "rep/ingested-" + i;
+          var options = new FlightSqlClient.ExecuteIngestOptions(path, create, null, null, Map.of());
+          FlightSqlClient sql = new FlightSqlClient(nodes.get(i).client); // not closed: that would close the node's client
+          assertThat(sql.executeIngest(root, options)).isEqualTo(100);
+          Set<String> ownerIds = new HashSet<>(a.server.cluster().owners(path).stream().map(Member::id).toList());
+          assertThat(ownerIds).hasSize(2);
+          for (Hangar node : nodes) {
+            assertThat(node.server.store().holds(path)).isEqualTo(ownerIds.contains(node.server.cluster().self().id()));
+            assertThat(node.client.getInfo(FlightDescriptor.path(path)).getRecords()).isEqualTo(100);
+          }
+          FlightSqlClient other = new FlightSqlClient(nodes.get((i + 1) % 3).client);
+          assertThatThrownBy(() -> other.executeIngest(root, options)).isInstanceOfSatisfying(FlightRuntimeException.class, e -> {
+            assertThat(e.status().code()).isEqualTo(FlightStatusCode.ALREADY_EXISTS);
+            assertThat(e.status().description()).startsWith("Cannot ingest table \"" + path + "\": a flight exists at that path");
+          });
+        }
       }
       for (Hangar node : nodes) {
         node.awaitIdle();

@@ -41,6 +41,9 @@ import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.apache.arrow.flight.sql.impl.FlightSql.CommandStatementIngest.TableDefinitionOptions;
+import org.apache.arrow.flight.sql.impl.FlightSql.CommandStatementIngest.TableDefinitionOptions.TableExistsOption;
+import org.apache.arrow.flight.sql.impl.FlightSql.CommandStatementIngest.TableDefinitionOptions.TableNotExistOption;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -189,6 +192,20 @@ class SecurityIT {
         "Principal \"tenant1\" may not write \"cache/tenant2/b\": no write grant covers that path");
     assertFlightError(() -> put(c, "shared/x", t1), FlightStatusCode.UNAUTHORIZED,
         "Principal \"tenant1\" may not write \"shared/x\": no write grant covers that path");
+    // a Flight SQL bulk ingestion is a put of its table's path, under the same grants
+    try (org.apache.arrow.vector.VectorSchemaRoot three = org.apache.arrow.vector.VectorSchemaRoot.create(TestData.NARROW, allocator)) {
+      TestData.narrow(1, 3, 1).fill(three, 0);
+      org.apache.arrow.flight.sql.FlightSqlClient sql = new org.apache.arrow.flight.sql.FlightSqlClient(c); // not closed: c is the test's
+      TableDefinitionOptions replace = TableDefinitionOptions.newBuilder().setIfNotExist(TableNotExistOption.TABLE_NOT_EXIST_OPTION_CREATE)
+          .setIfExists(TableExistsOption.TABLE_EXISTS_OPTION_REPLACE).build();
+      assertFlightError(() -> sql.executeIngest(three, new org.apache.arrow.flight.sql.FlightSqlClient.ExecuteIngestOptions(
+              "cache/tenant2/b", replace, null, null, java.util.Map.of()), t1), FlightStatusCode.UNAUTHORIZED,
+          "Principal \"tenant1\" may not write \"cache/tenant2/b\": no write grant covers that path");
+      assertThat(rows(c, "cache/tenant2/b", t2)).isEqualTo(10);
+      assertThat(sql.executeIngest(three, new org.apache.arrow.flight.sql.FlightSqlClient.ExecuteIngestOptions(
+          "cache/tenant1/a", replace, null, null, java.util.Map.of()), t1)).isEqualTo(3);
+      assertThat(rows(c, "cache/tenant1/a", t1)).isEqualTo(3);
+    }
     assertFlightError(() -> action(c, "delete", "cache/tenant2/b", t1), FlightStatusCode.UNAUTHORIZED,
         "Principal \"tenant1\" may not write \"cache/tenant2/b\": no write grant covers that path");
     assertFlightError(() -> action(c, "delete-prefix", "cache/", t1), FlightStatusCode.UNAUTHORIZED,

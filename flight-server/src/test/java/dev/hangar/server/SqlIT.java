@@ -12,6 +12,9 @@ import org.apache.arrow.flight.FlightRuntimeException;
 import org.apache.arrow.flight.FlightStatusCode;
 import org.apache.arrow.flight.FlightStream;
 import org.apache.arrow.flight.sql.FlightSqlClient;
+import org.apache.arrow.flight.sql.impl.FlightSql.CommandStatementIngest.TableDefinitionOptions;
+import org.apache.arrow.flight.sql.impl.FlightSql.CommandStatementIngest.TableDefinitionOptions.TableExistsOption;
+import org.apache.arrow.flight.sql.impl.FlightSql.CommandStatementIngest.TableDefinitionOptions.TableNotExistOption;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -117,6 +120,42 @@ class SqlIT {
       String all = String.join(" UNION ALL ", paths.stream().map(p -> "SELECT id, region, tags FROM \"" + p + "\"").toList());
       assertThat(query(sql, "SELECT count(*), count(DISTINCT id), sum(len(tags)) FROM (" + all + ")"))
           .isEqualTo(ref.query("SELECT 4 * count(*), count(DISTINCT id), 4 * sum(len(tags)) FROM sales"));
+    }
+  }
+
+  private static FlightSqlClient.ExecuteIngestOptions ingest(String table, TableNotExistOption ifAbsent, TableExistsOption ifExists) {
+    return new FlightSqlClient.ExecuteIngestOptions(table,
+        TableDefinitionOptions.newBuilder().setIfNotExist(ifAbsent).setIfExists(ifExists).build(), null, null, java.util.Map.of());
+  }
+
+  @Test
+  void bulkIngestionIsAPutOfTheTablePath() throws Exception {
+    String path = "cache/ingested";
+    try (Hangar h = Hangar.withMemory("64MiB"); FlightSqlClient sql = new FlightSqlClient(h.client);
+        VectorSchemaRoot root = VectorSchemaRoot.create(TestData.NARROW, h.allocator)) {
+      TestData.narrow(1, 5, 3).fill(root, 0);
+      List<String> values = SqlReference.sorted(SqlReference.rows(root));
+      var create = ingest(path, TableNotExistOption.TABLE_NOT_EXIST_OPTION_CREATE, TableExistsOption.TABLE_EXISTS_OPTION_FAIL);
+      assertThat(sql.executeIngest(root, create)).isEqualTo(5);
+      assertThat(query(sql, "SELECT v FROM \"" + path + "\"")).isEqualTo(values);
+      assertFlightError(() -> sql.executeIngest(root, create), FlightStatusCode.ALREADY_EXISTS,
+          "Cannot ingest table \"cache/ingested\": a flight exists at that path (ingest with mode \"replace\" to replace it)");
+      root.setRowCount(2);
+      assertThat(sql.executeIngest(root, ingest(path, TableNotExistOption.TABLE_NOT_EXIST_OPTION_FAIL,
+          TableExistsOption.TABLE_EXISTS_OPTION_REPLACE))).isEqualTo(2);
+      assertThat(h.client.getInfo(org.apache.arrow.flight.FlightDescriptor.path(path)).getRecords()).isEqualTo(2);
+      // what the command leaves unsaid, and a path that is not one, are refused with nothing stored
+      assertFlightError(() -> sql.executeIngest(root, new FlightSqlClient.ExecuteIngestOptions("cache/other",
+              TableDefinitionOptions.getDefaultInstance(), null, null, java.util.Map.of())), FlightStatusCode.INVALID_ARGUMENT,
+          "Cannot ingest table \"cache/other\": the command does not say what to do if the table exists and if it does not (its"
+              + " table definition options are TABLE_EXISTS_OPTION_UNSPECIFIED and TABLE_NOT_EXIST_OPTION_UNSPECIFIED)");
+      assertThatThrownBy(() -> sql.executeIngest(root, ingest("cache//x", TableNotExistOption.TABLE_NOT_EXIST_OPTION_CREATE,
+          TableExistsOption.TABLE_EXISTS_OPTION_REPLACE)))
+          .isInstanceOfSatisfying(FlightRuntimeException.class, e -> {
+            assertThat(e.status().code()).isEqualTo(FlightStatusCode.INVALID_ARGUMENT);
+            assertThat(e.getMessage()).contains("cache//x").doesNotContain("Exception");
+          });
+      assertThat(h.server.store().list("")).extracting(dev.hangar.storage.FlightSummary::path).containsExactly(path);
     }
   }
 

@@ -94,10 +94,22 @@ public final class DataPlane {
     java.util.function.UnaryOperator<Object> detach = m -> ((FlightDataFrame) m).detached();
     ServerCallHandler<Object, Flight.PutResult> inlinePut = threads.inlineUpTo(ownPut, INLINE_PUT_BYTES, DataPlane::sizeOf, detach);
     ServerCallHandler<Object, Flight.PutResult> pooledPut = threads.onPool(ownPut, detach);
-    ServerCallHandler<Object, Flight.PutResult> put = new FirstMessageDispatch<>(first ->
-        isCommandUpload((FlightDataFrame) first) ? threads.onPool(commandPut, detach)
-            : forwards((FlightDataFrame) first) ? threads.onPool(forwardPut, detach)
-            : (call, headers) -> (putsWithoutWaiting((FlightDataFrame) first, headers) ? inlinePut : pooledPut).startCall(call, headers));
+    // A Flight SQL bulk ingestion is a put of the path its table names (SqlIngest); it may look at a
+    // durable store to see whether the flight exists, so it never starts on the event loop.
+    ServerCallHandler<Object, Flight.PutResult> put = new FirstMessageDispatch<>(first -> {
+      FlightDataFrame frame = (FlightDataFrame) first;
+      Flight.FlightDescriptor command = commandOf(frame);
+      boolean ingest = command != null && SqlIngest.isIngest(command);
+      if (command != null && !ingest) {
+        return threads.onPool(commandPut, detach);
+      }
+      if (forwards(frame)) {
+        return threads.onPool(forwardPut, detach);
+      }
+      return ingest ? pooledPut
+          : (call, headers) -> (putsWithoutWaiting(frame, headers) ? inlinePut : pooledPut).startCall(call, headers);
+    }, "The put sent no messages, so there is nothing to store: a put starts with its flight descriptor and schema"
+        + " (ADBC's bulk ingestion sends nothing for a table with no record batches; give it one batch of no rows)");
     ServerCallHandler<Flight.FlightDescriptor, Flight.FlightInfo> ownInfo = ServerCalls.asyncUnaryCall(metadata::getFlightInfo);
     ServerCallHandler<Flight.FlightDescriptor, Flight.FlightInfo> info = new FirstMessageDispatch<>(d ->
         d.getType() == Flight.FlightDescriptor.DescriptorType.CMD ? arrowInfo.getServerCallHandler() : ownInfo);
@@ -189,14 +201,16 @@ public final class DataPlane {
     return !ticket.getTicket().isEmpty() && ticket.getTicket().byteAt(0) == 0x0A;
   }
 
-  private static boolean isCommandUpload(FlightDataFrame first) {
+  /** The descriptor of an upload whose first message names a command; null for any other. */
+  private static Flight.FlightDescriptor commandOf(FlightDataFrame first) {
     if (first.descriptor == null) {
-      return false;
+      return null;
     }
     try {
-      return Flight.FlightDescriptor.parseFrom(first.descriptor).getType() == Flight.FlightDescriptor.DescriptorType.CMD;
+      Flight.FlightDescriptor d = Flight.FlightDescriptor.parseFrom(first.descriptor);
+      return d.getType() == Flight.FlightDescriptor.DescriptorType.CMD ? d : null;
     } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      return false; // DoPutCall answers it
+      return null; // DoPutCall answers it
     }
   }
 

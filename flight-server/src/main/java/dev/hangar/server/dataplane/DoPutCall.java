@@ -32,7 +32,9 @@ import org.apache.arrow.memory.BufferAllocator;
  * one a dictionary or record batch. Every message is checked ({@link MessageValidator}) and stored as
  * it arrives, its body copied once from gRPC's receive buffers into the tier; the flight becomes
  * visible at the end of the stream. Anything wrong fails the put with nothing stored. Runs on the
- * call's executor; asks gRPC for the next message only once the last is stored (backpressure).
+ * call's executor; asks gRPC for the next message only once the last is stored (backpressure). A
+ * Flight SQL bulk ingestion is the same put, of the path its table names, answered as Flight SQL
+ * answers one ({@link SqlIngest}).
  */
 final class DoPutCall extends ServerCall.Listener<Object> {
   static final Metadata.Key<String> FLIGHT_SIZE = Metadata.Key.of("x-hangar-flight-size", Metadata.ASCII_STRING_MARSHALLER);
@@ -51,6 +53,7 @@ final class DoPutCall extends ServerCall.Listener<Object> {
   private boolean done;
   private final dev.hangar.server.cluster.Cluster cluster; // null: a node on its own
   private boolean replica;
+  private SqlIngest ingest; // a Flight SQL bulk ingestion, answered as one; null for a put of a path
 
   DoPutCall(ServerCall<Object, Flight.PutResult> call, Metadata headers, FlightStore store, CallTracker calls,
       BufferAllocator working, dev.hangar.server.ops.PutRejections rejections, dev.hangar.server.cluster.Cluster cluster) {
@@ -94,8 +97,13 @@ final class DoPutCall extends ServerCall.Listener<Object> {
   }
 
   private void start(FlightDataFrame frame) {
-    path = pathOf(frame.descriptor);
+    Flight.FlightDescriptor descriptor = descriptorOf(frame.descriptor);
+    ingest = ingestOf(descriptor);
+    path = ingest != null ? ingest.path() : pathOf(descriptor);
     Grants.require(Access.WRITE, path);
+    if (ingest != null) {
+      ingest.checkTarget(store);
+    }
     if (frame.header == null) {
       throw new InvalidMessageException("message 0 has no IPC header: a put starts with the flight's schema");
     }
@@ -157,7 +165,8 @@ final class DoPutCall extends ServerCall.Listener<Object> {
         cluster.supersede(path, summary.committedAt());
       }
       call.sendHeaders(new Metadata());
-      call.sendMessage(Flight.PutResult.newBuilder().setAppMetadata(ByteString.copyFrom(Json.putResultBytes(summary, copies))).build());
+      call.sendMessage(ingest != null ? SqlIngest.result(summary.rows())
+          : Flight.PutResult.newBuilder().setAppMetadata(ByteString.copyFrom(Json.putResultBytes(summary, copies))).build());
       done = true;
       call.close(Status.OK, new Metadata());
     } catch (Throwable t) {
@@ -232,19 +241,35 @@ final class DoPutCall extends ServerCall.Listener<Object> {
     }
   }
 
-  /** The flight path a descriptor names; the descriptor must be a path descriptor of UTF-8 segments. */
+  /**
+   * The flight path a descriptor names: a path descriptor of UTF-8 segments, or a Flight SQL bulk
+   * ingestion, whose table is the path.
+   */
   static String pathOf(byte[] descriptor) {
+    Flight.FlightDescriptor d = descriptorOf(descriptor);
+    SqlIngest ingest = ingestOf(d);
+    return ingest != null ? ingest.path() : pathOf(d);
+  }
+
+  private static Flight.FlightDescriptor descriptorOf(byte[] descriptor) {
     if (descriptor == null) {
       throw new Errors.BadRequestException("Cannot store a flight: the first message has no flight descriptor"
           + " (send FlightDescriptor.path(...) with the schema)");
     }
-    Flight.FlightDescriptor d;
     try {
-      d = Flight.FlightDescriptor.parseFrom(descriptor);
+      return Flight.FlightDescriptor.parseFrom(descriptor);
     } catch (InvalidProtocolBufferException e) {
       throw new Errors.BadRequestException("Cannot store a flight: its flight descriptor cannot be decoded (it is not a"
           + " FlightDescriptor protobuf, or a path segment is not UTF-8)");
     }
+  }
+
+  /** The bulk ingestion {@code d} carries, checked; null if it is not a command descriptor of one. */
+  private static SqlIngest ingestOf(Flight.FlightDescriptor d) {
+    return d.getType() == Flight.FlightDescriptor.DescriptorType.CMD && SqlIngest.isIngest(d) ? SqlIngest.of(d) : null;
+  }
+
+  private static String pathOf(Flight.FlightDescriptor d) {
     if (d.getType() != Flight.FlightDescriptor.DescriptorType.PATH) {
       throw new Errors.BadRequestException("Cannot store a flight: its descriptor's type is " + MetadataCalls.typeName(d)
           + ", not PATH (send FlightDescriptor.path(...))");

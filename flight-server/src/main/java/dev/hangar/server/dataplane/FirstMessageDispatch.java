@@ -13,9 +13,15 @@ import java.util.function.Function;
  */
 final class FirstMessageDispatch<ReqT, RespT> implements ServerCallHandler<ReqT, RespT> {
   private final Function<ReqT, ServerCallHandler<ReqT, RespT>> choose;
+  private final String noRequest; // the error for a call that ends before its first message
 
   FirstMessageDispatch(Function<ReqT, ServerCallHandler<ReqT, RespT>> choose) {
+    this(choose, "The call ended before its request was sent");
+  }
+
+  FirstMessageDispatch(Function<ReqT, ServerCallHandler<ReqT, RespT>> choose, String noRequest) {
     this.choose = choose;
+    this.noRequest = noRequest;
   }
 
   @Override
@@ -54,7 +60,7 @@ final class FirstMessageDispatch<ReqT, RespT> implements ServerCallHandler<ReqT,
           delegate.onHalfClose();
         } else if (!closed) {
           closed = true;
-          call.close(Status.INVALID_ARGUMENT.withDescription("The call ended before its request was sent"), new Metadata());
+          call.close(Status.INVALID_ARGUMENT.withDescription(noRequest), new Metadata());
         }
       }
 

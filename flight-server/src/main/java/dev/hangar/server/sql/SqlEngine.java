@@ -49,6 +49,10 @@ import org.slf4j.LoggerFactory;
  * and comes out through the C data interface, never row by row.
  */
 public final class SqlEngine implements AutoCloseable {
+  /** The catalog and schema every flight is a table of, as Flight SQL clients see them (DuckDB's defaults). */
+  public static final String CATALOG = "memory";
+  public static final String SCHEMA = "main";
+
   static final String TIMED_OUT = "Query timed out";
   /** Rows per result batch: DuckDB's 2,048-row chunks gathered into batches worth a Flight message. */
   static final int RESULT_BATCH_ROWS = 65_536;
