@@ -346,10 +346,10 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
     return readOnly(ack);
   }
 
-  /** ADBC's {@code adbc_ingest}: the table is to be stored with DoPut instead, which the answer says how to do. */
   private static Runnable readOnly(StreamListener<PutResult> ack) {
-    return () -> ack.onError(CallStatus.INVALID_ARGUMENT.withDescription("Hangar's SQL is read-only: flights are written with DoPut,"
-        + " and a query's result is stored as a flight with the query-to-flight action").toRuntimeException());
+    return () -> ack.onError(CallStatus.INVALID_ARGUMENT.withDescription("Hangar's SQL is read-only: flights are written with DoPut"
+        + " or Flight SQL bulk ingestion (adbc_ingest), and a query's result is stored as a flight with the query-to-flight"
+        + " action").toRuntimeException());
   }
 
   @Override

@@ -243,8 +243,8 @@ class SqlIT {
       assertFlightError(() -> sql.execute("SELECT 1; SELECT 2"), FlightStatusCode.INVALID_ARGUMENT,
           "Cannot run 2 statements at once: send one query per request");
       assertFlightError(() -> sql.executeUpdate("DELETE FROM x"), FlightStatusCode.INVALID_ARGUMENT,
-          "Hangar's SQL is read-only: flights are written with DoPut, and a query's result is stored as a flight with the"
-              + " query-to-flight action");
+          "Hangar's SQL is read-only: flights are written with DoPut or Flight SQL bulk ingestion (adbc_ingest), and a query's"
+              + " result is stored as a flight with the query-to-flight action");
       assertFlightError(() -> sql.prepare("SELECT * FROM \"cache/nope\""), FlightStatusCode.NOT_FOUND,
           "Cannot run the query: there is no flight \"cache/nope\" (a table in Hangar's SQL is a flight path in double quotes,"
               + " e.g. SELECT * FROM \"cache/tenant1/sales\"; ListFlights shows what there is)");
