@@ -2,7 +2,6 @@ package dev.hangar.server.dataplane;
 
 import dev.hangar.tiers.ipc.Body;
 import dev.hangar.tiers.ipc.HeapBody;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -110,40 +109,71 @@ final class FlightDataFrame implements AutoCloseable {
 
   /** The bytes of a FlightData message of these fields; the body, if any, is copied in (the caller keeps it). */
   static byte[] encode(byte[] descriptor, byte[] header, byte[] appMetadata, Body body) {
+    return encode(descriptor, header, appMetadata, body, true);
+  }
+
+  /**
+   * The bytes of a FlightData message of these fields, in one array of exactly their size: the body's
+   * length field, and its bytes only if {@code withBody} (the caller keeps the body). A small DoGet
+   * answers two of these per call, so they are built without a growing buffer or a second copy.
+   */
+  static byte[] encode(byte[] descriptor, byte[] header, byte[] appMetadata, Body body, boolean withBody) {
     long bodyLength = body == null ? 0 : body.length();
-    ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE, 64 + bodyLength
-        + (header == null ? 0 : header.length) + (descriptor == null ? 0 : descriptor.length)));
-    field(out, DESCRIPTOR, descriptor);
-    field(out, DATA_HEADER, header);
-    field(out, APP_METADATA, appMetadata);
+    long size = fieldSize(DESCRIPTOR, descriptor) + fieldSize(DATA_HEADER, header) + fieldSize(APP_METADATA, appMetadata)
+        + (body == null ? 0 : varintSize(BODY_TAG) + varintSize(bodyLength) + (withBody ? bodyLength : 0));
+    if (size > Integer.MAX_VALUE - 16) {
+      throw new IllegalArgumentException("A FlightData message of " + size + " bytes does not fit in one array");
+    }
+    byte[] out = new byte[(int) size];
+    int at = field(out, 0, DESCRIPTOR, descriptor);
+    at = field(out, at, DATA_HEADER, header);
+    at = field(out, at, APP_METADATA, appMetadata);
     if (body != null) {
-      writeVarint(out, (DATA_BODY << 3) | 2);
-      writeVarint(out, bodyLength);
-      byte[] bytes = new byte[(int) bodyLength];
-      try {
-        body.writeTo(new ByteArrayChannel(bytes));
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
+      at = writeVarint(out, at, BODY_TAG);
+      at = writeVarint(out, at, bodyLength);
+      if (withBody) {
+        try {
+          body.writeTo(new ByteArrayChannel(out, at));
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
       }
-      out.write(bytes, 0, bytes.length);
     }
-    return out.toByteArray();
+    return out;
   }
 
-  private static void field(ByteArrayOutputStream out, int field, byte[] value) {
-    if (value != null) {
-      writeVarint(out, (field << 3) | 2);
-      writeVarint(out, value.length);
-      out.writeBytes(value);
-    }
+  private static final int BODY_TAG = (DATA_BODY << 3) | 2;
+
+  private static long fieldSize(int field, byte[] value) {
+    return value == null ? 0 : varintSize((field << 3) | 2) + varintSize(value.length) + value.length;
   }
 
-  static void writeVarint(ByteArrayOutputStream out, long value) {
+  private static int field(byte[] out, int at, int field, byte[] value) {
+    if (value == null) {
+      return at;
+    }
+    at = writeVarint(out, at, (field << 3) | 2);
+    at = writeVarint(out, at, value.length);
+    System.arraycopy(value, 0, out, at, value.length);
+    return at + value.length;
+  }
+
+  private static int varintSize(long value) {
+    int n = 1;
     while ((value & ~0x7FL) != 0) {
-      out.write((int) ((value & 0x7F) | 0x80));
+      value >>>= 7;
+      n++;
+    }
+    return n;
+  }
+
+  private static int writeVarint(byte[] out, int at, long value) {
+    while ((value & ~0x7FL) != 0) {
+      out[at++] = (byte) ((value & 0x7F) | 0x80);
       value >>>= 7;
     }
-    out.write((int) value);
+    out[at++] = (byte) value;
+    return at;
   }
 
   /** Reads a varint; at a clean end of stream returns -1 if {@code eofOk}. */
@@ -192,8 +222,9 @@ final class FlightDataFrame implements AutoCloseable {
     private final byte[] into;
     private int at;
 
-    ByteArrayChannel(byte[] into) {
+    ByteArrayChannel(byte[] into, int at) {
       this.into = into;
+      this.at = at;
     }
 
     @Override

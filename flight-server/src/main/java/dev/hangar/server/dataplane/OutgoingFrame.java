@@ -8,7 +8,6 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -38,29 +37,7 @@ final class OutgoingFrame extends InputStream implements Drainable {
 
   /** The FlightData protobuf up to the body's bytes, and with them if {@code withBody}. */
   private byte[] encode(Body b, boolean withBody) {
-    long bodyLength = b == null ? 0 : b.length();
-    ByteArrayOutputStream out = new ByteArrayOutputStream(header.length + 16
-        + (appMetadata == null ? 0 : appMetadata.length + 8) + (withBody ? (int) bodyLength : 0));
-    FlightDataFrame.writeVarint(out, (FlightDataFrame.DATA_HEADER << 3) | 2);
-    FlightDataFrame.writeVarint(out, header.length);
-    out.writeBytes(header);
-    if (appMetadata != null) {
-      FlightDataFrame.writeVarint(out, (FlightDataFrame.APP_METADATA << 3) | 2);
-      FlightDataFrame.writeVarint(out, appMetadata.length);
-      out.writeBytes(appMetadata);
-    }
-    if (b != null) {
-      FlightDataFrame.writeVarint(out, (FlightDataFrame.DATA_BODY << 3) | 2);
-      FlightDataFrame.writeVarint(out, bodyLength);
-      if (withBody && b instanceof BufferBody buffer) {
-        byte[] bytes = new byte[(int) bodyLength];
-        buffer.buffer().getBytes(0, bytes);
-        out.writeBytes(bytes);
-      } else if (withBody) {
-        out.writeBytes(b.toBytes());
-      }
-    }
-    return out.toByteArray();
+    return FlightDataFrame.encode(null, header, appMetadata, b, withBody);
   }
 
   @Override
