@@ -2,9 +2,10 @@
 
     .venv/bin/python client-examples/python/sql_tour.py [grpc://127.0.0.1:8815]
 
-Puts two small flights with pyarrow, queries across them with ADBC (results arrive as Arrow),
-runs a query with a bound parameter, lists the flights as tables, stores a query's result as a
-new flight (the query-to-flight action) and reads it back with a plain DoGet, then cleans up.
+Puts a small flight with pyarrow and another with ADBC's bulk ingestion, queries across them with
+ADBC (results arrive as Arrow), runs a query with a bound parameter, lists the flights as tables,
+stores a query's result as a new flight (the query-to-flight action) and reads it back with a plain
+DoGet, then cleans up.
 """
 import json
 import sys
@@ -18,13 +19,14 @@ def main(url="grpc://127.0.0.1:8815"):
     client = flight.connect(url)
     sales = pa.table({"region": ["emea", "apac", "emea", "amer"], "amount": [120.5, 80.0, 42.25, 99.9]})
     targets = pa.table({"region": ["emea", "apac", "amer"], "target": [150.0, 100.0, 90.0]})
-    for path, table in [("cache/tenant1/sales", sales), ("cache/tenant1/targets", targets)]:
-        writer, _ = client.do_put(flight.FlightDescriptor.for_path(path), table.schema)
-        writer.write_table(table)
-        writer.close()
+    writer, _ = client.do_put(flight.FlightDescriptor.for_path("cache/tenant1/sales"), sales.schema)
+    writer.write_table(sales)
+    writer.close()
 
     # autocommit=True: Hangar's SQL is read-only and has no transactions to turn off
     with flight_sql.connect(url, autocommit=True) as conn, conn.cursor() as cur:
+        # bulk ingestion stores a flight too: the table name is its path
+        print("ingested:", cur.adbc_ingest("cache/tenant1/targets", targets, mode="replace"), "rows")
         cur.execute("""
             SELECT s.region, sum(s.amount) AS total, any_value(t.target) AS target
             FROM "cache/tenant1/sales" s JOIN "cache/tenant1/targets" t USING (region)

@@ -317,7 +317,7 @@ def test_sql_tour_example_runs(url, capsys):
     spec.loader.exec_module(module)
     module.main(url)
     out = capsys.readouterr().out
-    assert "sales over 90: 2" in out
+    assert "ingested: 3 rows" in out and "sales over 90: 2" in out
     assert "cache/tenant1/sales" in out and "cache/tenant1/targets" in out
     assert "stored: cache/tenant1/reports/by-region 3 rows" in out
     assert "total: [[162.75]]" in out or "162.75" in out
