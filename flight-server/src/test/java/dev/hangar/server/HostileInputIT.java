@@ -197,6 +197,18 @@ class HostileInputIT {
         frame(Flight.FlightDescriptor.newBuilder().setType(Flight.FlightDescriptor.DescriptorType.CMD)
             .setCmd(Any.pack(FlightSql.CommandStatementUpdate.newBuilder().setQuery("DELETE FROM x").build()).toByteString()).build(),
             schemaHeader, null)), inv, "?"));
+    cs.add(new Case("put: ingest, command cannot be decoded", () -> putFrames(TENANT, frame(command(
+        any("type.googleapis.com/arrow.flight.protocol.sql.CommandStatementIngest", new byte[] {0x12, 0x7f})), schemaHeader, null)), inv, "?"));
+    cs.add(new Case("put: ingest, no table", () -> putFrames(TENANT, frame(ingest(FlightSql.CommandStatementIngest.newBuilder()
+        .setTableDefinitionOptions(createOrFail())), schemaHeader, null)), inv, "?"));
+    cs.add(new Case("put: ingest, options left unspecified", () -> putFrames(TENANT, frame(ingest(FlightSql.CommandStatementIngest.newBuilder()
+        .setTable("cache/tenant1/ingested")), schemaHeader, null)), inv, "?"));
+    cs.add(new Case("put: ingest, temporary table", () -> putFrames(TENANT, frame(ingest(FlightSql.CommandStatementIngest.newBuilder()
+        .setTable("cache/tenant1/ingested").setTemporary(true).setTableDefinitionOptions(createOrFail())), schemaHeader, null)), inv, "?"));
+    cs.add(new Case("put: ingest into another tenant's path", () -> putFrames(INTRUDER, frame(ingest(FlightSql.CommandStatementIngest.newBuilder()
+        .setTable("cache/tenant1/sales").setTableDefinitionOptions(createOrFail())), schemaHeader, null)), denied, "?"));
+    cs.add(new Case("put: ingest over an existing flight", () -> putFrames(TENANT, frame(ingest(FlightSql.CommandStatementIngest.newBuilder()
+        .setTable("cache/tenant1/sales").setTableDefinitionOptions(createOrFail())), schemaHeader, null)), Status.Code.ALREADY_EXISTS, "?"));
     cs.add(new Case("put: descriptor of unknown type", () -> putFrames(TENANT,
         frame(Flight.FlightDescriptor.newBuilder().setTypeValue(7).addPath("cache/tenant1/x").build(), schemaHeader, null)), inv, "?"));
     cs.add(new Case("put: path with empty segment", () -> put(TENANT, "cache//x", schemaHeader, batchHeader, batchBody), inv, "?"));
@@ -567,5 +579,19 @@ class HostileInputIT {
     List<byte[][]> msgs = new ArrayList<>();
     RawGrpc.readStream(out.toByteArray()).forEach(m -> msgs.add(new byte[][] {m.header(), m.body()}));
     return msgs;
+  }
+
+  private static Flight.FlightDescriptor command(byte[] cmd) {
+    return Flight.FlightDescriptor.newBuilder().setType(Flight.FlightDescriptor.DescriptorType.CMD).setCmd(ByteString.copyFrom(cmd)).build();
+  }
+
+  private static Flight.FlightDescriptor ingest(FlightSql.CommandStatementIngest.Builder command) {
+    return command(Any.pack(command.build()).toByteArray());
+  }
+
+  private static FlightSql.CommandStatementIngest.TableDefinitionOptions createOrFail() {
+    return FlightSql.CommandStatementIngest.TableDefinitionOptions.newBuilder()
+        .setIfNotExist(FlightSql.CommandStatementIngest.TableDefinitionOptions.TableNotExistOption.TABLE_NOT_EXIST_OPTION_CREATE)
+        .setIfExists(FlightSql.CommandStatementIngest.TableDefinitionOptions.TableExistsOption.TABLE_EXISTS_OPTION_FAIL).build();
   }
 }
