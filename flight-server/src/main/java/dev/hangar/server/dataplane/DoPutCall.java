@@ -266,7 +266,7 @@ final class DoPutCall extends ServerCall.Listener<Object> {
 
   /** The bulk ingestion {@code d} carries, checked; null if it is not a command descriptor of one. */
   private static SqlIngest ingestOf(Flight.FlightDescriptor d) {
-    return d.getType() == Flight.FlightDescriptor.DescriptorType.CMD && SqlIngest.isIngest(d) ? SqlIngest.of(d) : null;
+    return d.getType() == Flight.FlightDescriptor.DescriptorType.CMD ? SqlIngest.of(d) : null;
   }
 
   private static String pathOf(Flight.FlightDescriptor d) {

@@ -36,18 +36,18 @@ record SqlIngest(String path, TableNotExistOption ifAbsent, TableExistsOption if
 
   /** Whether {@code descriptor}, a command descriptor, is a bulk ingestion. */
   static boolean isIngest(Flight.FlightDescriptor descriptor) {
-    try {
-      return Any.parseFrom(descriptor.getCmd()).is(CommandStatementIngest.class);
-    } catch (InvalidProtocolBufferException e) {
-      return false;
-    }
+    return command(descriptor) != null;
   }
 
-  /** The ingestion {@code descriptor} carries, checked; a descriptor that is not one is the caller's mistake. */
+  /** The ingestion {@code descriptor}, a command descriptor, carries, checked; null if its command is another. */
   static SqlIngest of(Flight.FlightDescriptor descriptor) {
+    Any any = command(descriptor);
+    if (any == null) {
+      return null;
+    }
     CommandStatementIngest command;
     try {
-      command = Any.parseFrom(descriptor.getCmd()).unpack(CommandStatementIngest.class);
+      command = any.unpack(CommandStatementIngest.class);
     } catch (InvalidProtocolBufferException e) {
       throw new Errors.BadRequestException("Cannot ingest a table: its CommandStatementIngest cannot be decoded");
     }
@@ -82,6 +82,16 @@ record SqlIngest(String path, TableNotExistOption ifAbsent, TableExistsOption if
           + " not (its table definition options are " + options.getIfExists() + " and " + options.getIfNotExist() + ")");
     }
     return new SqlIngest(table, options.getIfNotExist(), options.getIfExists());
+  }
+
+  /** The command of {@code descriptor} if it is an ingestion (its value not decoded yet); null otherwise. */
+  private static Any command(Flight.FlightDescriptor descriptor) {
+    try {
+      Any any = Any.parseFrom(descriptor.getCmd());
+      return any.is(CommandStatementIngest.class) ? any : null;
+    } catch (InvalidProtocolBufferException e) {
+      return null;
+    }
   }
 
   /**
