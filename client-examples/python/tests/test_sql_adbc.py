@@ -288,6 +288,69 @@ def test_a_type_sql_cannot_decode_is_invalid_argument_and_the_flight_still_serve
         list(client.do_action(flight.Action("delete", path.encode())))
 
 
+LONG = 2**63 - 1
+NANOS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+def under_a_null(unit, value):
+    """A duration array [1, null] whose null slot holds value (pyarrow leaves what it finds under a null)."""
+    return pa.Array.from_buffers(pa.duration(unit), 2, [pa.py_buffer(bytes([1])), pa.array([1, value], pa.int64()).buffers()[1]])
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_durations_up_to_292_years_query_exactly(client, conn, unit):
+    # DuckDB reads a duration as microseconds and answers intervals in nanoseconds: the longest that both carry
+    limit = LONG // NANOS[unit]
+    path = f"cache/py/sql/duration-{unit}"
+    put_table(client, path, pa.table({"d": pa.array([limit, -limit, 7, None], pa.duration(unit))}))
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'SELECT d FROM "{path}"')
+            got = [None if v is None else v.nanoseconds + v.days * 86_400 * 10**9 for v in cur.fetch_arrow_table()["d"].to_pylist()]
+        # whole microseconds: a duration in nanoseconds loses what is below one (truncated toward zero)
+        whole_us = [x if x is None else abs(x * NANOS[unit]) // 1000 * 1000 * (1 if x >= 0 else -1) for x in [limit, -limit, 7, None]]
+        assert got == whole_us
+    finally:
+        list(client.do_action(flight.Action("delete", path.encode())))
+
+
+@pytest.mark.parametrize("column,says", [
+    (pa.array([1, LONG // 10**9 + 1], pa.duration("s")), 'column "odd" holds the duration 9223372037 s, beyond the ±9223372036 s'),
+    (pa.array([-(LONG // 10**6) - 1], pa.duration("ms")), 'column "odd" holds the duration -9223372036855 ms, beyond the ±9223372036854 ms'),
+    # DuckDB would answer this one wrapped around, as 0
+    (pa.array([2**62], pa.duration("us")), 'column "odd" holds the duration 4611686018427387904 µs'),
+    (pa.array([[1, 2**62]], pa.list_(pa.duration("s"))), 'column "odd.item" holds the duration 4611686018427387904 s'),
+    (pa.array([{"x": 1, "d": 2**62}], pa.struct([("x", pa.int8()), ("d", pa.duration("ms"))])), 'column "odd.d" holds the duration'),
+    (pa.array([1, 2**62], pa.duration("s")).dictionary_encode(), 'column "odd" holds the duration 4611686018427387904 s'),
+    (under_a_null("s", 2**62), 'column "odd" holds the duration 4611686018427387904 s under a null'),
+])
+def test_a_duration_sql_cannot_carry_is_invalid_argument_naming_its_column(client, conn, column, says):
+    path = "cache/py/sql/long-duration"
+    t = pa.table({"ok": pa.array([1] * len(column)), "odd": column})
+    put_table(client, path, t)
+    try:
+        with conn.cursor() as cur:
+            with pytest.raises(adbc_driver_manager.ProgrammingError) as e:
+                cur.execute(f'SELECT ok FROM "{path}"')
+            assert f'Cannot run the query over flight "{path}": {says}' in str(e.value)
+            assert "only SQL over it is refused" in str(e.value)
+        assert client.do_get(flight.Ticket(path.encode())).read_all().equals(t)
+    finally:
+        list(client.do_action(flight.Action("delete", path.encode())))
+
+
+def test_a_long_duration_under_a_null_in_microseconds_queries(client, conn):
+    # microseconds are converted only on the way out, and a null is not
+    path = "cache/py/sql/null-duration"
+    put_table(client, path, pa.table({"d": under_a_null("us", 2**62)}))
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'SELECT d FROM "{path}"')
+            assert [v and v.nanoseconds for v in cur.fetch_arrow_table()["d"].to_pylist()] == [1000, None]
+    finally:
+        list(client.do_action(flight.Action("delete", path.encode())))
+
+
 def sql_stats(client):
     return json.loads(next(iter(client.do_action(flight.Action("stats", b"")))).body.to_pybytes())["sql"]
 

@@ -350,7 +350,7 @@ public final class SqlEngine implements AutoCloseable {
     try {
       Map<String, FlightLease> byName = new HashMap<>();
       for (String name : refs.names()) {
-        byName.put(name, open(name));
+        byName.put(name, open(name, q.allocator()));
         q.hold(name, byName.get(name));
       }
       q.connection(q.database().duplicate());
@@ -380,12 +380,14 @@ public final class SqlEngine implements AutoCloseable {
 
   /**
    * A lease on the flight a table name means. SQL identifiers are case-insensitive and flight paths
-   * are not: the exact path wins, else the one flight whose path differs only in case.
+   * are not: the exact path wins, else the one flight whose path differs only in case. A flight SQL
+   * cannot decode, or one holding a duration it cannot carry, is refused here, before the query runs.
    */
-  private FlightLease open(String name) {
+  private FlightLease open(String name, BufferAllocator allocator) {
     FlightLease lease = find(name);
     try {
       checkDecodable(lease.summary());
+      DurationRange.check(lease, allocator);
       return lease;
     } catch (RuntimeException e) {
       lease.close();
