@@ -46,7 +46,7 @@ final class ConfigParser {
   private static final Set<String> PLACEMENT_KEYS = keys("segments");
   private static final Set<String> SQL_KEYS =
       keys("enabled", "threads", "memoryLimit", "queryTimeout", "maxConcurrentQueries", "maxQueuedQueries", "queueTimeout",
-          "idleTimeout");
+          "idleTimeout", "resultGrace");
   private static final Set<String> SERVER_KEYS = keys("host", "port", "idempotencyWindow", "tls", "maxMessageSize", "http");
   private static final Set<String> HTTP_KEYS = keys("host", "port");
   private static final Set<String> TLS_KEYS = keys("cert", "key", "clientCa", "clientAuth");
@@ -419,7 +419,8 @@ final class ConfigParser {
     int queued = integer("sql.maxQueuedQueries", m.get("maxQueuedQueries"), 0, 100_000, d.maxQueuedQueries());
     Duration queueTimeout = optionalDuration("sql.queueTimeout", m.get("queueTimeout")).orElse(d.queueTimeout());
     Duration idle = positiveDuration("sql.idleTimeout", m.get("idleTimeout"), d.idleTimeout());
-    return new SqlConfig(enabled, threads, memory, queryTimeout, concurrent, queued, queueTimeout, idle);
+    Duration grace = positiveDuration("sql.resultGrace", m.get("resultGrace"), d.resultGrace());
+    return new SqlConfig(enabled, threads, memory, queryTimeout, concurrent, queued, queueTimeout, idle, grace);
   }
 
   private Duration positiveDuration(String path, Object value, Duration fallback) {

@@ -14,6 +14,8 @@ import java.time.Duration;
  * @param maxQueuedQueries how many may wait; beyond that a query is refused at once
  * @param queueTimeout how long a query may wait for a slot before it is refused
  * @param idleTimeout how long an unfetched result or an unused prepared statement is kept
+ * @param resultGrace how long an unfetched result keeps its query slot while other queries wait for one;
+ *     after that the oldest such result is dropped to make room (its DoGet then says so)
  */
 public record SqlConfig(
     boolean enabled,
@@ -23,19 +25,21 @@ public record SqlConfig(
     int maxConcurrentQueries,
     int maxQueuedQueries,
     Duration queueTimeout,
-    Duration idleTimeout) {
+    Duration idleTimeout,
+    Duration resultGrace) {
   public static final long DEFAULT_MEMORY_LIMIT = 1L << 30;
   public static final Duration DEFAULT_QUERY_TIMEOUT = Duration.ofMinutes(5);
   public static final int DEFAULT_MAX_QUEUED = 64;
   public static final Duration DEFAULT_QUEUE_TIMEOUT = Duration.ofSeconds(30);
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(5);
+  public static final Duration DEFAULT_RESULT_GRACE = Duration.ofSeconds(10);
 
   public SqlConfig {
     Checks.check(threads >= 1, "sql.threads must be at least 1, got %s", threads);
     Checks.check(memoryLimit >= 1 << 20, "sql.memoryLimit must be at least 1MiB, got %s", memoryLimit);
     Checks.check(maxConcurrentQueries >= 1, "sql.maxConcurrentQueries must be at least 1, got %s", maxConcurrentQueries);
     Checks.check(maxQueuedQueries >= 0, "sql.maxQueuedQueries must be 0 or more, got %s", maxQueuedQueries);
-    Checks.check(positive(queryTimeout) && positive(idleTimeout) && !queueTimeout.isNegative(),
+    Checks.check(positive(queryTimeout) && positive(idleTimeout) && positive(resultGrace) && !queueTimeout.isNegative(),
         "sql timeouts must be positive");
   }
 
@@ -43,7 +47,7 @@ public record SqlConfig(
   public static SqlConfig defaults() {
     int cores = Runtime.getRuntime().availableProcessors();
     return new SqlConfig(true, cores, DEFAULT_MEMORY_LIMIT, DEFAULT_QUERY_TIMEOUT, Math.max(2, cores), DEFAULT_MAX_QUEUED,
-        DEFAULT_QUEUE_TIMEOUT, DEFAULT_IDLE_TIMEOUT);
+        DEFAULT_QUEUE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_RESULT_GRACE);
   }
 
   private static boolean positive(Duration d) {

@@ -252,26 +252,29 @@ class ConfigParserTest {
     assertThat(d.maxConcurrentQueries()).isGreaterThanOrEqualTo(2);
     SqlConfig c = parse(MINIMAL + """
         sql: {enabled: false, threads: 3, memoryLimit: 256MiB, queryTimeout: 45s, maxConcurrentQueries: 2,
-              maxQueuedQueries: 0, queueTimeout: 0s, idleTimeout: 2m}
+              maxQueuedQueries: 0, queueTimeout: 0s, idleTimeout: 2m, resultGrace: 3s}
         """).sql();
-    assertThat(c).isEqualTo(new SqlConfig(false, 3, 256L << 20, Duration.ofSeconds(45), 2, 0, Duration.ZERO, Duration.ofMinutes(2)));
+    assertThat(c).isEqualTo(new SqlConfig(false, 3, 256L << 20, Duration.ofSeconds(45), 2, 0, Duration.ZERO, Duration.ofMinutes(2),
+        Duration.ofSeconds(3)));
+    assertThat(d.resultGrace()).isEqualTo(Duration.ofSeconds(10));
   }
 
   @Test
   void sqlMistakes() {
     assertThat(errors(MINIMAL + """
         sql: {enabled: yes please, threads: 0, memoryLimit: 1KiB, queryTimeout: 0s, maxConcurrentQueries: 0,
-              maxQueuedQueries: -1, queueTimeout: soon, idleTime: 5m}
+              maxQueuedQueries: -1, queueTimeout: soon, idleTime: 5m, resultGrace: 0s}
         """))
         .containsExactly(
-            "sql.idleTime: is not a known key (did you mean idleTimeout? valid here: enabled, idleTimeout, maxConcurrentQueries, maxQueuedQueries, memoryLimit, queryTimeout, queueTimeout, threads)",
+            "sql.idleTime: is not a known key (did you mean idleTimeout? valid here: enabled, idleTimeout, maxConcurrentQueries, maxQueuedQueries, memoryLimit, queryTimeout, queueTimeout, resultGrace, threads)",
             "sql.enabled: must be true or false, got string \"yes please\"",
             "sql.threads: 0 is out of range (use 1..1024)",
             "sql.memoryLimit: 1KiB is too small for DuckDB (use at least 1MiB, e.g. 2GiB)",
             "sql.queryTimeout: must be longer than 0 (e.g. 30s, 5m)",
             "sql.maxConcurrentQueries: 0 is out of range (use 1..1024)",
             "sql.maxQueuedQueries: -1 is out of range (use 0..100000)",
-            "sql.queueTimeout: \"soon\" is not a duration (use a whole number and a unit: 250ms, 30s, 15m, 2h, 7d)");
+            "sql.queueTimeout: \"soon\" is not a duration (use a whole number and a unit: 250ms, 30s, 15m, 2h, 7d)",
+            "sql.resultGrace: must be longer than 0 (e.g. 30s, 5m)");
   }
 
   @Test

@@ -54,7 +54,8 @@ import org.apache.arrow.vector.types.pojo.Schema;
  *
  * <p>A query runs when its FlightInfo is asked for (so the schema is exact); its result waits,
  * holding its query slot and flight leases, until the ticket is fetched with DoGet, cancelled, or
- * left unfetched for {@code sql.idleTimeout}. Prepared statements are kept until closed or idle for
+ * left unfetched for {@code sql.idleTimeout} (or for {@code sql.resultGrace} while other queries wait
+ * for its slot: the oldest such result is dropped for them). Prepared statements are kept until closed or idle for
  * as long. Flight SQL has no disconnect signal, so those time limits are what frees what a
  * vanished client left.
  */
@@ -80,6 +81,9 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
   /** Prepared statements, forgotten when unused for {@code sql.idleTimeout}. */
   private final Cache<ByteString, Prepared> prepared;
   private final java.util.concurrent.atomic.AtomicInteger expired = new java.util.concurrent.atomic.AtomicInteger();
+  /** Results dropped to give their slot to a waiting query, remembered so that their DoGet can say so. */
+  private final Cache<ByteString, Boolean> yielded;
+  private final java.util.concurrent.atomic.LongAdder yieldedCount = new java.util.concurrent.atomic.LongAdder();
 
   /** A result waiting for its DoGet. */
   /** A result waiting to be fetched, by the principal that ran it and nobody else. */
@@ -134,6 +138,8 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
         })
         .recordStats()
         .build();
+    this.yielded = Caffeine.newBuilder().expireAfterWrite(idle).maximumSize(10_000).ticker(ticker).build();
+    engine.reclaimSlotsWith(this::yieldOldestUnfetched);
     this.store = store;
     this.allocator = allocator;
     this.streamer = new BatchStreamer(streams, stallTimeoutMillis, calls);
@@ -190,6 +196,13 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
   @Override
   public void getStreamStatement(FlightSql.TicketStatementQuery ticket, CallContext context, ServerStreamListener listener) {
     Pending p = take(ticket.getStatementHandle());
+    if (p == null && yielded.getIfPresent(ticket.getStatementHandle()) != null) {
+      listener.error(CallStatus.NOT_FOUND.withDescription("Cannot fetch the result: it was left unfetched longer than"
+          + " sql.resultGrace (" + dev.hangar.config.Durations.format(engine.config().resultGrace()) + ") while other queries"
+          + " waited for its query slot, so it was dropped for them; run the query again and fetch its result at once")
+          .toRuntimeException());
+      return;
+    }
     if (p == null) {
       listener.error(CallStatus.NOT_FOUND.withDescription("Cannot fetch the result: it was already fetched, cancelled, or"
           + " left unfetched longer than sql.idleTimeout (" + dev.hangar.config.Durations.format(engine.config().idleTimeout())
@@ -216,6 +229,25 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
       return null;
     }
     return results.asMap().remove(handle, p) ? p : null;
+  }
+
+  /**
+   * Drops the result that has waited longest for its DoGet, if that is longer than {@code sql.resultGrace},
+   * and closes it, which frees its query slot; answers whether it did. Called by a query that finds no
+   * slot ({@link SqlEngine#reclaimSlotsWith}).
+   */
+  private boolean yieldOldestUnfetched() {
+    var writes = results.policy().expireAfterWrite().orElseThrow();
+    for (Map.Entry<ByteString, Pending> oldest : writes.oldest(1).entrySet()) {
+      boolean overdue = writes.ageOf(oldest.getKey()).map(age -> age.compareTo(engine.config().resultGrace()) >= 0).orElse(false);
+      if (overdue && results.asMap().remove(oldest.getKey(), oldest.getValue())) {
+        yielded.put(oldest.getKey(), Boolean.TRUE);
+        yieldedCount.increment();
+        oldest.getValue().query().close();
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Streams {@code q} to the client from Hangar's executor, with backpressure, then closes it. */
@@ -419,7 +451,7 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
 
   /**
    * {"running", "waiting", "pendingResults", "preparedStatements", "queries", "failed", "rejected",
-   * "timedOut", "cancelled"}: now, and counted since the start.
+   * "timedOut", "cancelled", "yielded"}: now, and counted since the start.
    */
   Map<String, Object> stats() {
     SqlEngine.Stats s = engine.stats();
@@ -433,6 +465,7 @@ final class FlightSqlService extends NoOpFlightSqlProducer {
     m.put("rejected", s.rejected());
     m.put("timedOut", s.timedOut());
     m.put("cancelled", s.cancelled());
+    m.put("yielded", yieldedCount.sum());
     return m;
   }
 

@@ -191,10 +191,10 @@ public final class Main {
       return "sql: off (Flight SQL commands are refused)";
     }
     return String.format("sql: Flight SQL on the server's port; DuckDB %d thread(s), memory %s; %d concurrent queries, %d queued"
-            + " for at most %s; query timeout %s; idle results dropped after %s",
+            + " for at most %s; query timeout %s; idle results dropped after %s (after %s if queries wait for their slots)",
         sql.threads(), Sizes.format(sql.memoryLimit()), sql.maxConcurrentQueries(), sql.maxQueuedQueries(),
         dev.hangar.config.Durations.format(sql.queueTimeout()), dev.hangar.config.Durations.format(sql.queryTimeout()),
-        dev.hangar.config.Durations.format(sql.idleTimeout()));
+        dev.hangar.config.Durations.format(sql.idleTimeout()), dev.hangar.config.Durations.format(sql.resultGrace()));
   }
 
   static int serve(Path file) {

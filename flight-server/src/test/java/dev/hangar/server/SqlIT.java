@@ -509,6 +509,58 @@ class SqlIT {
   }
 
   @Test
+  void anUnfetchedResultGivesItsSlotToWaitingQueriesAfterTheGrace() throws Exception {
+    Hangar.ManualClock clock = new Hangar.ManualClock();
+    try (Hangar h = Hangar.start("""
+            storage: {memory: {capacity: 64MiB}}
+            storageClasses: [{prefix: "", tiers: [{storage: memory}]}]
+            sql: {maxConcurrentQueries: 1, maxQueuedQueries: 4, queueTimeout: 3s, idleTimeout: 10m, resultGrace: 10s}
+            """, clock);
+        FlightSqlClient sql = new FlightSqlClient(h.client)) {
+      h.put(SALES1, TestData.wide(1, 10, 1));
+      FlightInfo abandoned = sql.execute("SELECT count(*) FROM \"" + SALES1 + "\""); // the only slot, and a lease
+      clock.advance(Duration.ofSeconds(9));
+      assertFlightError(() -> sql.execute("SELECT 2"), FlightStatusCode.RESOURCE_EXHAUSTED, // within the grace it keeps its slot
+          "Cannot run the query now: it waited 3s for one of the 1 query slots (sql.queueTimeout, sql.maxConcurrentQueries); retry later");
+      clock.advance(Duration.ofSeconds(2)); // 11 s: past the grace, and a query that finds no slot takes it at once
+      long t0 = System.nanoTime();
+      assertThat(query(sql, "SELECT 3")).containsExactly("3");
+      assertThat((System.nanoTime() - t0) / 1_000_000).as("ms the query waited").isLessThan(2_500);
+      String dropped = "Cannot fetch the result: it was left unfetched longer than sql.resultGrace (10s) while other queries"
+          + " waited for its query slot, so it was dropped for them; run the query again and fetch its result at once";
+      assertFlightError(() -> rows(sql, abandoned), FlightStatusCode.NOT_FOUND, dropped);
+      var stats = h.action("stats", "").get("sql");
+      assertThat(stats.get("yielded").asLong()).isEqualTo(1);
+      assertThat(stats.get("pendingResults").asLong()).isZero();
+      assertThat(stats.get("running").asLong()).isZero();
+      h.action("delete", SALES1); // the dropped result's lease went with it
+      assertThat(h.memoryUsed()).isZero();
+
+      // a query already waiting takes the slot once the result holding it passes the grace
+      FlightInfo held = sql.execute("SELECT 4");
+      java.util.concurrent.CompletableFuture<List<String>> waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return query(sql, "SELECT 5");
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      Thread.sleep(300);
+      assertThat(waiting).as("waits while the result is within its grace").isNotDone();
+      clock.advance(Duration.ofSeconds(11));
+      assertThat(waiting.get(10, java.util.concurrent.TimeUnit.SECONDS)).containsExactly("5");
+      assertFlightError(() -> rows(sql, held), FlightStatusCode.NOT_FOUND, dropped);
+
+      // with nobody waiting for its slot, a result stays fetchable past the grace, up to sql.idleTimeout
+      FlightInfo later = sql.execute("SELECT 6");
+      clock.advance(Duration.ofMinutes(1));
+      Thread.sleep(300); // three sweeps of the idle caches
+      assertThat(rows(sql, later)).containsExactly("6");
+      assertThat(h.action("stats", "").get("sql").get("yielded").asLong()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void queryResultsStoredAsFlights() throws Exception {
     try (Hangar h = Hangar.start("""
             storage: {memory: {capacity: 64MiB}}

@@ -151,6 +151,14 @@ public final class SqlEngine implements AutoCloseable {
     return admission.waiting();
   }
 
+  /**
+   * How a query that finds no slot frees one held by a result nobody fetches (the Flight SQL service
+   * keeps those results): drop one and answer true, or answer false.
+   */
+  public void reclaimSlotsWith(java.util.function.BooleanSupplier reclaim) {
+    admission.reclaimWith(reclaim);
+  }
+
   /** The parse cache, for its statistics. */
   public com.github.benmanes.caffeine.cache.Cache<String, TableReferences> parseCache() {
     return parsed;
