@@ -293,8 +293,10 @@ NANOS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 
 def under_a_null(unit, value):
-    """A duration array [1, null] whose null slot holds value (pyarrow leaves what it finds under a null)."""
-    return pa.Array.from_buffers(pa.duration(unit), 2, [pa.py_buffer(bytes([1])), pa.array([1, value], pa.int64()).buffers()[1]])
+    """An array [1, null] of durations in unit (or of that type) whose null slot holds value (pyarrow leaves what it
+    finds under a null)."""
+    t = pa.duration(unit) if isinstance(unit, str) else unit
+    return pa.Array.from_buffers(t, 2, [pa.py_buffer(bytes([1])), pa.array([1, value], pa.int64()).buffers()[1]])
 
 
 @pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
@@ -314,6 +316,29 @@ def test_durations_up_to_292_years_query_exactly(client, conn, unit):
         list(client.do_action(flight.Action("delete", path.encode())))
 
 
+DAY_MS = 86_400_000
+
+
+def test_timestamps_with_a_zone_and_date64s_query_exactly_to_the_edge_of_their_range(client, conn):
+    # a zoned timestamp in s or ms is microseconds in DuckDB, a date64 is 32-bit days
+    t = pa.table({
+        "s": pa.array([LONG // 10**6, -(LONG // 10**6), 0], pa.timestamp("s", tz="UTC")),
+        "ms": pa.array([LONG // 10**3, -(LONG // 10**3), 0], pa.timestamp("ms", tz="UTC")),
+        "d": pa.array([(2**31 - 1) * DAY_MS, -(2**31 - 1) * DAY_MS, 0], pa.date64()),
+    })
+    path = "cache/py/sql/edges"
+    put_table(client, path, t)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'SELECT s, ms, d FROM "{path}"')
+            got = cur.fetch_arrow_table()
+        assert got["s"].combine_chunks().view(pa.int64()).to_pylist() == [x * 10**6 for x in t["s"].combine_chunks().view(pa.int64()).to_pylist()]
+        assert got["ms"].combine_chunks().view(pa.int64()).to_pylist() == [x * 10**3 for x in t["ms"].combine_chunks().view(pa.int64()).to_pylist()]
+        assert got["d"].combine_chunks().view(pa.int32()).to_pylist() == [2**31 - 1, -(2**31 - 1), 0]
+    finally:
+        list(client.do_action(flight.Action("delete", path.encode())))
+
+
 @pytest.mark.parametrize("column,says", [
     (pa.array([1, LONG // 10**9 + 1], pa.duration("s")), 'column "odd" holds the duration 9223372037 s, beyond the ±9223372036 s'),
     (pa.array([-(LONG // 10**6) - 1], pa.duration("ms")), 'column "odd" holds the duration -9223372036855 ms, beyond the ±9223372036854 ms'),
@@ -323,9 +348,16 @@ def test_durations_up_to_292_years_query_exactly(client, conn, unit):
     (pa.array([{"x": 1, "d": 2**62}], pa.struct([("x", pa.int8()), ("d", pa.duration("ms"))])), 'column "odd.d" holds the duration'),
     (pa.array([1, 2**62], pa.duration("s")).dictionary_encode(), 'column "odd" holds the duration 4611686018427387904 s'),
     (under_a_null("s", 2**62), 'column "odd" holds the duration 4611686018427387904 s under a null'),
+    (pa.array([LONG // 10**6 + 1], pa.timestamp("s", tz="UTC")),
+     'column "odd" holds the timestamp 9223372036855 s from 1970, beyond the ±9223372036854 s from 1970 (about 292,000 years)'),
+    (pa.array([-(LONG // 10**3) - 1], pa.timestamp("ms", tz="Europe/Paris")).dictionary_encode(),
+     'column "odd" holds the timestamp -9223372036854776 ms from 1970'),
+    # DuckDB would answer these wrapped around: the first as -2^31 days, the second as 1970-01-01
+    (pa.array([2**31 * DAY_MS], pa.date64()), 'column "odd" holds the date64 185542587187200000 ms from 1970, beyond the ±185542587187199999'),
+    (pa.array([[2**62]], pa.list_(pa.date64())), 'column "odd.item" holds the date64 4611686018427387904 ms'),
 ])
-def test_a_duration_sql_cannot_carry_is_invalid_argument_naming_its_column(client, conn, column, says):
-    path = "cache/py/sql/long-duration"
+def test_a_value_sql_cannot_carry_is_invalid_argument_naming_its_column(client, conn, column, says):
+    path = "cache/py/sql/out-of-range"
     t = pa.table({"ok": pa.array([1] * len(column)), "odd": column})
     put_table(client, path, t)
     try:
@@ -339,14 +371,18 @@ def test_a_duration_sql_cannot_carry_is_invalid_argument_naming_its_column(clien
         list(client.do_action(flight.Action("delete", path.encode())))
 
 
-def test_a_long_duration_under_a_null_in_microseconds_queries(client, conn):
-    # microseconds are converted only on the way out, and a null is not
-    path = "cache/py/sql/null-duration"
-    put_table(client, path, pa.table({"d": under_a_null("us", 2**62)}))
+def test_a_value_out_of_range_under_a_null_queries_where_duckdb_skips_nulls(client, conn):
+    # microsecond durations are converted only on the way out, and a null is not; nor are zoned timestamps and date64s
+    path = "cache/py/sql/null-out-of-range"
+    put_table(client, path, pa.table({"d": under_a_null("us", 2**62), "t": under_a_null(pa.timestamp("s", tz="UTC"), 2**62),
+                                      "d64": under_a_null(pa.date64(), 2**62)}))
     try:
         with conn.cursor() as cur:
-            cur.execute(f'SELECT d FROM "{path}"')
-            assert [v and v.nanoseconds for v in cur.fetch_arrow_table()["d"].to_pylist()] == [1000, None]
+            cur.execute(f'SELECT d, t, d64 FROM "{path}"')
+            got = cur.fetch_arrow_table()
+            assert [v and v.nanoseconds for v in got["d"].to_pylist()] == [1000, None]
+            assert got["t"].combine_chunks().view(pa.int64()).to_pylist() == [10**6, None]
+            assert got["d64"].combine_chunks().view(pa.int32()).to_pylist() == [0, None]
     finally:
         list(client.do_action(flight.Action("delete", path.encode())))
 

@@ -389,13 +389,13 @@ public final class SqlEngine implements AutoCloseable {
   /**
    * A lease on the flight a table name means. SQL identifiers are case-insensitive and flight paths
    * are not: the exact path wins, else the one flight whose path differs only in case. A flight SQL
-   * cannot decode, or one holding a duration it cannot carry, is refused here, before the query runs.
+   * cannot decode, or one holding a value it cannot carry (ValueRange), is refused here, before the query runs.
    */
   private FlightLease open(String name, BufferAllocator allocator) {
     FlightLease lease = find(name);
     try {
       checkDecodable(lease.summary());
-      DurationRange.check(lease, allocator);
+      ValueRange.check(lease, allocator);
       return lease;
     } catch (RuntimeException e) {
       lease.close();
