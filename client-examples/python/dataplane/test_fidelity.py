@@ -383,3 +383,95 @@ def test_metadata_version_v4_is_refused_naming_it(client):
         writer.close()
     with pytest.raises(pa.ArrowKeyError):
         client.get_flight_info(flight.FlightDescriptor.for_path(path))
+
+
+# ---- dictionaries that a delta would make pyarrow refuse ------------------------------------------------------
+# Arrow C++ validates a dictionary in full when a delta extends it, so one flawed dictionary batch makes pyarrow
+# refuse the whole stream. Hangar checks every dictionary batch that way before it stores it.
+
+def _list_of(offsets, child, list_type=None):
+    return pa.Array.from_buffers(list_type or pa.list_(child.type), len(offsets) - 1,
+                                 [None, pa.array(offsets, pa.int32()).buffers()[1]], children=[child])
+
+
+def _not_utf8():
+    return pa.Array.from_buffers(pa.string(), 1, [None, pa.array([0, 2], pa.int32()).buffers()[1], pa.py_buffer(b"\xff\xfe")])
+
+
+def _list_views(offsets, sizes):
+    return pa.Array.from_buffers(pa.list_view(pa.int32()), len(offsets), [None, pa.array(offsets, pa.int32()).buffers()[1],
+                                                                          pa.array(sizes, pa.int32()).buffers()[1]],
+                                 children=[pa.array([1, 2, 3, 4, 5, 6], pa.int32())])
+
+
+def _fixed(type, values, width):
+    return pa.Array.from_buffers(type, len(values), [None, pa.array(values, pa.int32() if width == 4 else pa.int64()).buffers()[1]])
+
+
+def _view_outside_its_data():
+    views = pa.array(["a" * 20, "b"], pa.string_view())
+    raw = bytearray(views.buffers()[1].to_pybytes())
+    raw[12:16] = (1000).to_bytes(4, "little")  # the first view's offset, past its 20-byte data buffer
+    return pa.Array.from_buffers(pa.string_view(), 2, [None, pa.py_buffer(bytes(raw)), views.buffers()[2]])
+
+
+FLAWED_DICTIONARIES = {
+    "string not UTF-8": (_not_utf8, lambda: pa.array(["x"]), 'column "c" has a value that is not UTF-8 at index 0'),
+    "nested string not UTF-8": (lambda: _list_of([0, 1], _not_utf8()), lambda: pa.array([["y"]]), 'column "item" has a value that is not UTF-8'),
+    "list offsets shrink": (lambda: _list_of([0, 3, 1, 5], pa.array([1, 2, 3, 4, 5], pa.int32())), lambda: pa.array([[9]], pa.list_(pa.int32())),
+                            'column "c" has an offset 1 at value 1 after 3'),
+    # the fuzz test's find: one offset flipped past the child's values, first and last still in place
+    "list offset past its child": (lambda: _list_of([0, 3, 67108867, 5], pa.array([1, 2, 3, 4, 5], pa.int32())),
+                                   lambda: pa.array([[9]], pa.list_(pa.int32())), 'column "c" has an offset 67108867 at value 1 after 3'),
+    "binary offsets shrink": (lambda: pa.Array.from_buffers(pa.binary(), 2, [None, pa.array([0, 3, 1], pa.int32()).buffers()[1], pa.py_buffer(b"abc")]),
+                              lambda: pa.array([b"z"]), 'column "c" has an offset 1 at value 1 after 3'),
+    "run ends shrink": (lambda: pa.Array.from_buffers(pa.run_end_encoded(pa.int32(), pa.int64()), 3, [None],
+                                                      children=[pa.array([2, 1, 3], pa.int32()), pa.array([1, 2, 3])]),
+                        lambda: pa.RunEndEncodedArray.from_arrays(pa.array([1], pa.int32()), pa.array([4])), 'column "c" has run end 1 at 1'),
+    "decimal beyond its precision": (lambda: pa.Array.from_buffers(pa.decimal128(3, 0), 1, [None, pa.py_buffer((10**6).to_bytes(16, "little"))]),
+                                     lambda: pa.array([1], pa.decimal128(3, 0)), 'column "c" has the decimal 1000000 at index 0, more digits than its precision 3'),
+    # the second dictionary holds the first and one more view, so the writer sends that one as a delta
+    "list view past its child": (lambda: _list_views([0, 4], [1, 3]), lambda: _list_views([0, 4, 5], [1, 3, 1]),
+                                 'column "c" has a list view at 4 of 3 values, outside its 6 child values'),
+    "null count not its bitmap's": (lambda: pa.Array.from_buffers(pa.int32(), 3, [pa.py_buffer(bytes([0b101])), pa.array([1, 2, 3], pa.int32()).buffers()[1]], null_count=2),
+                                  lambda: pa.array([4], pa.int32()), 'column "c" declares 2 nulls, but its validity bitmap has 1'),
+    # an empty list inside sends one offset, which Arrow C++ still requires to be at least 0
+    "empty list starting below 0": (lambda: _list_of([0, 0], pa.Array.from_buffers(pa.list_(pa.int32()), 0, [None, pa.array([-2**31], pa.int32()).buffers()[1]],
+                                                                                children=[pa.array([], pa.int32())])),
+                                    lambda: pa.array([[[1]]], pa.list_(pa.list_(pa.int32()))), 'column "item" has a first offset -2147483648 outside [0, 0]'),
+    "time32 beyond a day": (lambda: _fixed(pa.time32("s"), [1, 90000], 4), lambda: pa.array([2], pa.time32("s")),
+                            'column "c" has the time32[s] 90000 at index 1, outside a day [0, 86400)'),
+    "time64 before midnight": (lambda: _fixed(pa.time64("ns"), [-1], 8), lambda: pa.array([2], pa.time64("ns")),
+                               'column "c" has the time64[ns] -1 at index 0, outside a day [0, 86400000000000)'),
+    "date64 not a whole day": (lambda: _fixed(pa.date64(), [5], 8), lambda: pa.array([0], pa.date64()),
+                               'column "c" has the date64 5 at index 0, not a whole number of days'),
+    "string view past its data": (_view_outside_its_data, lambda: pa.array(["c"], pa.string_view()), 'column "c" has a view at index 0 outside its data buffers'),
+}
+
+
+@pytest.mark.skipif(PHASE != "put", reason="puts in the first phase only")
+@pytest.mark.parametrize("case", list(FLAWED_DICTIONARIES))
+def test_a_dictionary_that_a_delta_would_make_pyarrow_refuse_is_refused(client, case):
+    flawed, more, says = FLAWED_DICTIONARIES[case]
+    first, extra = flawed(), more()
+    both = extra if case == "list view past its child" else pa.concat_arrays([first, extra])
+    schema = pa.schema([("c", pa.dictionary(pa.int8(), first.type))])
+    batches = [pa.record_batch([pa.DictionaryArray.from_arrays(pa.array([0], pa.int8()), first)], schema=schema),
+               pa.record_batch([pa.DictionaryArray.from_arrays(pa.array([0, len(first)], pa.int8()),
+                                                               both)], schema=schema)]
+    deltas = opts(emit_dictionary_deltas=True)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, schema, options=deltas) as w:
+        for b in batches:
+            w.write_batch(b)
+    with pytest.raises((pa.ArrowInvalid, pa.ArrowIndexError)):  # the case is real: pyarrow refuses the stream itself
+        pa.ipc.open_stream(sink.getvalue()).read_all()
+    path = f"{PREFIXES[0]}{RUN}/flawed-dictionary"
+    with pytest.raises(pa.ArrowInvalid) as refused:
+        writer, _ = client.do_put(flight.FlightDescriptor.for_path(path), schema, options=flight.FlightCallOptions(write_options=deltas))
+        for b in batches:
+            writer.write_batch(b)
+        writer.close()
+    assert f"Cannot store flight \"{path}\": message 1: dictionary {says}" in str(refused.value)
+    with pytest.raises(pa.ArrowKeyError):  # nothing stored
+        client.get_flight_info(flight.FlightDescriptor.for_path(path))

@@ -18,12 +18,14 @@ import org.apache.arrow.memory.ArrowBuf;
  *       column needs. The check decodes through a bounded window (zstd: 64 KiB; LZ4: {@link Lz4Frame}, 64
  *       KiB and a block), whatever length a header declares;
  *   <li>the first and last offsets of each binary, string, list and map column lie inside its data (the
- *       check Arrow's readers make on every batch they read).
+ *       check Arrow's readers make on every batch they read);
+ *   <li>a dictionary batch's further checks ({@link DictionaryChecks}), over its buffers decompressed.
  * </ul>
  *
- * <p>A compressed body is decoded once, buffer by buffer. The only buffers held decompressed are those an
- * offsets check reads (a column's offsets; a string dictionary's data too), one column's at a time, and
- * each only once it has decoded to a length near what its column needs, or to the length it declares.
+ * <p>A compressed body is decoded once, buffer by buffer. The only buffers held decompressed are the
+ * offsets an offsets check reads, one column's at a time, and each only once it has decoded to a length
+ * near what its column needs, or to the length it declares. A dictionary's body is decoded once more,
+ * whole, for its further checks, once the first pass has confirmed every buffer's length.
  */
 final class BodyChecker {
   private static final long UNCOMPRESSED = -1;
@@ -36,8 +38,13 @@ final class BodyChecker {
   static void check(MessageHeader.BodyChecks checks, ArrowBuf body, int message) {
     if (checks.compressed()) {
       checkCompressed(checks, body, message);
+      if (!checks.deep().isEmpty()) {
+        ByteBuffer[] decoded = decodeAll(checks, body, message); // a dictionary's, after the checks above bounded its sizes
+        checks.deep().forEach(d -> d.run(i -> decoded[i], message));
+      }
       return;
     }
+    checks.deep().forEach(d -> d.run(i -> uncompressed(checks, body, i), message));
     for (MessageHeader.OffsetRange r : checks.ranges()) {
       if (r.count() == 0) {
         continue;
@@ -46,17 +53,13 @@ final class BodyChecker {
       long first = r.width() == 4 ? body.getInt(at) : body.getLong(at);
       long last = r.width() == 4 ? body.getInt(at + 4 * r.count()) : body.getLong(at + 8 * r.count());
       checkBounds(r, first, last, r.limitBuffer() >= 0 ? checks.lengths()[r.limitBuffer()] : r.limit(), message);
-      if (r.utf8()) {
-        checkUtf8(r, uncompressed(checks, body, r.buffer()), uncompressed(checks, body, r.limitBuffer()), message);
-      }
     }
   }
 
   /**
    * A compressed body, decoded once: buffers in body order, each checked against its declared length as
-   * it is decoded. The buffers an offsets check reads (a column's offsets, and a string dictionary's
-   * data) are kept decoded only until the last of them is sized, and then checked and dropped, so one
-   * column's buffers at most are held at a time.
+   * it is decoded. The offsets an offsets check reads are kept decoded only until the data they point
+   * into is sized, and then checked and dropped, so one column's offsets at most are held at a time.
    */
   private static void checkCompressed(MessageHeader.BodyChecks c, ArrowBuf body, int message) {
     int n = c.offsets().length;
@@ -68,9 +71,6 @@ final class BodyChecker {
         continue;
       }
       uses[r.buffer()]++;
-      if (r.utf8()) {
-        uses[r.limitBuffer()]++;
-      }
       int last = Math.max(r.buffer(), r.limitBuffer());
       (checkAfter[last] = checkAfter[last] != null ? checkAfter[last] : new java.util.ArrayList<>(1)).add(r);
     }
@@ -119,15 +119,11 @@ final class BodyChecker {
       }
       if (checkAfter[i] != null) {
         for (MessageHeader.OffsetRange r : checkAfter[i]) {
-          checkRange(r, decoded[r.buffer()], r.limitBuffer() >= 0 ? sizes[r.limitBuffer()] : r.limit(),
-              r.utf8() ? decoded[r.limitBuffer()] : null, message);
+          checkRange(r, decoded[r.buffer()], r.limitBuffer() >= 0 ? sizes[r.limitBuffer()] : r.limit(), message);
         }
         for (MessageHeader.OffsetRange r : checkAfter[i]) {
           if (--uses[r.buffer()] == 0) {
             decoded[r.buffer()] = null;
-          }
-          if (r.utf8() && --uses[r.limitBuffer()] == 0) {
-            decoded[r.limitBuffer()] = null;
           }
         }
       }
@@ -160,43 +156,45 @@ final class BodyChecker {
     return (int) size;
   }
 
+  /** Every buffer of a compressed body, decompressed (their lengths were checked by {@link #checkCompressed}). */
+  private static ByteBuffer[] decodeAll(MessageHeader.BodyChecks c, ArrowBuf body, int message) {
+    Lz4Frame lz4 = c.codec() == MessageHeader.BodyChecks.LZ4_FRAME ? new Lz4Frame() : null;
+    byte[] scratch = lz4 != null ? null : new byte[SCRATCH];
+    ByteBuffer[] decoded = new ByteBuffer[c.offsets().length];
+    for (int i = 0; i < decoded.length; i++) {
+      long length = c.lengths()[i];
+      byte[] out;
+      if (length == 0) {
+        out = new byte[0];
+      } else if (body.getLong(c.offsets()[i]) == UNCOMPRESSED) {
+        out = new byte[arraySize(length - 8, i, message)];
+        body.getBytes(c.offsets()[i] + 8, out);
+      } else {
+        long declared = body.getLong(c.offsets()[i]);
+        out = new byte[arraySize(declared, i, message)];
+        decompress(c, body, i, declared, lz4, scratch, out, message);
+      }
+      decoded[i] = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+    }
+    return decoded;
+  }
+
   /** Buffer {@code i} of an uncompressed body. */
   private static ByteBuffer uncompressed(MessageHeader.BodyChecks checks, ArrowBuf body, int i) {
     return body.nioBuffer(checks.offsets()[i], (int) checks.lengths()[i]).order(ByteOrder.LITTLE_ENDIAN);
   }
 
-  /**
-   * One column's offsets: the first and last lie in [0, limit]; with {@code utf8Data} (a string
-   * dictionary's), every string in between is checked too.
-   */
-  private static void checkRange(MessageHeader.OffsetRange r, ByteBuffer offsets, long limit, ByteBuffer utf8Data, int message) {
+  /** One column's offsets: the first and last lie in [0, limit]. */
+  private static void checkRange(MessageHeader.OffsetRange r, ByteBuffer offsets, long limit, int message) {
     long first = r.width() == 4 ? offsets.getInt(0) : offsets.getLong(0);
     long last = r.width() == 4 ? offsets.getInt((int) (4 * r.count())) : offsets.getLong((int) (8 * r.count()));
     checkBounds(r, first, last, limit, message);
-    if (utf8Data != null) {
-      checkUtf8(r, offsets, utf8Data, message);
-    }
   }
 
   private static void checkBounds(MessageHeader.OffsetRange r, long first, long last, long limit, int message) {
     if (first < 0 || last < first || last > limit) {
       throw bad(message, "column \"%s\" has offsets from %d to %d, outside its %d %s", r.column(), first, last, limit,
           r.limitBuffer() >= 0 ? "bytes of data" : "child values");
-    }
-  }
-
-  /** Every string of a string column: offsets that only grow, and UTF-8 between them. */
-  private static void checkUtf8(MessageHeader.OffsetRange r, ByteBuffer offsets, ByteBuffer data, int message) {
-    long previous = r.width() == 4 ? offsets.getInt(0) : offsets.getLong(0);
-    for (int i = 1; i <= r.count(); i++) {
-      long next = r.width() == 4 ? offsets.getInt(4 * i) : offsets.getLong(8 * i);
-      if (next < previous || next > data.limit()) {
-        throw bad(message, "column \"%s\" has offsets that do not grow at value %d", r.column(), i - 1);
-      }
-      if (!utf8(data, (int) previous, (int) next)) {
-        throw bad(message, "column \"%s\" (a string dictionary) has a value that is not UTF-8 at index %d", r.column(), i - 1);
-      }
-      previous = next;
     }
   }
 
@@ -262,7 +260,7 @@ final class BodyChecker {
     }
   }
 
-  private static InvalidMessageException bad(int message, String format, Object... args) {
+  static InvalidMessageException bad(int message, String format, Object... args) {
     return new InvalidMessageException("message " + message + ": " + String.format(Locale.ROOT, format, args));
   }
 

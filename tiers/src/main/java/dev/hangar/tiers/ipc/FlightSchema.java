@@ -201,7 +201,7 @@ public final class FlightSchema {
           throw fb.bad("column %s is a time%d in %s, but times in seconds and milliseconds are 32 bits, in micro- and nanoseconds 64",
               qualified, bits, new String[] {"seconds", "milliseconds", "microseconds", "nanoseconds"}[unit]);
         }
-        typeName = "time" + bits;
+        typeName = "time" + bits + "[" + new String[] {"s", "ms", "us", "ns"}[unit] + "]";
       }
       case TIMESTAMP -> {
         bits = 64;

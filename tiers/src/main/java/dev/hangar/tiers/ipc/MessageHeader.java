@@ -27,9 +27,16 @@ public record MessageHeader(byte[] bytes, MessageKind kind, long bodyLength, lon
    * @param lengths each buffer's length in the body (compressed, if compressed)
    * @param needed the fewest uncompressed bytes each buffer's column needs (checked here when compressed)
    * @param ranges the offsets buffers to check
+   * @param deep a dictionary batch's further checks ({@link DictionaryChecks}); empty for a record batch
    */
-  public record BodyChecks(int codec, long[] offsets, long[] lengths, long[] needed, List<OffsetRange> ranges) {
+  public record BodyChecks(int codec, long[] offsets, long[] lengths, long[] needed, List<OffsetRange> ranges,
+      List<DictionaryChecks.Check> deep) {
     public static final int NONE = -1;
+
+    /** Checks for a record batch: no dictionary's. */
+    public BodyChecks(int codec, long[] offsets, long[] lengths, long[] needed, List<OffsetRange> ranges) {
+      this(codec, offsets, lengths, needed, ranges, List.of());
+    }
     public static final int LZ4_FRAME = 0;
     public static final int ZSTD = 1;
 
@@ -45,9 +52,7 @@ public record MessageHeader(byte[] bytes, MessageKind kind, long bodyLength, lon
   /**
    * An offsets buffer of {@code count + 1} values of {@code width} bytes, whose first and last values must
    * lie in [0, limit]: the limit is the length of buffer {@code limitBuffer} (a binary column's data), or
-   * {@code limit} itself (a list's child length) when {@code limitBuffer} is -1. With {@code utf8}, every
-   * string must also be UTF-8 (a string dictionary: pyarrow validates dictionaries fully when a stream has
-   * deltas).
+   * {@code limit} itself (a list's child length) when {@code limitBuffer} is -1.
    */
-  public record OffsetRange(String column, int buffer, int width, long count, int limitBuffer, long limit, boolean utf8) {}
+  public record OffsetRange(String column, int buffer, int width, long count, int limitBuffer, long limit) {}
 }

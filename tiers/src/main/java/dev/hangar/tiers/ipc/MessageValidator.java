@@ -105,7 +105,7 @@ public final class MessageValidator {
       throw fb.bad("the %s has no header table", Messages.headerName(type));
     }
     if (type == Messages.HEADER_RECORD_BATCH) {
-      Walk w = checkBatch(fb, body, schema.columns(), declared);
+      Walk w = checkBatch(fb, body, schema.columns(), declared, false);
       for (long id : dictionariesUsed) {
         if (!dictionariesSeen.contains(id)) {
           throw fb.bad("a record batch uses dictionary %d before any dictionary batch with that id was sent", id);
@@ -136,17 +136,17 @@ public final class MessageValidator {
         throw fb.bad("dictionary %d uses dictionary %d before any dictionary batch with that id was sent", id, inner);
       }
     }
-    Walk w = checkBatch(fb, data, List.of(values), declared);
-    if (values.type() == ArrowType.UTF8 || values.type() == ArrowType.LARGE_UTF8) {
-      w.ranges.replaceAll(r -> r.buffer() == 1 && r.limitBuffer() == 2
-          ? new MessageHeader.OffsetRange(r.column(), 1, r.width(), r.count(), 2, 0, true) : r);
-    }
+    Walk w = checkBatch(fb, data, List.of(values), declared, true); // checked in full, as Arrow C++ does when a delta extends it
     dictionariesSeen.add(id);
     return new MessageHeader(header, MessageKind.DICTIONARY_BATCH, declared, 0, id, delta, w.bodyChecks());
   }
 
-  /** Walks a RecordBatch table against {@code columns}; returns the walk (the batch's length, its compression). */
-  private static Walk checkBatch(CheckedFlatBuffer fb, int batch, List<FlightSchema.Column> columns, long bodyLength) {
+  /**
+   * Walks a RecordBatch table against {@code columns}; returns the walk (the batch's length, its compression).
+   * {@code dictionary}: the batch is a dictionary's, whose body is then checked in full ({@link DictionaryChecks}).
+   */
+  private static Walk checkBatch(CheckedFlatBuffer fb, int batch, List<FlightSchema.Column> columns, long bodyLength,
+      boolean dictionary) {
     long length = fb.i64(batch, 0, 0);
     if (length < 0) {
       throw fb.bad("the batch has a negative length %d", length);
@@ -162,7 +162,7 @@ public final class MessageValidator {
       }
     }
     Walk w = new Walk(fb, fb.vector(batch, 1, 16, 8), fb.vector(batch, 2, 16, 8), fb.vector(batch, 4, 8, 8), bodyLength,
-        compression < 0 ? -1 : fb.u8(compression, 0, 0));
+        compression < 0 ? -1 : fb.u8(compression, 0, 0), dictionary);
     w.length = length;
     for (FlightSchema.Column c : columns) {
       int node = w.node;
@@ -197,12 +197,15 @@ public final class MessageValidator {
     private final int codec;
     private final long[] needed;
     private final List<MessageHeader.OffsetRange> ranges = new java.util.ArrayList<>();
+    /** A dictionary's further checks; null for a record batch. */
+    private final List<DictionaryChecks.Check> deep;
     long length;
     int node;
     int buffer;
     int variadic;
 
-    Walk(CheckedFlatBuffer fb, int nodes, int buffers, int variadics, long bodyLength, int codec) {
+    Walk(CheckedFlatBuffer fb, int nodes, int buffers, int variadics, long bodyLength, int codec, boolean dictionary) {
+      this.deep = dictionary ? new java.util.ArrayList<>() : null;
       this.fb = fb;
       this.nodes = nodes;
       this.buffers = buffers;
@@ -215,7 +218,7 @@ public final class MessageValidator {
 
     /** What the body of this batch must be checked for; null if nothing. */
     MessageHeader.BodyChecks bodyChecks() {
-      if (uncompressed && ranges.isEmpty()) {
+      if (uncompressed && ranges.isEmpty() && (deep == null || deep.isEmpty())) {
         return null;
       }
       long[] offsets = new long[buffer];
@@ -225,7 +228,7 @@ public final class MessageValidator {
         lengths[i] = fb.longAt(buffers + 16 * i + 8);
       }
       return new MessageHeader.BodyChecks(codec, offsets, lengths, uncompressed ? null : java.util.Arrays.copyOf(needed, buffer),
-          List.copyOf(ranges));
+          List.copyOf(ranges), deep == null ? List.of() : List.copyOf(deep));
     }
 
     /** Records, for a compressed body, that the buffer just taken must hold at least {@code bytes} once decompressed. */
@@ -253,21 +256,30 @@ public final class MessageValidator {
         values(c, length, c.indexBits()); // the indices
         return;
       }
+      int validityBuffer = nulls > 0 ? buffer : -1; // for a dictionary's checks: no nulls, no bitmap to read
       switch (c.type()) {
         case NULL -> {}
         case INT, FLOATING_POINT, BOOL, DECIMAL, DATE, TIME, TIMESTAMP, INTERVAL, DURATION, FIXED_SIZE_BINARY -> {
           validity(c, length, nulls);
           values(c, length, c.valueBits());
+          if (deep != null && length > 0) {
+            deepFixedWidth(c, validityBuffer, buffer - 1, length);
+          }
         }
         case BINARY, UTF8, LARGE_BINARY, LARGE_UTF8 -> {
           validity(c, length, nulls);
           int width = c.type() == ArrowType.LARGE_BINARY || c.type() == ArrowType.LARGE_UTF8 ? 8 : 4;
           offsets(c, length, width);
           next(c);
-          ranges.add(new MessageHeader.OffsetRange(c.name(), buffer - 2, width, length, buffer - 1, 0, false));
+          ranges.add(new MessageHeader.OffsetRange(c.name(), buffer - 2, width, length, buffer - 1, 0));
+          if (deep != null) {
+            deep.add(DictionaryChecks.offsets(c.name(), buffer - 2, width, length, buffer - 1, 0,
+                c.type() == ArrowType.UTF8 || c.type() == ArrowType.LARGE_UTF8));
+          }
         }
         case BINARY_VIEW, UTF8_VIEW -> {
           validity(c, length, nulls);
+          int viewsBuffer = buffer;
           values(c, length, 128);
           if (variadic >= fb.vectorLength(variadics)) {
             throw fb.bad("column \"%s\" is a view type, but the batch has no variadic buffer count for it", c.name());
@@ -279,6 +291,9 @@ public final class MessageValidator {
           for (long i = 0; i < extra; i++) {
             next(c);
           }
+          if (deep != null && length > 0) {
+            deep.add(DictionaryChecks.views(c.name(), validityBuffer, viewsBuffer, length, (int) extra, c.type() == ArrowType.UTF8_VIEW));
+          }
         }
         case LIST, LARGE_LIST, MAP -> {
           validity(c, length, nulls);
@@ -287,14 +302,26 @@ public final class MessageValidator {
           int offsetsBuffer = buffer - 1;
           int child = node;
           column(c.children().get(0), 0);
-          ranges.add(new MessageHeader.OffsetRange(c.name(), offsetsBuffer, width, length, -1, fb.longAt(nodes + 16 * child), false));
+          ranges.add(new MessageHeader.OffsetRange(c.name(), offsetsBuffer, width, length, -1, fb.longAt(nodes + 16 * child)));
+          if (deep != null && c.type() == ArrowType.MAP && fb.longAt(nodes + 16 * (child + 1) + 8) > 0) { // the entries' keys
+            throw fb.bad("dictionary column \"%s\" is a map with null keys (a map's keys may not be null)", c.name());
+          }
+          if (deep != null) {
+            deep.add(DictionaryChecks.offsets(c.name(), offsetsBuffer, width, length, -1, fb.longAt(nodes + 16 * child), false));
+          }
         }
         case LIST_VIEW, LARGE_LIST_VIEW -> {
           validity(c, length, nulls);
           int width = c.type() == ArrowType.LARGE_LIST_VIEW ? 64 : 32;
+          int offsetsBuffer = buffer;
           values(c, length, width);
           values(c, length, width);
+          int child = node;
           column(c.children().get(0), 0);
+          if (deep != null && length > 0) {
+            deep.add(DictionaryChecks.listViews(c.name(), validityBuffer, offsetsBuffer, offsetsBuffer + 1, width / 8, length,
+                fb.longAt(nodes + 16 * child)));
+          }
         }
         case FIXED_SIZE_LIST -> {
           validity(c, length, nulls);
@@ -316,10 +343,35 @@ public final class MessageValidator {
           }
         }
         case RUN_END_ENCODED -> {
+          int runEnds = node;
+          int runEndsBuffer = buffer + 1; // after the run ends' validity bitmap
           column(c.children().get(0), 0);
           column(c.children().get(1), 0);
+          if (deep != null) {
+            deep.add(DictionaryChecks.runEnds(c.name(), runEndsBuffer, c.children().get(0).valueBits() / 8, fb.longAt(nodes + 16 * runEnds),
+                length));
+          }
         }
         default -> throw fb.bad("column \"%s\" has a type Hangar cannot check", c.name());
+      }
+    }
+
+    /** A dictionary's checks of a fixed-width column's values (buffer {@code values}): decimals, times, date64s. */
+    private void deepFixedWidth(FlightSchema.Column c, int validity, int values, long length) {
+      String t = c.typeName();
+      if (c.type() == ArrowType.DECIMAL) {
+        int precision = Integer.parseInt(t.substring(t.indexOf('(') + 1, t.indexOf(',')));
+        deep.add(DictionaryChecks.decimals(c.name(), validity, values, c.valueBits(), length, precision));
+      } else if (c.type() == ArrowType.TIME) {
+        long perSecond = switch (t.substring(t.indexOf('[') + 1, t.length() - 1)) {
+          case "s" -> 1;
+          case "ms" -> 1_000;
+          case "us" -> 1_000_000;
+          default -> 1_000_000_000;
+        };
+        deep.add(DictionaryChecks.range(c.name(), t, validity, values, c.valueBits() / 8, length, 86_400 * perSecond, 0));
+      } else if (c.type() == ArrowType.DATE && c.valueBits() == 64) {
+        deep.add(DictionaryChecks.range(c.name(), t, validity, values, 8, length, 0, 86_400_000));
       }
     }
 
@@ -347,6 +399,9 @@ public final class MessageValidator {
       if (uncompressed && nulls > 0 && size < (length + 7) / 8) {
         throw fb.bad("column \"%s\" has %d nulls but a validity bitmap of %d bytes, too small for %d values", c.name(), nulls, size,
             length);
+      }
+      if (deep != null && nulls > 0) {
+        deep.add(DictionaryChecks.nullCount(c.name(), buffer - 1, length, nulls));
       }
     }
 

@@ -90,10 +90,11 @@ class BodyCheckerTest {
 
   /**
    * Checks a body (compressed with {@code codec}, or not) of a string column "s" of {@code offsets.length - 1}
-   * values: buffer 0 its offsets, buffer 1 its data ({@code utf8}: a string dictionary's, whose every value is checked).
+   * values: buffer 0 its offsets, buffer 1 its data ({@code dictionary}: a string dictionary's, checked in full as
+   * {@link DictionaryChecks} does).
    */
-  private static void checkStrings(int codec, int[] offsets, byte[] data, boolean utf8) throws java.io.IOException {
-    checkStrings(codec, false, offsets, data, utf8);
+  private static void checkStrings(int codec, int[] offsets, byte[] data, boolean dictionary) throws java.io.IOException {
+    checkStrings(codec, false, offsets, data, dictionary);
   }
 
   /**
@@ -101,7 +102,7 @@ class BodyCheckerTest {
    * the length -1 (what Arrow Java, Rust and C++ with {@code min_space_savings} write for a buffer that
    * compression would not shrink).
    */
-  private static void checkStrings(int codec, boolean leftUncompressed, int[] offsets, byte[] data, boolean utf8) throws java.io.IOException {
+  private static void checkStrings(int codec, boolean leftUncompressed, int[] offsets, byte[] data, boolean dictionary) throws java.io.IOException {
     ByteBuffer raw = ByteBuffer.allocate(4 * offsets.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     for (int o : offsets) {
       raw.putInt(o);
@@ -114,7 +115,8 @@ class BodyCheckerTest {
       body.setBytes(0, first);
       body.setBytes(first.length, second);
       var checks = new MessageHeader.BodyChecks(codec, new long[] {0, first.length}, new long[] {first.length, second.length},
-          none ? null : new long[] {4L * offsets.length, 0}, java.util.List.of(new MessageHeader.OffsetRange("s", 0, 4, offsets.length - 1, 1, 0, utf8)));
+          none ? null : new long[] {4L * offsets.length, 0}, java.util.List.of(new MessageHeader.OffsetRange("s", 0, 4, offsets.length - 1, 1, 0)),
+          dictionary ? java.util.List.of(DictionaryChecks.offsets("s", 0, 4, offsets.length - 1, 1, 0, true)) : java.util.List.of());
       BodyChecker.check(checks, body, 3);
     }
   }
@@ -132,13 +134,14 @@ class BodyCheckerTest {
           .isInstanceOf(InvalidMessageException.class)
           .hasMessage("message 3: column \"s\" has offsets from 0 to 9, outside its 8 bytes of data");
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> checkStrings(codec, new int[] {0, 5, 3}, data, true))
-          .isInstanceOf(InvalidMessageException.class).hasMessage("message 3: column \"s\" has offsets that do not grow at value 1");
+          .isInstanceOf(InvalidMessageException.class)
+          .hasMessage("message 3: dictionary column \"s\" has an offset 3 at value 1 after 5 (offsets must grow, up to 8)");
       byte[] notUtf8 = data.clone();
       notUtf8[4] = (byte) 0xff;
       checkStrings(codec, new int[] {0, 3, 8}, notUtf8, false); // a plain string column's values are left to its readers
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> checkStrings(codec, new int[] {0, 3, 8}, notUtf8, true))
           .isInstanceOf(InvalidMessageException.class)
-          .hasMessage("message 3: column \"s\" (a string dictionary) has a value that is not UTF-8 at index 1");
+          .hasMessage("message 3: dictionary column \"s\" has a value that is not UTF-8 at index 1");
     }
   }
 
@@ -160,7 +163,7 @@ class BodyCheckerTest {
       notUtf8[4] = (byte) 0xff;
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> checkStrings(codec, true, new int[] {0, 3, 8}, notUtf8, true))
           .isInstanceOf(InvalidMessageException.class)
-          .hasMessage("message 3: column \"s\" (a string dictionary) has a value that is not UTF-8 at index 1");
+          .hasMessage("message 3: dictionary column \"s\" has a value that is not UTF-8 at index 1");
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> checkStrings(codec, true, new int[] {0, 3, 8}, "abc".getBytes(StandardCharsets.UTF_8), false))
           .isInstanceOf(InvalidMessageException.class)
           .hasMessage("message 3: column \"s\" has offsets from 0 to 8, outside its 3 bytes of data");
@@ -177,7 +180,7 @@ class BodyCheckerTest {
           var body = allocator.buffer(buffer.length)) {
         body.setBytes(0, buffer);
         var checks = new MessageHeader.BodyChecks(codec, new long[] {0}, new long[] {buffer.length}, new long[] {12},
-            java.util.List.of(new MessageHeader.OffsetRange("l", 0, 4, 2, -1, 2, false)));
+            java.util.List.of(new MessageHeader.OffsetRange("l", 0, 4, 2, -1, 2)));
         long before = threads.getCurrentThreadAllocatedBytes();
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> BodyChecker.check(checks, body, 2))
             .isInstanceOf(InvalidMessageException.class)

@@ -54,4 +54,50 @@ class MessageValidatorTest {
     assertThatThrownBy(() -> oneStringColumn().check(batch((1L << 62) - 1), 8)).isInstanceOf(InvalidMessageException.class)
         .hasMessage("message 1: its lengths overflow (a field node or buffer is impossibly large)");
   }
+
+  /**
+   * A dictionary of map<int32, int32> whose one entry's key is null: Arrow C++ aborts the reading process
+   * when a delta extends such a dictionary ("Map array keys array should have no nulls"), so it is refused
+   * from its header.
+   */
+  @Test
+  void aDictionaryOfMapsWithNullKeysIsRefused() {
+    Field entries = new Field("entries", FieldType.notNullable(ArrowType.Struct.INSTANCE), List.of(
+        new Field("key", FieldType.notNullable(new ArrowType.Int(32, true)), null),
+        new Field("value", FieldType.nullable(new ArrowType.Int(32, true)), null)));
+    Field map = new Field("m", new FieldType(true, new ArrowType.Map(false),
+        new org.apache.arrow.vector.types.pojo.DictionaryEncoding(0, false, new ArrowType.Int(32, true))), List.of(entries));
+    ByteBuffer bb = MessageSerializer.serializeMetadata(new Schema(List.of(map)));
+    byte[] schema = new byte[bb.remaining()];
+    bb.duplicate().get(schema);
+    assertThat(new MessageValidator(FlightSchema.parse(schema, null)).check(mapDictionary(0), 32).kind())
+        .isEqualTo(MessageKind.DICTIONARY_BATCH);
+    assertThatThrownBy(() -> new MessageValidator(FlightSchema.parse(schema, null)).check(mapDictionary(1), 32))
+        .isInstanceOf(InvalidMessageException.class)
+        .hasMessageContaining("dictionary column \"m\" is a map with null keys (a map's keys may not be null)");
+  }
+
+  /** A dictionary batch (id 0) of one map with one entry, whose key column has {@code keyNulls} nulls; a body of 32 bytes. */
+  private static byte[] mapDictionary(long keyNulls) {
+    FlatBufferBuilder b = new FlatBufferBuilder();
+    RecordBatch.startNodesVector(b, 4); // back to front: value, key, entries, map
+    FieldNode.createFieldNode(b, 1, 0);
+    FieldNode.createFieldNode(b, 1, keyNulls);
+    FieldNode.createFieldNode(b, 1, 0);
+    FieldNode.createFieldNode(b, 1, 0);
+    int nodes = b.endVector();
+    RecordBatch.startBuffersVector(b, 7); // back to front
+    Buffer.createBuffer(b, 24, 8); // value values
+    Buffer.createBuffer(b, 24, 0); // value validity
+    Buffer.createBuffer(b, 16, 8); // key values
+    Buffer.createBuffer(b, 8, 8); // key validity
+    Buffer.createBuffer(b, 8, 0); // entries validity
+    Buffer.createBuffer(b, 0, 8); // map offsets
+    Buffer.createBuffer(b, 0, 0); // map validity
+    int buffers = b.endVector();
+    int data = RecordBatch.createRecordBatch(b, 1, nodes, buffers, 0, 0);
+    int dictionary = org.apache.arrow.flatbuf.DictionaryBatch.createDictionaryBatch(b, 0, data, false);
+    b.finish(Message.createMessage(b, MetadataVersion.V5, MessageHeader.DictionaryBatch, dictionary, 32, 0));
+    return b.sizedByteArray();
+  }
 }
