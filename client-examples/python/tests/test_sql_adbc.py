@@ -156,6 +156,22 @@ def test_compressed_flights_are_decompressed_for_sql(client, conn, codec):
         list(client.do_action(flight.Action("delete", path.encode())))
 
 
+@pytest.mark.parametrize("codec", ["zstd", "lz4"])
+@pytest.mark.parametrize("column", [pa.array([None], pa.list_(pa.null(), 1)), pa.array([None], pa.struct([("x", pa.null())]))],
+                         ids=["fixed_size_list", "struct"])
+def test_a_compressed_batch_of_one_buffer_is_decoded_for_sql(client, conn, codec, column):
+    # one all-null column of a type with only a validity bitmap: the batch's one buffer made Arrow Java drop the
+    # body's last reference while decompressing it (found by test_random_tables: an internal error, 32 bytes leaked)
+    path = f"cache/py/sql/one-buffer-{codec}"
+    put_table(client, path, pa.table({"c": column}), compression=codec)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'SELECT c IS NULL AS empty FROM "{path}"')
+            assert cur.fetchall() == [(True,)]
+    finally:
+        list(client.do_action(flight.Action("delete", path.encode())))
+
+
 def flight_rows(client, path):
     try:
         return client.get_flight_info(flight.FlightDescriptor.for_path(path)).total_records

@@ -15,7 +15,7 @@ class PyArrowInteropIT {
   void pyarrowClientsWork() throws Exception {
     Path tests = Path.of(System.getProperty("hangar.python.tests", "../client-examples/python/tests"));
     try (HangarServer server = HangarServer.start(HangarConfig.defaults().withPort(0))) {
-      assertThat(PyTest.run(tests, server.port())).contains("58 passed");
+      assertThat(PyTest.run(tests, server.port())).contains("62 passed");
       assertThat(server.workingAllocatedBytes()).isZero();
     }
   }

@@ -50,13 +50,21 @@ public final class DecodingReader extends ArrowReader {
       bytesRead += m.bodyLength();
       org.apache.arrow.flatbuf.Message header =
           org.apache.arrow.flatbuf.Message.getRootAsMessage(ByteBuffer.wrap(m.header().bytes()).order(ByteOrder.LITTLE_ENDIAN));
-      ArrowBuf body = m.body() == null ? allocator.getEmpty() : m.bodyBuffer(allocator); // deserialize takes our reference
-      if (header.headerType() == MessageHeader.DictionaryBatch) {
-        loadDictionary(MessageSerializer.deserializeDictionaryBatch(header, body));
-        continue;
+      ArrowBuf body = m.body() == null ? allocator.getEmpty() : m.bodyBuffer(allocator); // deserialize takes this reference
+      // and this one is held until the message is loaded: Arrow Java's VectorLoader closes a compressed buffer
+      // before it takes a reference to it again, so a batch of one buffer (one all-null fixed-size list or
+      // struct, compressed) dropped the body's last reference in between, and its ledger then failed to release
+      body.getReferenceManager().retain();
+      try {
+        if (header.headerType() == MessageHeader.DictionaryBatch) {
+          loadDictionary(MessageSerializer.deserializeDictionaryBatch(header, body));
+          continue;
+        }
+        loadRecordBatch(MessageSerializer.deserializeRecordBatch((RecordBatch) header.header(new RecordBatch()), body));
+        return true;
+      } finally {
+        body.getReferenceManager().release();
       }
-      loadRecordBatch(MessageSerializer.deserializeRecordBatch((RecordBatch) header.header(new RecordBatch()), body));
-      return true;
     }
   }
 
