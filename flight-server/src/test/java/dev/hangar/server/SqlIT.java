@@ -441,6 +441,17 @@ class SqlIT {
     }
   }
 
+  /** Runs {@code query} on another thread: its rows, once it has run. */
+  private static java.util.concurrent.CompletableFuture<List<String>> queryLater(FlightSqlClient sql, String query) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return query(sql, query);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+  }
+
   /** Waits until no query holds a slot; returns how long that took (ms). */
   private static long awaitSlotFree(Hangar h) throws InterruptedException {
     long t0 = System.nanoTime();
@@ -468,13 +479,7 @@ class SqlIT {
       assertFlightError(() -> sql.execute("SELECT 2"), FlightStatusCode.RESOURCE_EXHAUSTED,
           "Cannot run the query now: it waited 300ms for one of the 1 query slots (sql.queueTimeout, sql.maxConcurrentQueries); retry later");
       // a waiting query runs as soon as the slot frees
-      java.util.concurrent.CompletableFuture<List<String>> waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-        try {
-          return query(sql, "SELECT 3");
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      });
+      java.util.concurrent.CompletableFuture<List<String>> waiting = queryLater(sql, "SELECT 3");
       Thread.sleep(100);
       assertThat(rows(sql, held)).containsExactly("1");
       assertThat(waiting.get()).containsExactly("3");
@@ -538,13 +543,7 @@ class SqlIT {
 
       // a query already waiting takes the slot once the result holding it passes the grace
       FlightInfo held = sql.execute("SELECT 4");
-      java.util.concurrent.CompletableFuture<List<String>> waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-        try {
-          return query(sql, "SELECT 5");
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      });
+      java.util.concurrent.CompletableFuture<List<String>> waiting = queryLater(sql, "SELECT 5");
       Thread.sleep(300);
       assertThat(waiting).as("waits while the result is within its grace").isNotDone();
       clock.advance(Duration.ofSeconds(11));
