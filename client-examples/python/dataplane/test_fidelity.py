@@ -450,8 +450,9 @@ FLAWED_DICTIONARIES = {
 
 
 @pytest.mark.skipif(PHASE != "put", reason="puts in the first phase only")
+@pytest.mark.parametrize("codec", [None, "lz4"])
 @pytest.mark.parametrize("case", list(FLAWED_DICTIONARIES))
-def test_a_dictionary_that_a_delta_would_make_pyarrow_refuse_is_refused(client, case):
+def test_a_dictionary_that_a_delta_would_make_pyarrow_refuse_is_refused(client, case, codec):
     flawed, more, says = FLAWED_DICTIONARIES[case]
     first, extra = flawed(), more()
     both = extra if case == "list view past its child" else pa.concat_arrays([first, extra])
@@ -459,7 +460,7 @@ def test_a_dictionary_that_a_delta_would_make_pyarrow_refuse_is_refused(client, 
     batches = [pa.record_batch([pa.DictionaryArray.from_arrays(pa.array([0], pa.int8()), first)], schema=schema),
                pa.record_batch([pa.DictionaryArray.from_arrays(pa.array([0, len(first)], pa.int8()),
                                                                both)], schema=schema)]
-    deltas = opts(emit_dictionary_deltas=True)
+    deltas = opts(emit_dictionary_deltas=True, compression=codec)  # compressed: checked as decompressed
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, schema, options=deltas) as w:
         for b in batches:

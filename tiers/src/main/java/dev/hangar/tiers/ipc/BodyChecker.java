@@ -24,8 +24,8 @@ import org.apache.arrow.memory.ArrowBuf;
  *
  * <p>A compressed body is decoded once, buffer by buffer. The only buffers held decompressed are the
  * offsets an offsets check reads, one column's at a time, and each only once it has decoded to a length
- * near what its column needs, or to the length it declares. A dictionary's body is decoded once more,
- * whole, for its further checks, once the first pass has confirmed every buffer's length.
+ * near what its column needs, or to the length it declares. A dictionary's further checks then decode the
+ * buffers they read once more, once the first pass has confirmed every buffer's length.
  */
 final class BodyChecker {
   private static final long UNCOMPRESSED = -1;
@@ -38,9 +38,12 @@ final class BodyChecker {
   static void check(MessageHeader.BodyChecks checks, ArrowBuf body, int message) {
     if (checks.compressed()) {
       checkCompressed(checks, body, message);
-      if (!checks.deep().isEmpty()) {
-        ByteBuffer[] decoded = decodeAll(checks, body, message); // a dictionary's, after the checks above bounded its sizes
-        checks.deep().forEach(d -> d.run(i -> decoded[i], message));
+      if (!checks.deep().isEmpty()) { // a dictionary's: each buffer its checks read, decoded once more when first read
+        ByteBuffer[] decoded = new ByteBuffer[checks.offsets().length];
+        Lz4Frame lz4 = checks.codec() == MessageHeader.BodyChecks.LZ4_FRAME ? new Lz4Frame() : null;
+        byte[] scratch = lz4 != null ? null : new byte[SCRATCH];
+        checks.deep().forEach(d -> d.run(i -> decoded[i] != null ? decoded[i]
+            : (decoded[i] = decode(checks, body, i, lz4, scratch, message)), message));
       }
       return;
     }
@@ -156,27 +159,25 @@ final class BodyChecker {
     return (int) size;
   }
 
-  /** Every buffer of a compressed body, decompressed (their lengths were checked by {@link #checkCompressed}). */
-  private static ByteBuffer[] decodeAll(MessageHeader.BodyChecks c, ArrowBuf body, int message) {
-    Lz4Frame lz4 = c.codec() == MessageHeader.BodyChecks.LZ4_FRAME ? new Lz4Frame() : null;
-    byte[] scratch = lz4 != null ? null : new byte[SCRATCH];
-    ByteBuffer[] decoded = new ByteBuffer[c.offsets().length];
-    for (int i = 0; i < decoded.length; i++) {
-      long length = c.lengths()[i];
-      byte[] out;
-      if (length == 0) {
-        out = new byte[0];
-      } else if (body.getLong(c.offsets()[i]) == UNCOMPRESSED) {
-        out = new byte[arraySize(length - 8, i, message)];
-        body.getBytes(c.offsets()[i] + 8, out);
-      } else {
-        long declared = body.getLong(c.offsets()[i]);
-        out = new byte[arraySize(declared, i, message)];
-        decompress(c, body, i, declared, lz4, scratch, out, message);
-      }
-      decoded[i] = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+  /**
+   * Buffer {@code i} of a compressed body, decompressed, after {@link #checkCompressed} has confirmed it
+   * decodes to the length it declares. Only a dictionary's checks decode whole buffers, and only the ones
+   * they read (offsets, strings, views, values they check), not, say, a list's child values.
+   */
+  private static ByteBuffer decode(MessageHeader.BodyChecks c, ArrowBuf body, int i, Lz4Frame lz4, byte[] scratch, int message) {
+    long length = c.lengths()[i];
+    byte[] out;
+    if (length == 0) {
+      out = new byte[0];
+    } else if (body.getLong(c.offsets()[i]) == UNCOMPRESSED) {
+      out = new byte[arraySize(length - 8, i, message)];
+      body.getBytes(c.offsets()[i] + 8, out);
+    } else {
+      long declared = body.getLong(c.offsets()[i]);
+      out = new byte[arraySize(declared, i, message)];
+      decompress(c, body, i, declared, lz4, scratch, out, message);
     }
-    return decoded;
+    return ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /** Buffer {@code i} of an uncompressed body. */
