@@ -15,8 +15,8 @@ import java.nio.ByteBuffer;
  * data or child); every string is UTF-8, nested ones included; list views lie inside their child; binary
  * and string views point inside their data buffers and carry their own prefix; run ends only grow; a
  * decimal's valid values fit its precision; a time's lie within a day, a date64's are whole days; a map's
- * keys have no nulls (checked from the header); a column's declared null count is its bitmap's. Not checked:
- * union type codes.
+ * keys have no nulls (checked from the header); a column's declared null count is its bitmap's; a union's
+ * type codes are its types', and a dense union's offsets lie inside the child each points into.
  */
 public final class DictionaryChecks {
   private DictionaryChecks() {}
@@ -73,6 +73,37 @@ public final class DictionaryChecks {
       if (count - set != nulls) {
         throw BodyChecker.bad(message, "dictionary column \"%s\" declares %d nulls, but its validity bitmap has %d", column, nulls,
             count - set);
+      }
+    };
+  }
+
+  /**
+   * Each of the {@code count} type codes (buffer {@code typeIds}) is one of {@code codes}, and with {@code offsets}
+   * (a dense union's) each offset lies inside the child its code names ({@code childLengths}, child by child).
+   */
+  static Check unions(String column, int typeIds, int offsets, long count, java.util.List<Integer> codes, long[] childLengths) {
+    int[] childOf = new int[128];
+    java.util.Arrays.fill(childOf, -1);
+    for (int k = 0; k < codes.size(); k++) {
+      childOf[codes.get(k)] = k;
+    }
+    return (b, message) -> {
+      ByteBuffer t = b.get(typeIds);
+      ByteBuffer o = offsets >= 0 ? b.get(offsets) : null;
+      for (long i = 0; i < count; i++) {
+        int code = t.get((int) i);
+        int child = code >= 0 ? childOf[code] : -1;
+        if (child < 0) {
+          throw BodyChecker.bad(message, "dictionary column \"%s\" has the union type code %d at index %d, none of its types' %s",
+              column, code, i, codes);
+        }
+        if (o != null) {
+          int offset = o.getInt((int) (4 * i));
+          if (offset < 0 || offset >= childLengths[child]) {
+            throw BodyChecker.bad(message, "dictionary column \"%s\" has the dense union offset %d at index %d, outside the %d values"
+                + " of its child %d", column, offset, i, childLengths[child], child);
+          }
+        }
       }
     };
   }

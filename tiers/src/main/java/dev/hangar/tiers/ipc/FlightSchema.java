@@ -33,7 +33,8 @@ public final class FlightSchema {
       int indexBits, // bits per dictionary index, if dictionary-encoded
       int valueBits, // bits per value of a fixed-width type; 0 otherwise
       boolean denseUnion,
-      int listSize) {
+      int listSize,
+      List<Integer> unionTypeCodes) { // a union's, child by child (0..n-1 unless its type says otherwise); empty otherwise
     boolean dictionaryEncoded() {
       return dictionaryId >= 0;
     }
@@ -265,9 +266,7 @@ public final class FlightSchema {
     if (type.children >= 0 && children.size() != type.children) {
       throw fb.bad("column %s of type %s has %d children, but that type has %d", qualified, typeName, children.size(), type.children);
     }
-    if (type == ArrowType.UNION) {
-      checkUnion(fb, qualified, unionTypeIds, children.size());
-    }
+    List<Integer> unionTypeCodes = type == ArrowType.UNION ? checkUnion(fb, qualified, unionTypeIds, children.size()) : List.of();
     if (type == ArrowType.MAP && (children.get(0).type() != ArrowType.STRUCT || children.get(0).children().size() != 2)) {
       throw fb.bad("column %s is a map whose entries are not a struct of a key and a value", qualified);
     }
@@ -299,7 +298,7 @@ public final class FlightSchema {
       indexBits = fb.i32(index, 0, 0);
       checkBits(fb, qualified + " (its dictionary indices)", indexBits, 8, 16, 32, 64);
     }
-    Column c = new Column(name, type, typeName, children, dictionaryId, indexBits, bits, dense, listSize);
+    Column c = new Column(name, type, typeName, children, dictionaryId, indexBits, bits, dense, listSize, unionTypeCodes);
     if (extension != null) {
       CanonicalExtensions.check(fb, qualified, c, extension[0], extension[1]);
     }
@@ -310,25 +309,29 @@ public final class FlightSchema {
   }
 
   /** A union's type codes: one per child, distinct, 0 to 127 (a union has at most 128 children). */
-  private static void checkUnion(CheckedFlatBuffer fb, String column, int typeIds, int children) {
+  /** Checks a union's type codes; answers them, child by child. */
+  private static List<Integer> checkUnion(CheckedFlatBuffer fb, String column, int typeIds, int children) {
     if (children > 128) {
       throw fb.bad("column %s is a union of %d children; a union has at most 128", column, children);
     }
     if (typeIds < 0) {
-      return; // codes 0..n-1
+      return java.util.stream.IntStream.range(0, children).boxed().toList(); // codes 0..n-1
     }
     int n = fb.vectorLength(typeIds);
     if (n != children) {
       throw fb.bad("column %s is a union with %d type codes for %d children", column, n, children);
     }
     boolean[] seen = new boolean[128];
+    List<Integer> codes = new java.util.ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       int code = fb.intAt(typeIds + 4 * i);
       if (code < 0 || code > 127 || seen[code]) {
         throw fb.bad("column %s is a union with an invalid or repeated type code %d (codes are distinct, 0 to 127)", column, code);
       }
       seen[code] = true;
+      codes.add(code);
     }
+    return List.copyOf(codes);
   }
 
   private static void checkBits(CheckedFlatBuffer fb, String column, int bits, int... allowed) {

@@ -128,7 +128,7 @@ public final class MessageValidator {
       throw fb.bad("a delta for dictionary %d before its first dictionary batch", id);
     }
     FlightSchema.Column values = new FlightSchema.Column(column.name(), column.type(), column.typeName(), column.children(), -1, 0,
-        column.valueBits(), column.denseUnion(), column.listSize());
+        column.valueBits(), column.denseUnion(), column.listSize(), column.unionTypeCodes());
     Set<Long> nested = new HashSet<>();
     collectDictionaries(column.children(), nested);
     for (long inner : nested) {
@@ -334,12 +334,20 @@ public final class MessageValidator {
           }
         }
         case UNION -> {
+          int typeIdsBuffer = buffer;
           values(c, length, 8); // type ids
           if (c.denseUnion()) {
             values(c, length, 32);
           }
-          for (FlightSchema.Column child : c.children()) {
-            column(child, c.denseUnion() ? 0 : length);
+          long[] childLengths = new long[c.children().size()];
+          for (int k = 0; k < childLengths.length; k++) {
+            int childNode = node;
+            column(c.children().get(k), c.denseUnion() ? 0 : length);
+            childLengths[k] = fb.longAt(nodes + 16 * childNode); // checked there
+          }
+          if (deep != null && length > 0) {
+            deep.add(DictionaryChecks.unions(c.name(), typeIdsBuffer, c.denseUnion() ? typeIdsBuffer + 1 : -1, length,
+                c.unionTypeCodes(), childLengths));
           }
         }
         case RUN_END_ENCODED -> {

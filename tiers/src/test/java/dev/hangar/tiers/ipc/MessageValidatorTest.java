@@ -100,4 +100,69 @@ class MessageValidatorTest {
     b.finish(Message.createMessage(b, MetadataVersion.V5, MessageHeader.DictionaryBatch, dictionary, 32, 0));
     return b.sizedByteArray();
   }
+
+  /**
+   * A dictionary of unions of int8 "a" and int8 "b" with type codes 5 and 7: each type code must be one of
+   * those, and a dense union's offsets must lie inside the child they point into (Arrow C++ refuses a delta
+   * over anything else).
+   */
+  @Test
+  void aDictionaryOfUnionsIsCheckedCodeByCode() {
+    assertThat(unionDictionary(false, new byte[] {5, 7}, null)).isNull();
+    assertThat(unionDictionary(false, new byte[] {5, 9}, null))
+        .isEqualTo("message 1: dictionary column \"u\" has the union type code 9 at index 1, none of its types' [5, 7]");
+    assertThat(unionDictionary(true, new byte[] {5, 7}, new int[] {0, 0})).isNull();
+    assertThat(unionDictionary(true, new byte[] {7, 5}, new int[] {0, 1}))
+        .isEqualTo("message 1: dictionary column \"u\" has the dense union offset 1 at index 1, outside the 1 values of its child 0");
+  }
+
+  /**
+   * Checks a dictionary batch of two unions (type codes {@code codes}; {@code offsets} if dense, where each child
+   * has one value, else two); answers the refusal's message, or null if the batch passes.
+   */
+  private static String unionDictionary(boolean dense, byte[] codes, int[] offsets) {
+    Field union = new Field("u", new FieldType(true, new ArrowType.Union(dense ? org.apache.arrow.vector.types.UnionMode.Dense
+        : org.apache.arrow.vector.types.UnionMode.Sparse, new int[] {5, 7}),
+        new org.apache.arrow.vector.types.pojo.DictionaryEncoding(0, false, new ArrowType.Int(32, true))), List.of(
+        new Field("a", FieldType.nullable(new ArrowType.Int(8, true)), null), new Field("b", FieldType.nullable(new ArrowType.Int(8, true)), null)));
+    ByteBuffer bb = MessageSerializer.serializeMetadata(new Schema(List.of(union)));
+    byte[] schema = new byte[bb.remaining()];
+    bb.duplicate().get(schema);
+    long children = dense ? 1 : 2;
+    FlatBufferBuilder b = new FlatBufferBuilder();
+    RecordBatch.startNodesVector(b, 3); // back to front: b, a, the union
+    FieldNode.createFieldNode(b, children, 0);
+    FieldNode.createFieldNode(b, children, 0);
+    FieldNode.createFieldNode(b, 2, 0);
+    int nodes = b.endVector();
+    int at = dense ? 16 : 8; // after the type codes (and a dense union's offsets)
+    RecordBatch.startBuffersVector(b, dense ? 6 : 5); // back to front
+    Buffer.createBuffer(b, at + 8, 8); // b's values
+    Buffer.createBuffer(b, at + 8, 0); // b's validity
+    Buffer.createBuffer(b, at, 8); // a's values
+    Buffer.createBuffer(b, at, 0); // a's validity
+    if (dense) {
+      Buffer.createBuffer(b, 8, 8); // offsets
+    }
+    Buffer.createBuffer(b, 0, 8); // type codes
+    int buffers = b.endVector();
+    int data = RecordBatch.createRecordBatch(b, 2, nodes, buffers, 0, 0);
+    int dictionary = org.apache.arrow.flatbuf.DictionaryBatch.createDictionaryBatch(b, 0, data, false);
+    long bodyLength = at + 16;
+    b.finish(Message.createMessage(b, MetadataVersion.V5, MessageHeader.DictionaryBatch, dictionary, bodyLength, 0));
+    MessageValidator validator = new MessageValidator(FlightSchema.parse(schema, null));
+    try (var allocator = new org.apache.arrow.memory.RootAllocator(); var body = allocator.buffer(bodyLength)) {
+      body.setZero(0, bodyLength);
+      body.setBytes(0, codes);
+      if (dense) {
+        body.setInt(8, offsets[0]);
+        body.setInt(12, offsets[1]);
+      }
+      var header = validator.check(b.sizedByteArray(), bodyLength);
+      validator.checkBody(header, body);
+      return null;
+    } catch (InvalidMessageException e) {
+      return e.getMessage();
+    }
+  }
 }
