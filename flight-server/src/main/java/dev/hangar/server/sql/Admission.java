@@ -49,10 +49,8 @@ final class Admission {
       if (permits.tryAcquire(0, TimeUnit.NANOSECONDS)) {
         return;
       }
-      while (reclaim.getAsBoolean()) {
-        if (permits.tryAcquire(0, TimeUnit.NANOSECONDS)) {
-          return;
-        }
+      if (reclaim.getAsBoolean() && permits.tryAcquire(0, TimeUnit.NANOSECONDS)) {
+        return; // else the slot it freed went to a query already waiting, and this one waits too
       }
       if (waiting.incrementAndGet() > maxQueued) {
         waiting.decrementAndGet();

@@ -208,16 +208,25 @@ public final class DictionaryChecks {
     };
   }
 
-  /** Each valid value of {@code count} ({@code width} bytes) lies in [0, {@code limit}), or is a multiple of {@code multiple}. */
-  static Check range(String column, String type, int validity, int values, int width, long count, long limit, long multiple) {
+  /** Each valid time of {@code count} ({@code width} bytes, of type {@code type}) lies within a day: [0, {@code day}). */
+  static Check timesOfDay(String column, String type, int validity, int values, int width, long count, long day) {
+    return eachValid(column, type, validity, values, width, count, t -> t >= 0 && t < day, "outside a day [0, " + day + ")");
+  }
+
+  /** Each valid date64 of {@code count} is a whole number of days. */
+  static Check wholeDays(String column, int validity, int values, long count) {
+    return eachValid(column, "date64", validity, values, 8, count, d -> d % 86_400_000 == 0, "not a whole number of days");
+  }
+
+  private static Check eachValid(String column, String type, int validity, int values, int width, long count,
+      java.util.function.LongPredicate ok, String otherwise) {
     return (b, message) -> {
       ByteBuffer v = validity < 0 ? null : b.get(validity);
       ByteBuffer d = b.get(values);
       for (long i = 0; i < count; i++) {
         long value = at(d, i, width);
-        if (valid(v, i) && (multiple > 0 ? value % multiple != 0 : value < 0 || value >= limit)) {
-          throw BodyChecker.bad(message, "dictionary column \"%s\" has the %s %d at index %d, %s", column, type, value, i,
-              multiple > 0 ? "not a whole number of days" : "outside a day [0, " + limit + ")");
+        if (valid(v, i) && !ok.test(value)) {
+          throw BodyChecker.bad(message, "dictionary column \"%s\" has the %s %d at index %d, %s", column, type, value, i, otherwise);
         }
       }
     };

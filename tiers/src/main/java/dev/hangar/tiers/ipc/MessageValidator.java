@@ -377,9 +377,9 @@ public final class MessageValidator {
           case "us" -> 1_000_000;
           default -> 1_000_000_000;
         };
-        deep.add(DictionaryChecks.range(c.name(), t, validity, values, c.valueBits() / 8, length, 86_400 * perSecond, 0));
+        deep.add(DictionaryChecks.timesOfDay(c.name(), t, validity, values, c.valueBits() / 8, length, 86_400 * perSecond));
       } else if (c.type() == ArrowType.DATE && c.valueBits() == 64) {
-        deep.add(DictionaryChecks.range(c.name(), t, validity, values, 8, length, 0, 86_400_000));
+        deep.add(DictionaryChecks.wholeDays(c.name(), validity, values, length));
       }
     }
 
