@@ -80,8 +80,12 @@ def main():
     ap.add_argument("--peer-pid", type=int, help="the peer's pid, for its CPU per call")
     args = ap.parse_args()
     t = sf.table()
+    # Warm up with the whole cycle a round repeats, three times: connect, replace the flights, read, disconnect. One
+    # long read alone leaves the JIT's profiles without a closing connection or a replaced flight, and the first
+    # round then pays for deoptimizing and recompiling some 200 methods (BENCHMARKS.md, "The first round after warm-up").
     for url in filter(None, (args.url, args.peer)):
-        sf.measure(url, "", "get", args.threads, 10.0, t)  # warm up: JIT, connections
+        for _ in range(3):
+            sf.measure(url, "", "get", args.threads, 4.0, t)
     for _ in range(args.rounds):
         for nice in ((0, -15) if args.renice else (0,)):
             if args.renice:
