@@ -91,9 +91,10 @@ def main():
     body = sum(b.size for batch in t.to_batches() for col in batch.columns for b in col.buffers() if b is not None)
     print(f"# flight: {t.num_rows} rows, ~{body} bytes of buffers", flush=True)
     targets = [x.split("=", 2) for x in args.targets]
-    for name, url, prefix in targets:  # warm up each server's per-call path (JIT, connections)
-        measure(url, prefix, "get", 1, args.warmup, t)
-        measure(url, prefix, "put", 1, args.warmup, t)
+    for name, url, prefix in targets:  # warm up each server with every measurement a round makes (JIT, connections):
+        for op in ("get", "put"):      # a JVM first running 8 threads at once deoptimizes and recompiles its hot path
+            for threads in (1, 8):
+                measure(url, prefix, op, threads, args.warmup, t)
     for rnd in range(args.rounds):
         for k in range(len(targets)):
             name, url, prefix = targets[(rnd + k) % len(targets)]
