@@ -91,8 +91,11 @@ def main():
     body = sum(b.size for batch in t.to_batches() for col in batch.columns for b in col.buffers() if b is not None)
     print(f"# flight: {t.num_rows} rows, ~{body} bytes of buffers", flush=True)
     targets = [x.split("=", 2) for x in args.targets]
-    for name, url, prefix in targets:  # warm up each server with every measurement a round makes (JIT, connections):
-        for op in ("get", "put"):      # a JVM first running 8 threads at once deoptimizes and recompiles its hot path
+    # Warm up each server with every measurement a round makes (JIT, connections). After a warm-up of 1-thread calls
+    # only, a JVM's first 8-thread round was its slowest (Hangar's DoGet p99 ~3.2 ms, then 1.44 ms; BENCHMARKS.md,
+    # "The first round after warm-up").
+    for name, url, prefix in targets:
+        for op in ("get", "put"):
             for threads in (1, 8):
                 measure(url, prefix, op, threads, args.warmup, t)
     for rnd in range(args.rounds):
