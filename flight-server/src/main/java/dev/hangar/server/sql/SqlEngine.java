@@ -71,6 +71,8 @@ public final class SqlEngine implements AutoCloseable {
    */
   private volatile DuckDBConnection diagnostics;
   private final Admission admission;
+  /** Which flights hold values SQL cannot carry, remembered per stored copy. */
+  private final ValueRange valueRange = new ValueRange();
   private final ScheduledExecutorService timer;
   private final Set<RunningQuery> running = ConcurrentHashMap.newKeySet();
   private final AtomicLong queries = new AtomicLong();
@@ -395,7 +397,7 @@ public final class SqlEngine implements AutoCloseable {
     FlightLease lease = find(name);
     try {
       checkDecodable(lease.summary());
-      ValueRange.check(lease, allocator);
+      valueRange.check(lease, allocator);
       return lease;
     } catch (RuntimeException e) {
       lease.close();

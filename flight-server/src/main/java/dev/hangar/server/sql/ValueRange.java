@@ -1,6 +1,9 @@
 package dev.hangar.server.sql;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.hangar.storage.FlightLease;
+import dev.hangar.tiers.StoredFlight;
 import dev.hangar.tiers.ipc.DecodingReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -35,10 +38,12 @@ import org.apache.arrow.vector.types.pojo.Field;
  *
  * So before a query, those columns of each flight it reads are checked value by value; a flight without
  * such a column is not read. Timestamps without a time zone, nanosecond durations and every other type
- * pass into DuckDB unchanged or within range.
+ * pass into DuckDB unchanged or within range. A stored copy's messages never change, so each copy is read
+ * once and its verdict kept, not read again before every query.
  */
 final class ValueRange {
-  private ValueRange() {}
+  /** The refusal found in each stored copy, "" if none. Weak keys: a copy that is freed or moved is forgotten. */
+  private final Cache<StoredFlight, String> verdicts = Caffeine.newBuilder().weakKeys().maximumSize(10_000).build();
 
   /**
    * The range of one type ({@code name}): values within ±{@code limit} {@code unit} pass; {@code what} and
@@ -67,12 +72,27 @@ final class ValueRange {
     return boundOf(field.getType()) != null || field.getChildren().stream().anyMatch(ValueRange::applies);
   }
 
-  /** Reads the leased flight and throws {@link SqlRejectedException} at its first value out of range. */
-  static void check(FlightLease lease, BufferAllocator allocator) {
+  /** Throws {@link SqlRejectedException} if the leased flight holds a value out of range (read once per stored copy). */
+  void check(FlightLease lease, BufferAllocator allocator) {
     List<Field> fields = lease.summary().schema().javaSchema().getFields();
     if (fields.stream().noneMatch(ValueRange::applies)) {
       return;
     }
+    String refusal = verdicts.get(lease.flight(), copy -> {
+      try {
+        read(lease, fields, allocator);
+        return "";
+      } catch (SqlRejectedException e) {
+        return e.getMessage();
+      }
+    });
+    if (!refusal.isEmpty()) {
+      throw new SqlRejectedException(refusal);
+    }
+  }
+
+  /** Reads the leased flight and throws {@link SqlRejectedException} at its first value out of range. */
+  private static void read(FlightLease lease, List<Field> fields, BufferAllocator allocator) {
     Map<Long, Field> dictionaryColumns = new HashMap<>(); // only top-level columns may be dictionaries in SQL
     for (Field f : fields) {
       if (f.getDictionary() != null) {
